@@ -1,0 +1,95 @@
+// The validated form of a sluice.yaml. The file format is a public contract (docs/config.md):
+// change it only compatibly. Every element remembers where it was written so later stages
+// (pipeline build, schema resolution) can name file:line in their errors too.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "types/schema.h"
+
+namespace sluice {
+
+struct ConfigLocation {
+  std::string file;
+  int line = 0;    // 1-based
+  int column = 0;  // 1-based
+  std::string key;  // path of the key, e.g. "endpoints[0].table"
+
+  // "sluice.yaml:12:5: endpoints[0].table"
+  std::string ToString() const;
+  // An InvalidArgument error prefixed with this location.
+  Status Error(std::string_view message) const;
+};
+
+enum class ConnectionKind { kGenerator, kFiles };
+enum class FileFormat { kCsv, kJsonl };
+enum class OnError { kFail, kSkip };
+
+struct GeneratorOptions {
+  std::string dataset = "nexmark";
+  uint64_t events = 0;  // 0 = unbounded
+  double rate = 0;      // events per second, 0 = as fast as possible
+  uint64_t seed = 1;
+};
+
+struct FilesOptions {
+  std::string path;
+  FileFormat format = FileFormat::kCsv;
+  OnError on_error = OnError::kFail;
+};
+
+struct ConnectionConfig {
+  std::string name;
+  ConnectionKind kind = ConnectionKind::kGenerator;
+  GeneratorOptions generator;
+  FilesOptions files;
+  ConfigLocation location;
+};
+
+struct SourceConfig {
+  std::string name;        // the table name SQL and endpoints see
+  std::string connection;
+  std::string table;       // name at the source
+  std::optional<std::vector<Field>> schema;  // files only
+  std::vector<std::string> primary_key;
+  ConfigLocation location;
+};
+
+struct EndpointConfig {
+  std::string name;
+  std::string path;
+  std::string table;
+  std::optional<std::vector<std::string>> primary_key;  // unset: the table's key
+  ConfigLocation location;
+};
+
+struct ApiConfig {
+  std::string host = "0.0.0.0";
+  int rest_port = 8080;
+  int threads = 0;  // 0 = one per core
+};
+
+struct Config {
+  std::string file;  // the path it was read from
+  std::string app_name = "sluice";
+  std::string home_dir = "./.sluice";
+  std::string log_level = "info";
+  std::vector<ConnectionConfig> connections;
+  std::vector<SourceConfig> sources;
+  std::vector<EndpointConfig> endpoints;
+  ApiConfig api;
+
+  const ConnectionConfig* FindConnection(std::string_view name) const;
+  const SourceConfig* FindSource(std::string_view name) const;
+};
+
+// Reads, substitutes ${ENV} / ${ENV:-default}, parses and validates a config file.
+Result<Config> LoadConfig(const std::string& path);
+// The same for text already in memory; `file` is only used in messages.
+Result<Config> ParseConfig(const std::string& text, const std::string& file);
+
+}  // namespace sluice

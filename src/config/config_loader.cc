@@ -1,0 +1,391 @@
+// Turns YAML into a validated Config. yaml-cpp reports positions through Node::Mark(); every
+// error below is raised with the position and key path of the node it is about.
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <set>
+
+#include "common/file_util.h"
+#include "config/config.h"
+#include "config/env_substitution.h"
+
+namespace sluice {
+
+std::string ConfigLocation::ToString() const {
+  std::string out = file + ":" + std::to_string(line) + ":" + std::to_string(column);
+  if (!key.empty()) out += ": " + key;
+  return out;
+}
+
+Status ConfigLocation::Error(std::string_view message) const {
+  return InvalidArgument(ToString() + ": " + std::string(message));
+}
+
+const ConnectionConfig* Config::FindConnection(std::string_view name) const {
+  for (const auto& c : connections) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+const SourceConfig* Config::FindSource(std::string_view name) const {
+  for (const auto& s : sources) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+namespace {
+
+// Thrown inside this file only; LoadConfig turns it into a Status.
+struct ConfigError {
+  Status status;
+};
+
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  ConfigLocation At(const YAML::Node& node, const std::string& key) const {
+    YAML::Mark m = node.Mark();
+    return ConfigLocation{file_, m.line + 1, m.column + 1, key};
+  }
+
+  [[noreturn]] void Fail(const YAML::Node& node, const std::string& key,
+                         std::string_view message) const {
+    throw ConfigError{At(node, key).Error(message)};
+  }
+
+  // Refuses keys outside `allowed`, suggesting the closest allowed one.
+  void CheckKeys(const YAML::Node& map, const std::string& path,
+                 std::initializer_list<const char*> allowed) const {
+    if (!map.IsMap()) Fail(map, path, "expected a mapping");
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      std::string key = it->first.as<std::string>();
+      bool ok = std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; });
+      if (ok) continue;
+      std::string best;
+      size_t best_distance = 3;
+      for (const char* a : allowed) {
+        size_t d = EditDistance(key, a);
+        if (d < best_distance) best_distance = d, best = a;
+      }
+      std::string where = path.empty() ? "at top level" : "in " + path;
+      std::string message = "unknown key '" + key + "' " + where;
+      if (!best.empty()) message += " (did you mean '" + best + "'?)";
+      std::string known;
+      for (const char* a : allowed) known += (known.empty() ? "" : ", ") + std::string(a);
+      message += "; allowed: " + known;
+      Fail(it->first, Join(path, key), message);
+    }
+  }
+
+  static std::string Join(const std::string& path, const std::string& key) {
+    return path.empty() ? key : path + "." + key;
+  }
+
+  std::string String(const YAML::Node& node, const std::string& key) const {
+    if (!node.IsScalar()) Fail(node, key, "expected a string");
+    return node.Scalar();
+  }
+
+  std::string RequiredString(const YAML::Node& map, const char* name,
+                             const std::string& path) const {
+    YAML::Node n = map[name];
+    if (!n) Fail(map, Join(path, name), std::string("missing required key '") + name + "'");
+    std::string s = String(n, Join(path, name));
+    if (s.empty()) Fail(n, Join(path, name), "must not be empty");
+    return s;
+  }
+
+  uint64_t Unsigned(const YAML::Node& node, const std::string& key) const {
+    if (!node.IsScalar()) Fail(node, key, "expected a non-negative integer");
+    const std::string& s = node.Scalar();
+    uint64_t v = 0;
+    if (s.empty() || s.size() > 19 || !std::all_of(s.begin(), s.end(), ::isdigit)) {
+      Fail(node, key, "expected a non-negative integer, got '" + s + "'");
+    }
+    for (char c : s) v = v * 10 + uint64_t(c - '0');
+    return v;
+  }
+
+  double NonNegativeNumber(const YAML::Node& node, const std::string& key) const {
+    double v;
+    if (!node.IsScalar() || !YAML::convert<double>::decode(node, v) || !(v >= 0)) {
+      Fail(node, key, "expected a non-negative number, got '" + node.Scalar() + "'");
+    }
+    return v;
+  }
+
+  bool Bool(const YAML::Node& node, const std::string& key) const {
+    bool v;
+    if (!node.IsScalar() || !YAML::convert<bool>::decode(node, v)) {
+      Fail(node, key, "expected true or false, got '" + node.Scalar() + "'");
+    }
+    return v;
+  }
+
+  std::vector<std::string> StringList(const YAML::Node& node, const std::string& key) const {
+    if (!node.IsSequence()) Fail(node, key, "expected a list, e.g. [id]");
+    std::vector<std::string> out;
+    for (size_t i = 0; i < node.size(); ++i) {
+      out.push_back(String(node[i], key + "[" + std::to_string(i) + "]"));
+    }
+    return out;
+  }
+
+  template <typename T>
+  T Enum(const YAML::Node& node, const std::string& key,
+         std::initializer_list<std::pair<const char*, T>> options) const {
+    std::string s = String(node, key);
+    std::string names;
+    for (const auto& [name, value] : options) {
+      if (s == name) return value;
+      names += (names.empty() ? "" : " | ") + std::string(name);
+    }
+    Fail(node, key, "unknown value '" + s + "' (expected " + names + ")");
+  }
+
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+};
+
+ConnectionConfig ReadConnection(const Reader& r, const YAML::Node& node, const std::string& path) {
+  ConnectionConfig c;
+  c.location = r.At(node, path);
+  if (!node.IsMap()) r.Fail(node, path, "expected a mapping with name and kind");
+  c.name = r.RequiredString(node, "name", path);
+  YAML::Node kind = node["kind"];
+  if (!kind) r.Fail(node, path + ".kind", "missing required key 'kind' (generator | files)");
+  c.kind = r.Enum<ConnectionKind>(kind, path + ".kind",
+                                  {{"generator", ConnectionKind::kGenerator},
+                                   {"files", ConnectionKind::kFiles}});
+  if (c.kind == ConnectionKind::kGenerator) {
+    r.CheckKeys(node, path, {"name", "kind", "dataset", "events", "rate", "seed"});
+    if (auto n = node["dataset"]) {
+      c.generator.dataset = r.Enum<std::string>(n, path + ".dataset", {{"nexmark", "nexmark"}});
+    }
+    if (auto n = node["events"]) c.generator.events = r.Unsigned(n, path + ".events");
+    if (auto n = node["rate"]) c.generator.rate = r.NonNegativeNumber(n, path + ".rate");
+    if (auto n = node["seed"]) c.generator.seed = r.Unsigned(n, path + ".seed");
+  } else {
+    r.CheckKeys(node, path, {"name", "kind", "path", "format", "on_error"});
+    c.files.path = r.RequiredString(node, "path", path);
+    if (auto n = node["format"]) {
+      c.files.format = r.Enum<FileFormat>(n, path + ".format",
+                                          {{"csv", FileFormat::kCsv}, {"jsonl", FileFormat::kJsonl}});
+    }
+    if (auto n = node["on_error"]) {
+      c.files.on_error =
+          r.Enum<OnError>(n, path + ".on_error", {{"fail", OnError::kFail}, {"skip", OnError::kSkip}});
+    }
+  }
+  return c;
+}
+
+std::vector<Field> ReadSchema(const Reader& r, const YAML::Node& node, const std::string& path) {
+  if (!node.IsSequence() || node.size() == 0) {
+    r.Fail(node, path, "expected a non-empty list of {name, type, nullable}");
+  }
+  std::vector<Field> fields;
+  std::set<std::string> seen;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node f = node[i];
+    std::string fpath = path + "[" + std::to_string(i) + "]";
+    r.CheckKeys(f, fpath, {"name", "type", "nullable"});
+    Field field;
+    field.name = r.RequiredString(f, "name", fpath);
+    if (!seen.insert(field.name).second) r.Fail(f, fpath, "duplicate column '" + field.name + "'");
+    if (auto t = f["type"]) {
+      std::string type_name = r.String(t, fpath + ".type");
+      auto type = ParseFieldType(type_name);
+      if (!type) {
+        r.Fail(t, fpath + ".type", "unknown type '" + type_name + "' (expected one of " +
+                                       std::string(FieldTypeNames()) + ")");
+      }
+      field.type = *type;
+    }
+    if (auto n = f["nullable"]) field.nullable = r.Bool(n, fpath + ".nullable");
+    fields.push_back(std::move(field));
+  }
+  return fields;
+}
+
+SourceConfig ReadSource(const Reader& r, const YAML::Node& node, const std::string& path) {
+  SourceConfig s;
+  s.location = r.At(node, path);
+  r.CheckKeys(node, path, {"name", "connection", "table", "schema", "primary_key"});
+  s.name = r.RequiredString(node, "name", path);
+  s.connection = r.RequiredString(node, "connection", path);
+  s.table = node["table"] ? r.String(node["table"], path + ".table") : s.name;
+  if (auto n = node["schema"]) s.schema = ReadSchema(r, n, path + ".schema");
+  if (auto n = node["primary_key"]) {
+    s.primary_key = r.StringList(n, path + ".primary_key");
+    if (s.schema) {
+      for (size_t i = 0; i < s.primary_key.size(); ++i) {
+        const std::string& col = s.primary_key[i];
+        bool found = std::any_of(s.schema->begin(), s.schema->end(),
+                                 [&](const Field& f) { return f.name == col; });
+        if (!found) {
+          r.Fail(n[i], path + ".primary_key", "column '" + col + "' is not in the schema");
+        }
+      }
+    }
+  }
+  return s;
+}
+
+EndpointConfig ReadEndpoint(const Reader& r, const YAML::Node& node, const std::string& path) {
+  EndpointConfig e;
+  e.location = r.At(node, path);
+  r.CheckKeys(node, path, {"name", "path", "table", "primary_key"});
+  e.name = r.RequiredString(node, "name", path);
+  e.path = r.RequiredString(node, "path", path);
+  if (e.path[0] != '/' || e.path.size() < 2 || e.path.back() == '/' ||
+      e.path.find_first_of("?#{} ") != std::string::npos) {
+    r.Fail(node["path"], path + ".path",
+           "must start with '/', not end with '/', and contain no '?', '#', '{', '}' or spaces");
+  }
+  static const std::set<std::string> kReserved = {"/health", "/openapi.json", "/docs", "/auth"};
+  std::string first_segment = e.path.substr(0, e.path.find('/', 1));
+  if (kReserved.count(first_segment)) {
+    r.Fail(node["path"], path + ".path", "'" + first_segment + "' is reserved by Sluice");
+  }
+  e.table = r.RequiredString(node, "table", path);
+  if (auto n = node["primary_key"]) e.primary_key = r.StringList(n, path + ".primary_key");
+  return e;
+}
+
+ApiConfig ReadApi(const Reader& r, const YAML::Node& node) {
+  ApiConfig api;
+  r.CheckKeys(node, "api", {"host", "rest", "threads"});
+  if (auto n = node["host"]) api.host = r.String(n, "api.host");
+  if (auto rest = node["rest"]) {
+    r.CheckKeys(rest, "api.rest", {"port"});
+    if (auto p = rest["port"]) {
+      uint64_t port = r.Unsigned(p, "api.rest.port");
+      if (port > 65535) r.Fail(p, "api.rest.port", "must be between 0 and 65535");
+      api.rest_port = int(port);
+    }
+  }
+  if (auto n = node["threads"]) api.threads = int(r.Unsigned(n, "api.threads"));
+  return api;
+}
+
+template <typename T>
+void RequireUniqueNames(const Reader& r, const YAML::Node& list, const std::vector<T>& items,
+                        const std::string& what) {
+  std::set<std::string> seen;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!seen.insert(items[i].name).second) {
+      r.Fail(list[i], what + "[" + std::to_string(i) + "].name",
+             "duplicate " + what + " name '" + items[i].name + "'");
+    }
+  }
+}
+
+Config Parse(const std::string& text, const std::string& file) {
+  Reader r(file);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError{InvalidArgument(file + ":" + std::to_string(e.mark.line + 1) + ":" +
+                                      std::to_string(e.mark.column + 1) +
+                                      ": invalid YAML: " + e.msg)};
+  }
+  if (!root || root.IsNull()) throw ConfigError{InvalidArgument(file + ": config is empty")};
+  r.CheckKeys(root, "", {"app_name", "home_dir", "log_level", "connections", "sources",
+                         "endpoints", "api"});
+  Config config;
+  config.file = file;
+  if (auto n = root["app_name"]) config.app_name = r.String(n, "app_name");
+  if (auto n = root["home_dir"]) config.home_dir = r.String(n, "home_dir");
+  if (auto n = root["log_level"]) {
+    config.log_level = r.Enum<std::string>(n, "log_level", {{"trace", "trace"}, {"debug", "debug"},
+                                                            {"info", "info"}, {"warn", "warn"},
+                                                            {"error", "error"}});
+  }
+  auto read_list = [&](const char* key, auto reader, auto& out) {
+    YAML::Node list = root[key];
+    if (!list) return list;
+    if (!list.IsSequence()) r.Fail(list, key, "expected a list");
+    for (size_t i = 0; i < list.size(); ++i) {
+      out.push_back(reader(r, list[i], std::string(key) + "[" + std::to_string(i) + "]"));
+    }
+    return list;
+  };
+  YAML::Node connections = read_list("connections", ReadConnection, config.connections);
+  YAML::Node sources = read_list("sources", ReadSource, config.sources);
+  YAML::Node endpoints = read_list("endpoints", ReadEndpoint, config.endpoints);
+  if (auto n = root["api"]) config.api = ReadApi(r, n);
+
+  RequireUniqueNames(r, connections, config.connections, "connections");
+  RequireUniqueNames(r, sources, config.sources, "sources");
+  RequireUniqueNames(r, endpoints, config.endpoints, "endpoints");
+
+  for (size_t i = 0; i < config.sources.size(); ++i) {
+    const SourceConfig& s = config.sources[i];
+    const ConnectionConfig* c = config.FindConnection(s.connection);
+    std::string path = "sources[" + std::to_string(i) + "]";
+    if (!c) {
+      r.Fail(sources[i]["connection"], path + ".connection",
+             "connection '" + s.connection + "' is not defined in connections");
+    }
+    if (c->kind == ConnectionKind::kGenerator && s.schema) {
+      r.Fail(sources[i]["schema"], path + ".schema",
+             "a generator source has a fixed schema; remove 'schema'");
+    }
+  }
+  std::set<std::string> paths;
+  for (size_t i = 0; i < config.endpoints.size(); ++i) {
+    const EndpointConfig& e = config.endpoints[i];
+    std::string path = "endpoints[" + std::to_string(i) + "]";
+    if (!config.FindSource(e.table)) {
+      r.Fail(endpoints[i]["table"], path + ".table", "table '" + e.table + "' is not defined in sources");
+    }
+    if (!paths.insert(e.path).second) {
+      r.Fail(endpoints[i]["path"], path + ".path", "path '" + e.path + "' is used twice");
+    }
+  }
+  return config;
+}
+
+}  // namespace
+
+Result<Config> ParseConfig(const std::string& text, const std::string& file) {
+  ASSIGN_OR_RETURN(std::string substituted, SubstituteEnv(text, file, ProcessEnvLookup()));
+  try {
+    return Parse(substituted, file);
+  } catch (const ConfigError& e) {
+    return e.status;
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(file + ":" + std::to_string(e.mark.line + 1) + ":" +
+                           std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+}
+
+Result<Config> LoadConfig(const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return InvalidArgument("cannot read config: " + text.status().message());
+  return ParseConfig(*text, path);
+}
+
+}  // namespace sluice

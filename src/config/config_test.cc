@@ -1,0 +1,140 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "config/env_substitution.h"
+
+namespace sluice {
+namespace {
+
+constexpr const char* kValid = R"(app_name: shop
+home_dir: /tmp/x
+connections:
+  - name: gen
+    kind: generator
+    events: 100
+    rate: 0
+    seed: 7
+  - name: local
+    kind: files
+    path: ./data
+    format: jsonl
+    on_error: skip
+sources:
+  - name: bid
+    connection: gen
+  - name: products
+    connection: local
+    table: products
+    schema:
+      - {name: id, type: int, nullable: false}
+      - {name: title, type: string}
+    primary_key: [id]
+endpoints:
+  - name: products
+    path: /products
+    table: products
+    primary_key: [id]
+api:
+  host: 127.0.0.1
+  rest: {port: 9999}
+)";
+
+TEST(Config, ParsesTheDocumentedFormat) {
+  auto c = ParseConfig(kValid, "sluice.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->app_name, "shop");
+  ASSERT_EQ(c->connections.size(), 2u);
+  EXPECT_EQ(c->connections[0].generator.events, 100u);
+  EXPECT_EQ(c->connections[0].generator.seed, 7u);
+  EXPECT_EQ(c->connections[1].files.format, FileFormat::kJsonl);
+  EXPECT_EQ(c->connections[1].files.on_error, OnError::kSkip);
+  EXPECT_EQ(c->sources[0].table, "bid");  // defaults to the name
+  ASSERT_TRUE(c->sources[1].schema.has_value());
+  EXPECT_EQ((*c->sources[1].schema)[0].type, FieldType::kInt);
+  EXPECT_FALSE((*c->sources[1].schema)[0].nullable);
+  EXPECT_TRUE((*c->sources[1].schema)[1].nullable);
+  EXPECT_EQ(c->endpoints[0].primary_key, std::vector<std::string>{"id"});
+  EXPECT_EQ(c->api.rest_port, 9999);
+  EXPECT_EQ(c->sources[1].location.line, 17);
+}
+
+// Replaces the first occurrence of `from` in the valid config and expects an error message
+// containing `expected`.
+void ExpectError(const std::string& from, const std::string& to, const std::string& expected) {
+  std::string text = kValid;
+  size_t at = text.find(from);
+  ASSERT_NE(at, std::string::npos) << from;
+  text.replace(at, from.size(), to);
+  auto c = ParseConfig(text, "sluice.yaml");
+  ASSERT_FALSE(c.ok()) << "accepted: " << to;
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find(expected), std::string::npos) << c.status().message();
+}
+
+TEST(Config, ErrorsNameFileLineAndKey) {
+  ExpectError("app_name: shop", "app_nme: shop",
+              "sluice.yaml:1:1: app_nme: unknown key 'app_nme' at top level (did you mean "
+              "'app_name'?)");
+  ExpectError("    events: 100", "    events: many",
+              "sluice.yaml:6:13: connections[0].events: expected a non-negative integer, got "
+              "'many'");
+  ExpectError("kind: files", "kind: ftp",
+              "sluice.yaml:10:11: connections[1].kind: unknown value 'ftp' (expected generator | "
+              "files)");
+  ExpectError("    connection: gen", "    connection: nope",
+              "sluice.yaml:16:17: sources[0].connection: connection 'nope' is not defined");
+  ExpectError("    table: products\n    primary_key: [id]\napi", "    table: prods\n    "
+              "primary_key: [id]\napi",
+              "sluice.yaml:27:12: endpoints[0].table: table 'prods' is not defined in sources");
+  ExpectError("type: int", "type: integer", "sluice.yaml:21:26: sources[1].schema[0].type: "
+              "unknown type 'integer'");
+  ExpectError("format: jsonl", "format: xml", "connections[1].format: unknown value 'xml'");
+  ExpectError("    primary_key: [id]\nendpoints", "    primary_key: [sku]\nendpoints",
+              "sources[1].primary_key: column 'sku' is not in the schema");
+  ExpectError("path: /products", "path: products", "endpoints[0].path: must start with '/'");
+  ExpectError("path: /products", "path: /health", "'/health' is reserved");
+  ExpectError("rest: {port: 9999}", "rest: {port: 99999}", "api.rest.port: must be between");
+  ExpectError("rest: {port: 9999}", "rest: {prot: 9999}", "unknown key 'prot' in api.rest");
+  ExpectError("  - name: local", "  - name: gen", "connections[1].name: duplicate connections");
+  ExpectError("home_dir: /tmp/x", "home_dir: [1", "invalid YAML");
+  ExpectError("    seed: 7", "    seed: 7\n    path: /x", "unknown key 'path' in connections[0]");
+}
+
+TEST(Config, EmptyAndUnreadableFiles) {
+  EXPECT_FALSE(ParseConfig("", "a.yaml").ok());
+  auto missing = LoadConfig("/nonexistent/sluice.yaml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("/nonexistent/sluice.yaml"), std::string::npos);
+}
+
+TEST(EnvSubstitution, ReplacesVariablesAndDefaults) {
+  EnvLookup env = [](const std::string& n) -> std::optional<std::string> {
+    if (n == "PORT") return "8081";
+    if (n == "EMPTY") return "";
+    return std::nullopt;
+  };
+  EXPECT_EQ(*SubstituteEnv("port: ${PORT}", "f", env), "port: 8081");
+  EXPECT_EQ(*SubstituteEnv("a: ${MISSING:-x y}", "f", env), "a: x y");
+  EXPECT_EQ(*SubstituteEnv("a: ${EMPTY:-d}", "f", env), "a: d");
+  EXPECT_EQ(*SubstituteEnv("a: $${PORT} $5", "f", env), "a: ${PORT} $5");
+  auto missing = SubstituteEnv("a: 1\nb: ${NOPE}", "f.yaml", env);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("f.yaml:2: environment variable NOPE is not set"),
+            std::string::npos);
+  EXPECT_FALSE(SubstituteEnv("a: ${OPEN", "f", env).ok());
+}
+
+TEST(Config, SubstitutesProcessEnvironment) {
+  setenv("SLUICE_TEST_PORT", "7777", 1);
+  std::string text = kValid;
+  text.replace(text.find("9999"), 4, "${SLUICE_TEST_PORT}");
+  auto c = ParseConfig(text, "sluice.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->api.rest_port, 7777);
+}
+
+}  // namespace
+}  // namespace sluice

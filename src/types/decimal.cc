@@ -1,0 +1,151 @@
+#include "types/decimal.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace sluice {
+namespace {
+
+using u128 = unsigned __int128;
+
+u128 Pow10(int n) {
+  u128 r = 1;
+  for (int i = 0; i < n; ++i) r *= 10;
+  return r;
+}
+
+u128 Magnitude(__int128 v) { return v < 0 ? u128(0) - u128(v) : u128(v); }
+
+}  // namespace
+
+int DecimalDigits(u128 v) {
+  int digits = 1;
+  while (v >= 10) {
+    v /= 10;
+    ++digits;
+  }
+  return digits;
+}
+
+Result<Decimal> Decimal::Parse(std::string_view text) {
+  auto fail = [&](std::string_view why) -> Status {
+    return InvalidArgument("invalid decimal '" + std::string(text) + "': " + std::string(why));
+  };
+  size_t i = 0;
+  bool negative = false;
+  if (i < text.size() && (text[i] == '+' || text[i] == '-')) negative = text[i++] == '-';
+  u128 coefficient = 0;
+  int digits = 0;  // significant digits kept in coefficient
+  int scale = 0;
+  bool any_digit = false, seen_point = false;
+  for (; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '.') {
+      if (seen_point) return fail("two decimal points");
+      seen_point = true;
+      continue;
+    }
+    if (c < '0' || c > '9') break;
+    any_digit = true;
+    if (coefficient != 0 || c != '0') ++digits;
+    if (digits > kMaxDigits) return fail("more than 38 significant digits");
+    coefficient = coefficient * 10 + u128(c - '0');
+    if (seen_point) ++scale;
+  }
+  if (!any_digit) return fail("no digits");
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    bool exp_negative = false;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) exp_negative = text[i++] == '-';
+    if (i == text.size()) return fail("exponent without digits");
+    int exponent = 0;
+    for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+      exponent = exponent * 10 + (text[i] - '0');
+      if (exponent > 1000) return fail("exponent out of range");
+    }
+    if (exp_negative) {
+      scale += exponent;
+    } else if (exponent <= scale) {
+      scale -= exponent;
+    } else {
+      int shift = exponent - scale;
+      scale = 0;
+      if (coefficient != 0 && DecimalDigits(coefficient) + shift > kMaxDigits) {
+        return fail("more than 38 significant digits");
+      }
+      coefficient *= Pow10(coefficient == 0 ? 0 : shift);
+    }
+  }
+  if (i != text.size()) return fail("unexpected character");
+  if (scale > kMaxDigits) {
+    // Drop trailing zeros that only inflate the scale (0.000...0001 with >38 places stays an error).
+    while (scale > kMaxDigits && coefficient % 10 == 0 && coefficient != 0) {
+      coefficient /= 10;
+      --scale;
+    }
+    if (coefficient == 0) scale = 0;
+    if (scale > kMaxDigits) return fail("more than 38 digits after the decimal point");
+  }
+  __int128 signed_coefficient = __int128(coefficient);
+  return Decimal(negative ? -signed_coefficient : signed_coefficient, scale);
+}
+
+std::string Decimal::ToString() const {
+  u128 mag = Magnitude(coefficient_);
+  std::string digits;
+  do {
+    digits.push_back(char('0' + int(mag % 10)));
+    mag /= 10;
+  } while (mag != 0);
+  while (int(digits.size()) <= scale_) digits.push_back('0');
+  std::reverse(digits.begin(), digits.end());
+  std::string out;
+  if (coefficient_ < 0) out.push_back('-');
+  size_t int_len = digits.size() - size_t(scale_);
+  out.append(digits, 0, int_len);
+  if (scale_ > 0) {
+    out.push_back('.');
+    out.append(digits, int_len, std::string::npos);
+  }
+  return out;
+}
+
+double Decimal::ToDouble() const {
+  return std::strtod(ToString().c_str(), nullptr);
+}
+
+Decimal Decimal::Normalized() const {
+  __int128 c = coefficient_;
+  int s = scale_;
+  while (s > 0 && c % 10 == 0) {
+    c /= 10;
+    --s;
+  }
+  return Decimal(c, c == 0 ? 0 : s);
+}
+
+int Decimal::Compare(const Decimal& a, const Decimal& b) {
+  if ((a.coefficient_ < 0) != (b.coefficient_ < 0)) return a.coefficient_ < 0 ? -1 : 1;
+  Decimal x = a.Normalized(), y = b.Normalized();
+  // Compare by integer digit count first (magnitudes may not fit when rescaled), then digits.
+  u128 mx = Magnitude(x.coefficient_), my = Magnitude(y.coefficient_);
+  int int_digits_x = mx == 0 ? 0 : DecimalDigits(mx) - x.scale_;
+  int int_digits_y = my == 0 ? 0 : DecimalDigits(my) - y.scale_;
+  int sign = x.coefficient_ < 0 ? -1 : 1;
+  if (mx == 0 || my == 0) {
+    if (mx == my) return 0;
+    return mx == 0 ? -sign * (y.coefficient_ < 0 ? -1 : 1) : sign;
+  }
+  if (int_digits_x != int_digits_y) return int_digits_x < int_digits_y ? -sign : sign;
+  // Same magnitude order: align scales by padding the shorter fraction (both <= 38 digits).
+  int scale = std::max(x.scale_, y.scale_);
+  int pad_x = scale - x.scale_, pad_y = scale - y.scale_;
+  // Total digits stay <= 38 + small pad; compare digit strings to avoid overflow.
+  std::string sx = Decimal(__int128(mx), 0).ToString() + std::string(size_t(pad_x), '0');
+  std::string sy = Decimal(__int128(my), 0).ToString() + std::string(size_t(pad_y), '0');
+  int c = sx.size() != sy.size() ? (sx.size() < sy.size() ? -1 : 1) : sx.compare(sy);
+  c = c < 0 ? -1 : (c > 0 ? 1 : 0);
+  return sign * c;
+}
+
+}  // namespace sluice

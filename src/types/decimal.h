@@ -1,0 +1,50 @@
+// Decimal: an exact decimal number of up to 38 significant digits, kept as a 128-bit
+// coefficient and a scale (value = coefficient / 10^scale). Used for money and for
+// PostgreSQL numeric values that fit; parsing rejects what does not fit instead of rounding.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace sluice {
+
+class Decimal {
+ public:
+  static constexpr int kMaxDigits = 38;
+
+  Decimal() = default;
+  Decimal(__int128 coefficient, int scale) : coefficient_(coefficient), scale_(scale) {}
+
+  // Accepts [+-]digits[.digits][e[+-]digits]. Errors name the text and why it was refused.
+  static Result<Decimal> Parse(std::string_view text);
+
+  __int128 coefficient() const { return coefficient_; }
+  int scale() const { return scale_; }
+
+  // Exact text, keeping the scale: "12.50", "-0.001", "100".
+  std::string ToString() const;
+  double ToDouble() const;
+  // Same value with trailing fractional zeros removed (1.50 -> 1.5): the canonical form that
+  // equality, ordering and key encoding use.
+  Decimal Normalized() const;
+
+  friend bool operator==(const Decimal& a, const Decimal& b) { return Compare(a, b) == 0; }
+  friend std::strong_ordering operator<=>(const Decimal& a, const Decimal& b) {
+    return Compare(a, b) <=> 0;
+  }
+
+ private:
+  static int Compare(const Decimal& a, const Decimal& b);
+
+  __int128 coefficient_ = 0;
+  int scale_ = 0;
+};
+
+// Number of decimal digits in |v| (0 has one digit).
+int DecimalDigits(unsigned __int128 v);
+
+}  // namespace sluice

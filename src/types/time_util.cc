@@ -1,0 +1,213 @@
+#include "types/time_util.h"
+
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+
+namespace sluice {
+namespace {
+
+using namespace std::chrono;
+
+// Reads exactly `n` digits at text[pos]; advances pos.
+bool ReadDigits(std::string_view text, size_t& pos, int n, int& out) {
+  if (pos + size_t(n) > text.size()) return false;
+  int v = 0;
+  for (int i = 0; i < n; ++i) {
+    char c = text[pos + size_t(i)];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  out = v;
+  pos += size_t(n);
+  return true;
+}
+
+bool ReadCivilDate(std::string_view text, size_t& pos, int64_t& days) {
+  int y, m, d;
+  if (!ReadDigits(text, pos, 4, y) || pos >= text.size() || text[pos++] != '-' ||
+      !ReadDigits(text, pos, 2, m) || pos >= text.size() || text[pos++] != '-' ||
+      !ReadDigits(text, pos, 2, d)) {
+    return false;
+  }
+  year_month_day ymd{year{y}, month{unsigned(m)}, day{unsigned(d)}};
+  if (!ymd.ok()) return false;
+  days = sys_days{ymd}.time_since_epoch().count();
+  return true;
+}
+
+}  // namespace
+
+Result<int64_t> ParseDate(std::string_view text) {
+  size_t pos = 0;
+  int64_t days;
+  if (!ReadCivilDate(text, pos, days) || pos != text.size()) {
+    return InvalidArgument("invalid date '" + std::string(text) + "' (expected YYYY-MM-DD)");
+  }
+  return days;
+}
+
+Result<int64_t> ParseTimestamp(std::string_view text) {
+  auto fail = [&] {
+    return InvalidArgument("invalid timestamp '" + std::string(text) +
+                           "' (expected RFC 3339, e.g. 2026-11-23T10:15:30.5Z)");
+  };
+  size_t pos = 0;
+  int64_t days;
+  if (!ReadCivilDate(text, pos, days)) return fail();
+  int64_t micros = days * kMicrosPerDay;
+  if (pos == text.size()) return micros;
+  if (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' ') return fail();
+  ++pos;
+  int h, mi, s = 0;
+  if (!ReadDigits(text, pos, 2, h) || pos >= text.size() || text[pos++] != ':' ||
+      !ReadDigits(text, pos, 2, mi) || h > 23 || mi > 59) {
+    return fail();
+  }
+  if (pos < text.size() && text[pos] == ':') {
+    ++pos;
+    if (!ReadDigits(text, pos, 2, s) || s > 60) return fail();
+  }
+  int64_t fraction = 0;
+  if (pos < text.size() && (text[pos] == '.' || text[pos] == ',')) {
+    ++pos;
+    int digits = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      if (digits < 6) fraction = fraction * 10 + (text[pos] - '0');
+      ++digits;
+      ++pos;
+    }
+    if (digits == 0) return fail();
+    for (int i = digits; i < 6; ++i) fraction *= 10;
+  }
+  micros += (int64_t(h) * 3600 + mi * 60 + s) * kMicrosPerSecond + fraction;
+  if (pos < text.size()) {
+    char z = text[pos];
+    if (z == 'Z' || z == 'z') {
+      ++pos;
+    } else if (z == '+' || z == '-') {
+      ++pos;
+      int oh, om = 0;
+      if (!ReadDigits(text, pos, 2, oh)) return fail();
+      if (pos < text.size() && text[pos] == ':') ++pos;
+      if (pos < text.size() && !ReadDigits(text, pos, 2, om)) return fail();
+      int64_t offset = (int64_t(oh) * 3600 + om * 60) * kMicrosPerSecond;
+      micros += z == '+' ? -offset : offset;
+    }
+  }
+  if (pos != text.size()) return fail();
+  return micros;
+}
+
+Result<int64_t> ParseDuration(std::string_view text) {
+  auto fail = [&] {
+    return InvalidArgument("invalid duration '" + std::string(text) +
+                           "' (expected e.g. 15m, 1h30m, 250ms or ISO 8601 PT1H30M)");
+  };
+  std::string_view t = text;
+  bool negative = false;
+  if (!t.empty() && (t[0] == '-' || t[0] == '+')) {
+    negative = t[0] == '-';
+    t.remove_prefix(1);
+  }
+  bool iso = false;
+  if (!t.empty() && (t[0] == 'P' || t[0] == 'p')) {
+    iso = true;
+    t.remove_prefix(1);
+  }
+  if (t.empty()) return fail();
+  double total = 0;
+  bool in_time = !iso;
+  while (!t.empty()) {
+    if (iso && (t[0] == 'T' || t[0] == 't')) {
+      in_time = true;
+      t.remove_prefix(1);
+      continue;
+    }
+    double number;
+    auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), number);
+    if (ec != std::errc() || ptr == t.data()) return fail();
+    t.remove_prefix(size_t(ptr - t.data()));
+    size_t unit_len = 0;
+    while (unit_len < t.size() && ((t[unit_len] | 0x20) >= 'a' && (t[unit_len] | 0x20) <= 'z')) {
+      ++unit_len;
+      if (iso) break;  // ISO units are one letter
+    }
+    std::string unit(t.substr(0, unit_len));
+    for (auto& c : unit) c = char(c | 0x20);
+    t.remove_prefix(unit_len);
+    double scale;
+    if (unit == "d") scale = 86400e6;
+    else if (unit == "h") scale = 3600e6;
+    else if (unit == "m") scale = in_time ? 60e6 : 0;  // ISO 'M' before 'T' is months: refused
+    else if (unit == "s") scale = 1e6;
+    else if (unit == "ms" && !iso) scale = 1e3;
+    else if ((unit == "us" || unit == "µs") && !iso) scale = 1;
+    else return fail();
+    if (scale == 0) return fail();
+    total += number * scale;
+  }
+  if (total > 9.2e18) return fail();
+  int64_t micros = int64_t(total + 0.5);
+  return negative ? -micros : micros;
+}
+
+void AppendDate(int64_t days, std::string* out) {
+  year_month_day ymd{sys_days{std::chrono::days{days}}};
+  char buf[32];
+  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", int(ymd.year()),
+                        unsigned(ymd.month()), unsigned(ymd.day()));
+  out->append(buf, size_t(n));
+}
+
+void AppendTimestamp(int64_t micros, std::string* out) {
+  int64_t days = micros / kMicrosPerDay;
+  int64_t rest = micros % kMicrosPerDay;
+  if (rest < 0) {
+    rest += kMicrosPerDay;
+    --days;
+  }
+  AppendDate(days, out);
+  int64_t secs = rest / kMicrosPerSecond;
+  int64_t frac = rest % kMicrosPerSecond;
+  char buf[32];
+  int n = std::snprintf(buf, sizeof buf, "T%02d:%02d:%02d", int(secs / 3600), int(secs / 60 % 60),
+                        int(secs % 60));
+  out->append(buf, size_t(n));
+  if (frac != 0) {
+    n = std::snprintf(buf, sizeof buf, ".%06d", int(frac));
+    while (buf[n - 1] == '0') --n;
+    out->append(buf, size_t(n));
+  }
+  out->push_back('Z');
+}
+
+std::string FormatTimestamp(int64_t micros) {
+  std::string out;
+  AppendTimestamp(micros, &out);
+  return out;
+}
+
+void AppendDuration(int64_t micros, std::string* out) {
+  uint64_t mag = micros < 0 ? uint64_t(0) - uint64_t(micros) : uint64_t(micros);
+  if (micros < 0) out->push_back('-');
+  out->append("PT");
+  uint64_t hours = mag / 3'600'000'000ULL;
+  uint64_t minutes = mag / 60'000'000ULL % 60;
+  uint64_t secs = mag / 1'000'000ULL % 60;
+  uint64_t frac = mag % 1'000'000ULL;
+  if (hours) out->append(std::to_string(hours) + "H");
+  if (minutes) out->append(std::to_string(minutes) + "M");
+  if (secs || frac || (!hours && !minutes)) {
+    out->append(std::to_string(secs));
+    if (frac) {
+      char buf[16];
+      int n = std::snprintf(buf, sizeof buf, ".%06d", int(frac));
+      while (buf[n - 1] == '0') --n;
+      out->append(buf, size_t(n));
+    }
+    out->push_back('S');
+  }
+}
+
+}  // namespace sluice

@@ -1,0 +1,50 @@
+#include "types/time_util.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice {
+namespace {
+
+TEST(TimeUtil, TimestampsRoundTripAsRfc3339) {
+  EXPECT_EQ(*ParseTimestamp("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(*ParseTimestamp("1970-01-01T00:00:01.5Z"), 1'500'000);
+  EXPECT_EQ(*ParseTimestamp("1970-01-01 01:00:00+01:00"), 0);
+  EXPECT_EQ(*ParseTimestamp("1969-12-31T23:59:59.999999Z"), -1);
+  EXPECT_EQ(FormatTimestamp(-1), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(FormatTimestamp(1'500'000), "1970-01-01T00:00:01.5Z");
+  int64_t t = *ParseTimestamp("2026-11-23T10:15:30.123456Z");
+  EXPECT_EQ(FormatTimestamp(t), "2026-11-23T10:15:30.123456Z");
+}
+
+TEST(TimeUtil, RejectsMalformedTimes) {
+  EXPECT_FALSE(ParseTimestamp("2026-13-01T00:00:00Z").ok());
+  EXPECT_FALSE(ParseTimestamp("2026-02-30").ok());
+  EXPECT_FALSE(ParseTimestamp("2026-01-01T25:00:00Z").ok());
+  EXPECT_FALSE(ParseTimestamp("yesterday").ok());
+  EXPECT_FALSE(ParseDate("2026-1-1").ok());
+}
+
+TEST(TimeUtil, Dates) {
+  EXPECT_EQ(*ParseDate("1970-01-02"), 1);
+  EXPECT_EQ(*ParseDate("1969-12-31"), -1);
+  std::string s;
+  AppendDate(*ParseDate("2024-02-29"), &s);
+  EXPECT_EQ(s, "2024-02-29");
+}
+
+TEST(TimeUtil, Durations) {
+  EXPECT_EQ(*ParseDuration("15m"), 15 * 60 * kMicrosPerSecond);
+  EXPECT_EQ(*ParseDuration("1h30m"), 90 * 60 * kMicrosPerSecond);
+  EXPECT_EQ(*ParseDuration("250ms"), 250'000);
+  EXPECT_EQ(*ParseDuration("PT1H30M0.5S"), 90 * 60 * kMicrosPerSecond + 500'000);
+  EXPECT_EQ(*ParseDuration("-2d"), -2 * kMicrosPerDay);
+  EXPECT_FALSE(ParseDuration("P1M").ok());  // months have no fixed length
+  EXPECT_FALSE(ParseDuration("10 parsecs").ok());
+  std::string s;
+  AppendDuration(90 * 60 * kMicrosPerSecond + 500'000, &s);
+  EXPECT_EQ(s, "PT1H30M0.5S");
+  EXPECT_EQ(*ParseDuration(s), 90 * 60 * kMicrosPerSecond + 500'000);
+}
+
+}  // namespace
+}  // namespace sluice

@@ -1,0 +1,80 @@
+#include "types/value_text.h"
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <cmath>
+
+namespace sluice {
+namespace {
+
+std::string Json(FieldType type, const Value& v) {
+  std::string out;
+  AppendJsonValue(type, v, &out);
+  return out;
+}
+
+TEST(ValueText, ParsesEveryTypeFromText) {
+  EXPECT_EQ(*ParseValueText(FieldType::kBoolean, "TRUE"), Value(true));
+  EXPECT_EQ(*ParseValueText(FieldType::kInt, "-42"), Value(int64_t{-42}));
+  EXPECT_EQ(*ParseValueText(FieldType::kUInt, "18446744073709551615"),
+            Value(uint64_t{18446744073709551615ULL}));
+  EXPECT_TRUE(std::isnan(ParseValueText(FieldType::kFloat, "NaN")->as_float()));
+  EXPECT_EQ(*ParseValueText(FieldType::kFloat, "-Infinity"), Value(-INFINITY));
+  EXPECT_EQ(ParseValueText(FieldType::kDecimal, "1.10")->as_decimal().ToString(), "1.10");
+  EXPECT_EQ(*ParseValueText(FieldType::kBinary, "\\x00ff"), Value(std::string("\0\xff", 2)));
+  EXPECT_EQ(*ParseValueText(FieldType::kBinary, "AP8="), Value(std::string("\0\xff", 2)));
+  EXPECT_EQ(*ParseValueText(FieldType::kPoint, "(1.5, -2)"), Value(Point{1.5, -2}));
+  EXPECT_EQ(*ParseValueText(FieldType::kJson, "{\"a\": [1]}"), Value("{\"a\": [1]}"));
+}
+
+TEST(ValueText, RejectionsNameTheTypeAndText) {
+  auto r = ParseValueText(FieldType::kInt, "12x");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "invalid int '12x'");
+  EXPECT_NE(ParseValueText(FieldType::kInt, "99999999999999999999").status().message().find(
+                "out of range"),
+            std::string::npos);
+  EXPECT_FALSE(ParseValueText(FieldType::kUInt, "-1").ok());
+  EXPECT_FALSE(ParseValueText(FieldType::kBoolean, "maybe").ok());
+  EXPECT_FALSE(ParseValueText(FieldType::kJson, "{oops").ok());
+  EXPECT_FALSE(ParseValueText(FieldType::kBinary, "\\x0").ok());
+}
+
+TEST(ValueText, JsonOutputFollowsTheRestContract) {
+  EXPECT_EQ(Json(FieldType::kInt, Value(int64_t{9007199254740992})), "9007199254740992");
+  EXPECT_EQ(Json(FieldType::kInt, Value(int64_t{9007199254740993})), "\"9007199254740993\"");
+  EXPECT_EQ(Json(FieldType::kInt, Value(int64_t{-9007199254740993})), "\"-9007199254740993\"");
+  EXPECT_EQ(Json(FieldType::kUInt, Value(uint64_t{18446744073709551615ULL})),
+            "\"18446744073709551615\"");
+  EXPECT_EQ(Json(FieldType::kDecimal, *ParseValueText(FieldType::kDecimal, "0.10")), "\"0.10\"");
+  EXPECT_EQ(Json(FieldType::kTimestamp, Value(int64_t{1'500'000})),
+            "\"1970-01-01T00:00:01.5Z\"");
+  EXPECT_EQ(Json(FieldType::kBinary, Value(std::string("hi"))), "\"aGk=\"");
+  EXPECT_EQ(Json(FieldType::kJson, Value("{\"a\":1}")), "{\"a\":1}");
+  EXPECT_EQ(Json(FieldType::kString, Value::Null()), "null");
+  EXPECT_EQ(Json(FieldType::kString, Value("a\"b\\c\n\x01ü")), "\"a\\\"b\\\\c\\n\\u0001ü\"");
+  EXPECT_EQ(Json(FieldType::kFloat, Value(0.1)), "0.1");
+  EXPECT_EQ(Json(FieldType::kFloat, Value(NAN)), "\"NaN\"");
+  EXPECT_EQ(Json(FieldType::kPoint, Value(Point{1, 2.5})), "{\"x\":1,\"y\":2.5}");
+}
+
+TEST(ValueText, FromJsonChecksTypes) {
+  simdjson::dom::parser parser;
+  auto get = [&](FieldType t, const char* json) {
+    return ValueFromJson(t, parser.parse(json, std::strlen(json)).value());
+  };
+  EXPECT_EQ(*get(FieldType::kInt, "7"), Value(int64_t{7}));
+  EXPECT_EQ(*get(FieldType::kInt, "\"7\""), Value(int64_t{7}));
+  EXPECT_TRUE(get(FieldType::kInt, "null")->is_null());
+  EXPECT_FALSE(get(FieldType::kInt, "7.5").ok());
+  EXPECT_FALSE(get(FieldType::kInt, "true").ok());
+  EXPECT_EQ(*get(FieldType::kFloat, "3"), Value(3.0));
+  EXPECT_EQ(*get(FieldType::kJson, "{\"a\": [1, 2]}"), Value("{\"a\":[1,2]}"));
+  EXPECT_EQ(*get(FieldType::kPoint, "[1, 2]"), Value(Point{1, 2}));
+  EXPECT_EQ(*get(FieldType::kTimestamp, "\"1970-01-01T00:00:01Z\""), Value(int64_t{1'000'000}));
+  EXPECT_FALSE(get(FieldType::kString, "12").ok());
+}
+
+}  // namespace
+}  // namespace sluice
