@@ -1,0 +1,121 @@
+// CacheStore: the embedded LMDB cache that readers serve from. One environment under
+// <home_dir>/cache holds every endpoint table (a named database each) and a metadata database
+// with the source positions the stored data reaches, so data and positions always commit in
+// the same transaction: after a crash the cache and the positions agree.
+//
+// Concurrency: exactly one thread calls Commit/DeclareTables/Sync (the cache writer). Any
+// number of threads may hold ReadViews at the same time; a ReadView is an LMDB read
+// transaction (a consistent snapshot of whole commits); the environment uses MDB_NOTLS, so a
+// thread may hold several and a view may move between threads (not be shared by two at once). The map grows on demand: on MDB_MAP_FULL the writer waits for open ReadViews to finish,
+// doubles the map and retries, while new ReadViews wait briefly.
+#pragma once
+
+#include <lmdb.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cache/table_changes.h"
+#include "common/status.h"
+#include "types/schema.h"
+
+namespace sluice {
+
+struct CacheOptions {
+  size_t initial_map_size = size_t(1) << 30;
+};
+
+struct TableDefinition {
+  std::string name;
+  Schema schema;  // schema.primary_key empty = multiset
+  // Identifies what fills the table (source, filters ...): a change rebuilds the cache.
+  std::string lineage;
+};
+
+struct CommitBatch {
+  std::vector<TableChanges> tables;
+  std::vector<std::pair<std::string, std::string>> positions;  // source name -> position
+};
+
+class CacheStore;
+
+// A consistent read-only snapshot of the cache. Values it returns point into LMDB's map and
+// stay valid until the view is destroyed.
+class ReadView {
+ public:
+  ReadView(ReadView&&) noexcept;
+  ~ReadView();
+
+  // The row stored under `key` in a keyed table, or nullopt.
+  Result<std::optional<std::string_view>> Get(uint32_t table, std::string_view key) const;
+  // Visits rows in key order; for multisets `copies` says how many times the row is present.
+  // Stop early by returning false from `visit`.
+  Status Scan(uint32_t table,
+              const std::function<bool(std::string_view row, uint64_t copies)>& visit) const;
+  // Number of rows (multiset copies included).
+  Result<uint64_t> Count(uint32_t table) const;
+
+ private:
+  friend class CacheStore;
+  ReadView(const CacheStore* store, MDB_txn* txn) : store_(store), txn_(txn) {}
+  const CacheStore* store_;
+  MDB_txn* txn_;
+};
+
+class CacheStore {
+ public:
+  static Result<std::unique_ptr<CacheStore>> Open(const std::string& dir,
+                                                  const CacheOptions& options = {});
+  ~CacheStore();
+
+  // Declares this run's tables (their index is their id in TableChanges and ReadView).
+  // When the set of definitions differs from the stored one, all data and positions are
+  // dropped so the sources replay from the beginning; returns whether that happened.
+  Result<bool> DeclareTables(const std::vector<TableDefinition>& tables);
+
+  // The position committed for `source`, or "" when none.
+  Result<std::string> Position(const std::string& source) const;
+
+  // Applies a batch atomically (one LMDB write transaction), growing the map if needed.
+  Status Commit(const CommitBatch& batch);
+  // Flushes committed data to disk (the environment runs with MDB_NOSYNC for throughput).
+  Status Sync();
+
+  Result<ReadView> BeginRead() const;
+
+  size_t map_size() const { return map_size_; }
+  const std::vector<TableDefinition>& tables() const { return tables_; }
+
+ private:
+  friend class ReadView;
+  CacheStore() = default;
+  Status CommitOnce(const CommitBatch& batch);
+  Status ApplyMultisetChange(MDB_txn* txn, MDB_dbi dbi, const TableChanges& changes,
+                             const TableChanges::Change& change, int64_t& row_delta);
+  Status GrowMap();
+  void EnterRead() const;
+  void ExitRead() const;
+
+  MDB_env* env_ = nullptr;
+  MDB_dbi meta_ = 0;
+  std::vector<MDB_dbi> table_dbs_;
+  std::vector<TableDefinition> tables_;
+  size_t map_size_ = 0;
+  uint64_t deletes_of_missing_rows_ = 0;
+
+  // Gate that lets the writer resize the map while no read transaction is open.
+  mutable std::atomic<int> active_readers_{0};
+  mutable std::atomic<bool> resizing_{false};
+  mutable std::mutex gate_mu_;
+  mutable std::condition_variable gate_cv_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,242 @@
+#include "cache/cache_store.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "types/key_codec.h"
+#include "types/row_codec.h"
+
+namespace sluice {
+namespace {
+
+class CacheStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("sluice_cache_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  static Schema KeyedSchema() {
+    return Schema{{{"id", FieldType::kInt, false}, {"name", FieldType::kString, true}}, {0}};
+  }
+  static Schema MultisetSchema() {
+    return Schema{{{"id", FieldType::kInt, false}, {"name", FieldType::kString, true}}, {}};
+  }
+  static std::string Key(int64_t id) {
+    std::string k;
+    EncodeKeyValue(FieldType::kInt, Value(id), &k);
+    return k;
+  }
+  static std::string Row(int64_t id, const std::string& name) {
+    std::string r;
+    EncodeRow(KeyedSchema(), {Value(id), Value(name)}, &r);
+    return r;
+  }
+  std::unique_ptr<CacheStore> OpenStore(const std::vector<TableDefinition>& tables,
+                                        CacheOptions options = {}) {
+    auto store = CacheStore::Open(dir_.string(), options);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    auto declared = (*store)->DeclareTables(tables);
+    EXPECT_TRUE(declared.ok()) << declared.status().ToString();
+    return std::move(*store);
+  }
+  std::map<int64_t, std::string> ReadAll(const CacheStore& store, uint32_t table) {
+    std::map<int64_t, std::string> out;
+    auto view = store.BeginRead();
+    EXPECT_TRUE(view.ok());
+    EXPECT_TRUE(view->Scan(table, [&](std::string_view row, uint64_t) {
+                      auto r = DecodeRow(KeyedSchema(), row);
+                      EXPECT_TRUE(r.ok());
+                      out[(*r)[0].as_int()] = (*r)[1].as_string();
+                      return true;
+                    }).ok());
+    return out;
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(CacheStoreTest, KeyedInsertUpdateDeleteAndCount) {
+  auto store = OpenStore({{"people", KeyedSchema(), "src"}});
+  CommitBatch batch;
+  TableChanges t(0);
+  t.Upsert(Key(1), Row(1, "ann"));
+  t.Upsert(Key(2), Row(2, "bob"));
+  t.Upsert(Key(3), Row(3, "cy"));
+  t.Upsert(Key(2), Row(2, "bobby"));  // update in place
+  t.Remove(Key(3));
+  t.Remove(Key(99));  // absent: ignored
+  batch.tables.push_back(std::move(t));
+  batch.positions.push_back({"people_src", "42"});
+  ASSERT_TRUE(store->Commit(batch).ok());
+
+  EXPECT_EQ(ReadAll(*store, 0), (std::map<int64_t, std::string>{{1, "ann"}, {2, "bobby"}}));
+  auto view = store->BeginRead();
+  EXPECT_EQ(*view->Count(0), 2u);
+  auto got = view->Get(0, Key(2));
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ(**got, Row(2, "bobby"));
+  EXPECT_FALSE(view->Get(0, Key(3))->has_value());
+  EXPECT_EQ(*store->Position("people_src"), "42");
+  EXPECT_EQ(*store->Position("other"), "");
+}
+
+TEST_F(CacheStoreTest, MultisetKeepsDuplicatesAndDeleteRemovesOneCopy) {
+  auto store = OpenStore({{"bids", MultisetSchema(), "src"}});
+  CommitBatch batch;
+  TableChanges t(0);
+  for (int i = 0; i < 3; ++i) t.AddCopy(Row(7, "same"));
+  t.AddCopy(Row(8, "other"));
+  t.RemoveCopy(Row(7, "same"));
+  t.RemoveCopy(Row(9, "never added"));
+  batch.tables.push_back(std::move(t));
+  ASSERT_TRUE(store->Commit(batch).ok());
+  auto view = store->BeginRead();
+  EXPECT_EQ(*view->Count(0), 3u);
+  std::map<std::string, uint64_t> copies;
+  ASSERT_TRUE(view->Scan(0, [&](std::string_view row, uint64_t n) {
+                    copies[std::string(row)] += n;
+                    return true;
+                  }).ok());
+  EXPECT_EQ(copies[Row(7, "same")], 2u);
+  EXPECT_EQ(copies[Row(8, "other")], 1u);
+  EXPECT_EQ(copies.size(), 2u);
+}
+
+TEST_F(CacheStoreTest, MultisetMatchesAReferenceUnderRandomChanges) {
+  auto store = OpenStore({{"m", MultisetSchema(), "src"}});
+  std::map<std::string, int64_t> reference;
+  std::mt19937 rng(7);
+  for (int round = 0; round < 20; ++round) {
+    CommitBatch batch;
+    TableChanges t(0);
+    for (int i = 0; i < 200; ++i) {
+      std::string row = Row(int64_t(rng() % 30), "n");
+      if (rng() % 3 == 0) {
+        t.RemoveCopy(row);
+        if (reference[row] > 0) --reference[row];
+      } else {
+        t.AddCopy(row);
+        ++reference[row];
+      }
+    }
+    batch.tables.push_back(std::move(t));
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  std::map<std::string, int64_t> stored;
+  int64_t total = 0;
+  auto view = store->BeginRead();
+  ASSERT_TRUE(view->Scan(0, [&](std::string_view row, uint64_t n) {
+                    stored[std::string(row)] += int64_t(n);
+                    return true;
+                  }).ok());
+  for (auto it = reference.begin(); it != reference.end();) {
+    total += it->second;
+    it = it->second == 0 ? reference.erase(it) : std::next(it);
+  }
+  EXPECT_EQ(stored, reference);
+  EXPECT_EQ(*view->Count(0), uint64_t(total));
+}
+
+TEST_F(CacheStoreTest, ReopensWithDataAndPositions) {
+  {
+    auto store = OpenStore({{"people", KeyedSchema(), "src"}});
+    CommitBatch batch;
+    TableChanges t(0);
+    t.Upsert(Key(5), Row(5, "eve"));
+    batch.tables.push_back(std::move(t));
+    batch.positions.push_back({"s", "p1"});
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  auto store = OpenStore({{"people", KeyedSchema(), "src"}});
+  EXPECT_EQ(ReadAll(*store, 0), (std::map<int64_t, std::string>{{5, "eve"}}));
+  EXPECT_EQ(*store->Position("s"), "p1");
+}
+
+TEST_F(CacheStoreTest, ChangedDefinitionsStartOver) {
+  {
+    auto store = OpenStore({{"people", KeyedSchema(), "src"}});
+    CommitBatch batch;
+    TableChanges t(0);
+    t.Upsert(Key(5), Row(5, "eve"));
+    batch.tables.push_back(std::move(t));
+    batch.positions.push_back({"s", "p1"});
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  auto store = CacheStore::Open(dir_.string());
+  ASSERT_TRUE(store.ok());
+  auto changed = (*store)->DeclareTables({{"people", KeyedSchema(), "another source"}});
+  ASSERT_TRUE(changed.ok());
+  EXPECT_TRUE(*changed);
+  EXPECT_TRUE(ReadAll(**store, 0).empty());
+  EXPECT_EQ(*(*store)->Position("s"), "");
+}
+
+TEST_F(CacheStoreTest, MapGrowsOnDemandWhileReadersRun) {
+  CacheOptions options;
+  options.initial_map_size = 1 << 20;  // 1 MiB; we write about 40 MiB
+  auto store = OpenStore({{"people", KeyedSchema(), "src"}}, options);
+  std::atomic<bool> done{false};
+  std::atomic<int> reads{0};
+  std::thread reader([&] {
+    while (!done) {
+      auto view = store->BeginRead();
+      ASSERT_TRUE(view.ok());
+      ASSERT_TRUE(view->Count(0).ok());
+      ++reads;
+    }
+  });
+  const std::string payload(400, 'x');
+  for (int b = 0; b < 100; ++b) {
+    CommitBatch batch;
+    TableChanges t(0);
+    for (int i = 0; i < 1000; ++i) t.Upsert(Key(b * 1000 + i), Row(b * 1000 + i, payload));
+    batch.tables.push_back(std::move(t));
+    Status s = store->Commit(batch);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  done = true;
+  reader.join();
+  EXPECT_GT(store->map_size(), size_t(40) << 20);
+  EXPECT_GT(reads.load(), 0);
+  auto view = store->BeginRead();
+  EXPECT_EQ(*view->Count(0), 100'000u);
+}
+
+TEST_F(CacheStoreTest, ReadersSeeWholeCommitsOnly) {
+  auto store = OpenStore({{"people", KeyedSchema(), "src"}});
+  // Every commit rewrites all 50 rows with one generation number; a reader must never see
+  // two generations at once.
+  std::atomic<bool> done{false};
+  std::atomic<int> torn{0};
+  std::thread reader([&] {
+    while (!done) {
+      auto rows = ReadAll(*store, 0);
+      std::set<std::string> generations;
+      for (auto& [id, name] : rows) generations.insert(name);
+      if (generations.size() > 1) ++torn;
+    }
+  });
+  for (int gen = 0; gen < 300; ++gen) {
+    CommitBatch batch;
+    TableChanges t(0);
+    for (int i = 0; i < 50; ++i) t.Upsert(Key(i), Row(i, "g" + std::to_string(gen)));
+    batch.tables.push_back(std::move(t));
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  done = true;
+  reader.join();
+  EXPECT_EQ(torn.load(), 0);
+}
+
+}  // namespace
+}  // namespace sluice
