@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <array>
+#include <cstring>
 #include <functional>
 
 #include "cache/lmdb_handles.h"
@@ -16,60 +19,29 @@ constexpr const char* kDefinitionKey = "definition";
 constexpr int kMaxGrowths = 40;
 
 std::string PositionKey(const std::string& source) { return "pos:" + source; }
-std::string RowCountKey(const std::string& table) { return "rows:" + table; }
 std::string TableDbName(const std::string& table) { return "t:" + table; }
 
-// Multiset entries are keyed by the row's hash plus a sequence number that tells apart
-// different rows whose hashes collide; the value is the copy count followed by the row.
-constexpr size_t kMultisetKeySize = 12;
+// Multiset rows are keyed by a per-table insertion sequence (8 bytes, big-endian), so inserts
+// append at the right edge of the B-tree: few dirty pages per commit, which is what keeps
+// LMDB fast. Deleting "one copy of this row" needs a row -> sequence lookup; that index
+// (hash of the row + sequence) is built the first time a table sees a delete and maintained
+// from then on, so insert-only tables never pay for it.
+constexpr size_t kSeqKeySize = 8;
+constexpr size_t kHashKeySize = 16;
 
-void MultisetKey(uint64_t hash, uint32_t seq, char out[kMultisetKeySize]) {
-  for (int i = 0; i < 8; ++i) out[i] = char(uint8_t(hash >> (56 - 8 * i)));
-  for (int i = 0; i < 4; ++i) out[8 + i] = char(uint8_t(seq >> (24 - 8 * i)));
+void BigEndian64(uint64_t v, char* out) {
+  for (int i = 0; i < 8; ++i) out[i] = char(uint8_t(v >> (56 - 8 * i)));
 }
 
-uint32_t MultisetSeq(std::string_view key) {
-  uint32_t seq = 0;
-  for (int i = 8; i < 12; ++i) seq = (seq << 8) | uint8_t(key[size_t(i)]);
-  return seq;
+uint64_t ReadBigEndian64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | uint8_t(p[i]);
+  return v;
 }
 
-struct MultisetEntry {
-  uint64_t copies;
-  std::string_view row;
-};
+uint64_t RowHash(std::string_view row) { return std::hash<std::string_view>{}(row); }
 
-std::optional<MultisetEntry> ParseMultisetValue(std::string_view value) {
-  VarintReader reader(value);
-  auto copies = reader.Varint();
-  if (!copies) return std::nullopt;
-  size_t header = value.size();
-  // The row is everything after the varint.
-  for (size_t i = 0; i < value.size(); ++i) {
-    if (!(uint8_t(value[i]) & 0x80)) {
-      header = i + 1;
-      break;
-    }
-  }
-  return MultisetEntry{*copies, value.substr(header)};
-}
-
-void MultisetValue(uint64_t copies, std::string_view row, std::string* out) {
-  out->clear();
-  AppendVarint(copies, out);
-  out->append(row);
-}
-
-Result<uint64_t> ReadCounter(MDB_txn* txn, MDB_dbi meta, const std::string& key) {
-  MDB_val k = ToVal(key), v;
-  int rc = mdb_get(txn, meta, &k, &v);
-  if (rc == MDB_NOTFOUND) return uint64_t{0};
-  if (rc != 0) return LmdbError(rc, "cannot read row count");
-  VarintReader r(FromVal(v));
-  auto n = r.Varint();
-  if (!n) return DataLoss("row count for " + key + " is malformed");
-  return *n;
-}
+std::string HashIndexName(const std::string& table) { return "h:" + table; }
 
 }  // namespace
 
@@ -96,25 +68,16 @@ Result<std::optional<std::string_view>> ReadView::Get(uint32_t table, std::strin
 Status ReadView::Scan(uint32_t table,
                       const std::function<bool(std::string_view, uint64_t)>& visit) const {
   ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::Open(txn_, store_->table_dbs_[table]));
-  const bool multiset = !store_->tables_[table].schema.has_primary_key();
   MDB_val k, v;
   for (int rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_FIRST); rc != MDB_NOTFOUND;
        rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_NEXT)) {
     if (rc != 0) return LmdbError(rc, "cannot scan cache");
-    if (!multiset) {
-      if (!visit(FromVal(v), 1)) break;
-      continue;
-    }
-    auto entry = ParseMultisetValue(FromVal(v));
-    if (!entry) return DataLoss("malformed multiset entry in table " + store_->tables_[table].name);
-    if (!visit(entry->row, entry->copies)) break;
+    if (!visit(FromVal(v), 1)) break;
   }
   return Status::OK();
 }
 
 Result<uint64_t> ReadView::Count(uint32_t table) const {
-  const TableDefinition& def = store_->tables_[table];
-  if (!def.schema.has_primary_key()) return ReadCounter(txn_, store_->meta_, RowCountKey(def.name));
   MDB_stat stat;
   int rc = mdb_stat(txn_, store_->table_dbs_[table], &stat);
   if (rc != 0) return LmdbError(rc, "cannot count rows");
@@ -196,11 +159,34 @@ Result<bool> CacheStore::DeclareTables(const std::vector<TableDefinition>& table
     if (rc != 0) return LmdbError(rc, "cannot store cache definition");
   }
   table_dbs_.clear();
+  hash_index_dbs_.clear();
+  next_seq_.clear();
   for (const auto& t : tables) {
     MDB_dbi dbi;
     rc = mdb_dbi_open(txn.get(), TableDbName(t.name).c_str(), MDB_CREATE, &dbi);
     if (rc != 0) return LmdbError(rc, "cannot open cache table " + t.name);
     table_dbs_.push_back(dbi);
+    std::optional<MDB_dbi> hash_index;
+    MDB_dbi hdbi;
+    rc = mdb_dbi_open(txn.get(), HashIndexName(t.name).c_str(), 0, &hdbi);
+    if (rc == 0) {
+      hash_index = hdbi;
+    } else if (rc != MDB_NOTFOUND) {
+      return LmdbError(rc, "cannot open row index of " + t.name);
+    }
+    hash_index_dbs_.push_back(hash_index);
+    uint64_t next = 0;
+    if (!t.schema.has_primary_key()) {
+      ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::Open(txn.get(), dbi));
+      MDB_val k, v;
+      rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_LAST);
+      if (rc == 0 && k.mv_size == kSeqKeySize) {
+        next = ReadBigEndian64(static_cast<const char*>(k.mv_data)) + 1;
+      } else if (rc != 0 && rc != MDB_NOTFOUND) {
+        return LmdbError(rc, "cannot read the last row of " + t.name);
+      }
+    }
+    next_seq_.push_back(next);
   }
   RETURN_IF_ERROR(txn.Commit());
   tables_ = tables;
@@ -229,7 +215,6 @@ Status CacheStore::CommitOnce(const CommitBatch& batch) {
   ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::Begin(env_, 0));
   for (const TableChanges& changes : batch.tables) {
     const MDB_dbi dbi = table_dbs_[changes.table()];
-    int64_t row_delta = 0;
     for (const auto& change : changes.changes()) {
       switch (change.kind) {
         case TableChanges::Kind::kUpsert: {
@@ -250,18 +235,10 @@ Status CacheStore::CommitOnce(const CommitBatch& batch) {
         }
         case TableChanges::Kind::kAddCopy:
         case TableChanges::Kind::kRemoveCopy:
-          RETURN_IF_ERROR(ApplyMultisetChange(txn.get(), dbi, changes, change, row_delta));
+          RETURN_IF_ERROR(ApplyMultisetChange(txn.get(), changes.table(), changes.row(change),
+                                              change.kind == TableChanges::Kind::kAddCopy));
           break;
       }
-    }
-    if (row_delta != 0) {
-      const std::string key = RowCountKey(tables_[changes.table()].name);
-      ASSIGN_OR_RETURN(uint64_t rows, ReadCounter(txn.get(), meta_, key));
-      std::string value;
-      AppendVarint(uint64_t(int64_t(rows) + row_delta), &value);
-      MDB_val k = ToVal(key), v = ToVal(value);
-      int rc = mdb_put(txn.get(), meta_, &k, &v, 0);
-      if (rc != 0) return LmdbError(rc, "cannot write row count");
     }
   }
   for (const auto& [source, position] : batch.positions) {
@@ -273,67 +250,83 @@ Status CacheStore::CommitOnce(const CommitBatch& batch) {
   return txn.Commit();
 }
 
-Status CacheStore::ApplyMultisetChange(MDB_txn* txn, MDB_dbi dbi, const TableChanges& changes,
-                                       const TableChanges::Change& change, int64_t& row_delta) {
-  thread_local std::string value;
-  const std::string_view row = changes.row(change);
-  const uint64_t hash = std::hash<std::string_view>{}(row);
-  char key_bytes[kMultisetKeySize];
-  const bool add = change.kind == TableChanges::Kind::kAddCopy;
+Status CacheStore::ApplyMultisetChange(MDB_txn* txn, uint32_t table, std::string_view row,
+                                       bool add) {
+  const MDB_dbi dbi = table_dbs_[table];
   if (add) {
-    // Common case: no row with this hash yet, one B-tree descent.
-    MultisetKey(hash, 0, key_bytes);
-    MultisetValue(1, row, &value);
-    MDB_val k{kMultisetKeySize, key_bytes}, v = ToVal(value);
-    int rc = mdb_put(txn, dbi, &k, &v, MDB_NOOVERWRITE);
-    if (rc == 0) {
-      ++row_delta;
-      return Status::OK();
+    char key[kSeqKeySize];
+    const uint64_t seq = next_seq_[table]++;
+    BigEndian64(seq, key);
+    MDB_val k{kSeqKeySize, key}, v = ToVal(row);
+    int rc = mdb_put(txn, dbi, &k, &v, MDB_APPEND);
+    if (rc != 0) return LmdbError(rc, "cannot write to cache");
+    if (hash_index_dbs_[table]) {
+      char hkey[kHashKeySize];
+      BigEndian64(RowHash(row), hkey);
+      BigEndian64(seq, hkey + 8);
+      MDB_val hk{kHashKeySize, hkey}, hv{0, nullptr};
+      rc = mdb_put(txn, *hash_index_dbs_[table], &hk, &hv, 0);
+      if (rc != 0) return LmdbError(rc, "cannot write row index");
     }
-    if (rc != MDB_KEYEXIST) return LmdbError(rc, "cannot write to cache");
-  }
-  // Walk the entries sharing this hash: the same row gains or loses a copy.
-  ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::Open(txn, dbi));
-  MultisetKey(hash, 0, key_bytes);
-  MDB_val k{kMultisetKeySize, key_bytes}, v;
-  uint32_t next_seq = 0;
-  for (int rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_SET_RANGE); rc != MDB_NOTFOUND;
-       rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_NEXT)) {
-    if (rc != 0) return LmdbError(rc, "cannot read cache");
-    std::string_view found_key = FromVal(k);
-    if (found_key.size() != kMultisetKeySize || std::memcmp(found_key.data(), key_bytes, 8) != 0) {
-      break;
-    }
-    next_seq = MultisetSeq(found_key) + 1;
-    auto entry = ParseMultisetValue(FromVal(v));
-    if (!entry) return DataLoss("malformed multiset entry in cache");
-    if (entry->row != row) continue;
-    std::string existing_key(found_key);
-    uint64_t copies = entry->copies + (add ? 1 : 0) - (add ? 0 : 1);
-    MDB_val ek = ToVal(existing_key);
-    int rc2;
-    if (copies == 0) {
-      rc2 = mdb_del(txn, dbi, &ek, nullptr);
-    } else {
-      std::string updated;
-      MultisetValue(copies, row, &updated);
-      MDB_val uv = ToVal(updated);
-      rc2 = mdb_put(txn, dbi, &ek, &uv, 0);
-    }
-    if (rc2 != 0) return LmdbError(rc2, "cannot update cache");
-    row_delta += add ? 1 : -1;
     return Status::OK();
   }
-  if (!add) {
-    ++deletes_of_missing_rows_;
+  if (!hash_index_dbs_[table]) RETURN_IF_ERROR(BuildHashIndex(txn, table));
+  const MDB_dbi hdbi = *hash_index_dbs_[table];
+  const uint64_t hash = RowHash(row);
+  char hkey[kHashKeySize];
+  BigEndian64(hash, hkey);
+  BigEndian64(0, hkey + 8);
+  ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::Open(txn, hdbi));
+  MDB_val hk{kHashKeySize, hkey}, hv;
+  for (int rc = mdb_cursor_get(cursor.get(), &hk, &hv, MDB_SET_RANGE); rc != MDB_NOTFOUND;
+       rc = mdb_cursor_get(cursor.get(), &hk, &hv, MDB_NEXT)) {
+    if (rc != 0) return LmdbError(rc, "cannot read row index");
+    const char* found = static_cast<const char*>(hk.mv_data);
+    if (hk.mv_size != kHashKeySize || ReadBigEndian64(found) != hash) break;
+    char seq_key[kSeqKeySize];
+    std::memcpy(seq_key, found + 8, kSeqKeySize);
+    MDB_val k{kSeqKeySize, seq_key}, v;
+    rc = mdb_get(txn, dbi, &k, &v);
+    if (rc != 0) return LmdbError(rc, "row index points at a missing row");
+    if (FromVal(v) != row) continue;  // a different row with the same hash
+    rc = mdb_cursor_del(cursor.get(), 0);
+    if (rc == 0) rc = mdb_del(txn, dbi, &k, nullptr);
+    if (rc != 0) return LmdbError(rc, "cannot delete from cache");
     return Status::OK();
   }
-  MultisetKey(hash, next_seq, key_bytes);
-  MultisetValue(1, row, &value);
-  MDB_val nk{kMultisetKeySize, key_bytes}, nv = ToVal(value);
-  int rc = mdb_put(txn, dbi, &nk, &nv, MDB_NOOVERWRITE);
-  if (rc != 0) return LmdbError(rc, "cannot write to cache");
-  ++row_delta;
+  ++deletes_of_missing_rows_;
+  return Status::OK();
+}
+
+Status CacheStore::BuildHashIndex(MDB_txn* txn, uint32_t table) {
+  const std::string name = HashIndexName(tables_[table].name);
+  spdlog::info("table {} received its first delete: indexing its rows for deletes",
+               tables_[table].name);
+  MDB_dbi hdbi;
+  int rc = mdb_dbi_open(txn, name.c_str(), MDB_CREATE, &hdbi);
+  if (rc != 0) return LmdbError(rc, "cannot create row index " + name);
+  std::vector<std::array<char, kHashKeySize>> entries;
+  {
+    ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::Open(txn, table_dbs_[table]));
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_NEXT)) {
+      std::array<char, kHashKeySize> entry;
+      BigEndian64(RowHash(FromVal(v)), entry.data());
+      std::memcpy(entry.data() + 8, k.mv_data, kSeqKeySize);
+      entries.push_back(entry);
+    }
+    if (rc != MDB_NOTFOUND) return LmdbError(rc, "cannot scan " + tables_[table].name);
+  }
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    return std::memcmp(a.data(), b.data(), kHashKeySize) < 0;
+  });
+  for (const auto& entry : entries) {
+    MDB_val hk{kHashKeySize, const_cast<char*>(entry.data())}, hv{0, nullptr};
+    rc = mdb_put(txn, hdbi, &hk, &hv, MDB_APPEND);
+    if (rc != 0) return LmdbError(rc, "cannot build row index " + name);
+  }
+  hash_index_dbs_[table] = hdbi;
   return Status::OK();
 }
 

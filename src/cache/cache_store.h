@@ -56,7 +56,7 @@ class ReadView {
 
   // The row stored under `key` in a keyed table, or nullopt.
   Result<std::optional<std::string_view>> Get(uint32_t table, std::string_view key) const;
-  // Visits rows in key order; for multisets `copies` says how many times the row is present.
+  // Visits rows in key order (multisets: insertion order, one call per copy, copies = 1).
   // Stop early by returning false from `visit`.
   Status Scan(uint32_t table,
               const std::function<bool(std::string_view row, uint64_t copies)>& visit) const;
@@ -98,8 +98,8 @@ class CacheStore {
   friend class ReadView;
   CacheStore() = default;
   Status CommitOnce(const CommitBatch& batch);
-  Status ApplyMultisetChange(MDB_txn* txn, MDB_dbi dbi, const TableChanges& changes,
-                             const TableChanges::Change& change, int64_t& row_delta);
+  Status ApplyMultisetChange(MDB_txn* txn, uint32_t table, std::string_view row, bool add);
+  Status BuildHashIndex(MDB_txn* txn, uint32_t table);
   Status GrowMap();
   void EnterRead() const;
   void ExitRead() const;
@@ -107,6 +107,8 @@ class CacheStore {
   MDB_env* env_ = nullptr;
   MDB_dbi meta_ = 0;
   std::vector<MDB_dbi> table_dbs_;
+  std::vector<std::optional<MDB_dbi>> hash_index_dbs_;  // multisets: row hash -> sequence
+  std::vector<uint64_t> next_seq_;                       // multisets: next insertion key
   std::vector<TableDefinition> tables_;
   size_t map_size_ = 0;
   uint64_t deletes_of_missing_rows_ = 0;

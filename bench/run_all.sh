@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# make bench: every benchmark, results printed and kept under bench/out/.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-build}
+mkdir -p "$here/out"
+stamp=$(date -u +%Y-%m-%dT%H%MZ)
+"$here/ingest.sh" "$build" 3 | tee "$here/out/ingest-$stamp.txt"
+"$here/serving.sh" "$build" 3 10 | tee "$here/out/serving-$stamp.txt"

@@ -1,0 +1,108 @@
+// The `sluice` command: run | init | check | clean | version.
+// Exit codes: 0 success (also after a graceful stop), 2 bad config or usage, 1 other failures.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "cli/starter_config.h"
+#include "common/file_util.h"
+#include "common/logging.h"
+#include "config/config.h"
+#include "control/pipeline.h"
+#include "control/runner.h"
+
+namespace sluice {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+int ExitCode(const Status& s) {
+  if (s.ok()) return 0;
+  return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
+}
+
+int Fail(const Status& s) {
+  spdlog::error("{}", s.message());
+  return ExitCode(s);
+}
+
+int Run(const std::string& config_path, const RunOptions& options, const std::string& log_level) {
+  auto config = LoadConfig(config_path);
+  if (!config.ok()) return Fail(config.status());
+  spdlog::set_level(spdlog::level::from_str(log_level.empty() ? config->log_level : log_level));
+  Status s = RunPipeline(*config, options);
+  if (!s.ok()) return Fail(s);
+  return 0;
+}
+
+int Check(const std::string& config_path) {
+  auto config = LoadConfig(config_path);
+  if (!config.ok()) return Fail(config.status());
+  auto pipeline = Pipeline::Build(*config);
+  if (!pipeline.ok()) return Fail(pipeline.status());
+  std::cout << config_path << " is valid.\n\n" << (*pipeline)->Describe();
+  return 0;
+}
+
+int Init(const std::string& config_path) {
+  if (std::filesystem::exists(config_path)) {
+    spdlog::error("{} already exists; not overwriting it", config_path);
+    return 2;
+  }
+  Status s = WriteFileAtomically(config_path, kStarterConfig);
+  if (!s.ok()) return Fail(s);
+  std::cout << "wrote " << config_path << "; start it with: sluice run -c " << config_path << "\n";
+  return 0;
+}
+
+int Clean(const std::string& config_path) {
+  auto config = LoadConfig(config_path);
+  if (!config.ok()) return Fail(config.status());
+  Status s = CleanHome(*config);
+  if (!s.ok()) return Fail(s);
+  std::cout << "removed the data under " << config->home_dir << "\n";
+  return 0;
+}
+
+}  // namespace
+}  // namespace sluice
+
+int main(int argc, char** argv) {
+  using namespace sluice;
+  BlockStopSignals();  // before any thread exists, so all threads inherit the mask
+  InitLogging("info");
+
+  CLI::App app{"Sluice: live data APIs from your databases, files and streams"};
+  app.require_subcommand(1);
+  std::string config_path = "sluice.yaml";
+  std::string log_level;
+  RunOptions run_options;
+
+  auto* run = app.add_subcommand("run", "run the pipelines and serve the APIs");
+  run->add_option("-c,--config", config_path, "config file")->capture_default_str();
+  run->add_option("--log-level", log_level, "trace|debug|info|warn|error (overrides the config)");
+  run->add_option("--port-file", run_options.port_file,
+                  "write the REST port here once listening (useful with port 0)");
+  auto* init = app.add_subcommand("init", "write a starter config that runs as is");
+  init->add_option("-c,--config", config_path, "file to create")->capture_default_str();
+  auto* check = app.add_subcommand("check", "validate a config and print the pipeline");
+  check->add_option("-c,--config", config_path, "config file")->capture_default_str();
+  auto* clean = app.add_subcommand("clean", "remove the data under home_dir");
+  clean->add_option("-c,--config", config_path, "config file")->capture_default_str();
+  app.add_subcommand("version", "print the version");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  if (*run) return Run(config_path, run_options, log_level);
+  if (*init) return Init(config_path);
+  if (*check) return Check(config_path);
+  if (*clean) return Clean(config_path);
+  std::cout << "sluice " << kVersion << "\n";
+  return 0;
+}

@@ -1,0 +1,389 @@
+#include "control/pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "common/bounded_channel.h"
+#include "types/key_codec.h"
+#include "types/row_codec.h"
+
+namespace sluice {
+namespace {
+
+constexpr size_t kSinkChannelBatches = 8;
+constexpr size_t kWriterChannelBatches = 16;
+constexpr size_t kMaxChangesPerCommit = 256 * 1024;
+constexpr auto kMaxCommitDelay = std::chrono::milliseconds(100);
+constexpr auto kSyncInterval = std::chrono::seconds(1);
+
+struct SourceBatch {
+  uint64_t seq;
+  std::shared_ptr<const OperationBatch> batch;
+};
+
+struct EncodedBatch {
+  size_t source;
+  uint64_t seq;
+  std::shared_ptr<const OperationBatch> origin;
+  TableChanges changes;
+};
+
+std::string Lineage(const ConnectionConfig& c, const SourceConfig& s) {
+  std::string out = c.name + "/" + s.table + ":";
+  if (c.kind == ConnectionKind::kGenerator) {
+    out += "generator," + c.generator.dataset + ",seed=" + std::to_string(c.generator.seed);
+  } else {
+    out += "files," + c.files.path + (c.files.format == FileFormat::kCsv ? ",csv" : ",jsonl");
+  }
+  return out;
+}
+
+}  // namespace
+
+struct Pipeline::Impl {
+  struct SourceNode {
+    const SourceConfig* config;
+    const ConnectionConfig* connection;
+    std::unique_ptr<SourceReader> reader;
+    std::vector<size_t> sinks;  // endpoint indexes
+    std::thread thread;
+    std::atomic<uint64_t> committed_rows{0};
+    std::atomic<bool> finished{false};
+    std::atomic<bool> failed{false};
+  };
+  struct SinkNode {
+    const EndpointConfig* config;
+    size_t source;
+    Schema schema;
+    std::unique_ptr<BoundedChannel<SourceBatch>> input;
+    std::thread thread;
+  };
+  struct Pending {
+    std::shared_ptr<const OperationBatch> origin;
+    std::vector<TableChanges> changes;
+  };
+
+  Config config;
+  std::vector<std::unique_ptr<SourceNode>> sources;
+  std::vector<SinkNode> sinks;
+  BoundedChannel<EncodedBatch> writer_input{kWriterChannelBatches};
+  std::atomic<size_t> open_sinks{0};
+  std::thread writer;
+  std::stop_source stop;
+  CacheStore* store = nullptr;
+  std::atomic<bool> writer_done{false};
+  std::chrono::steady_clock::time_point started_at;
+  std::atomic<int64_t> finished_after_ns{-1};
+  Status writer_status;
+
+  void RunSource(size_t index, std::string start_position);
+  void RunSink(size_t index);
+  void RunWriter();
+  void EncodeInto(const SinkNode& sink, const OperationBatch& batch, TableChanges& out);
+};
+
+Pipeline::Pipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Pipeline::~Pipeline() {
+  RequestStop();
+  (void)Wait();
+}
+
+Result<std::unique_ptr<Pipeline>> Pipeline::Build(const Config& config) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  const Config& cfg = impl->config;
+  std::map<std::string, size_t> source_index;
+  for (const EndpointConfig& endpoint : cfg.endpoints) {
+    const SourceConfig* source = cfg.FindSource(endpoint.table);
+    if (!source) return endpoint.location.Error("table '" + endpoint.table + "' is not defined");
+    auto [it, inserted] = source_index.emplace(source->name, impl->sources.size());
+    if (inserted) {
+      auto node = std::make_unique<Impl::SourceNode>();
+      node->config = source;
+      node->connection = cfg.FindConnection(source->connection);
+      ASSIGN_OR_RETURN(node->reader, OpenSource(*node->connection, *source));
+      impl->sources.push_back(std::move(node));
+    }
+    Impl::SourceNode& node = *impl->sources[it->second];
+    Schema schema = node.reader->schema();
+    if (endpoint.primary_key) {
+      auto key = schema.ResolveColumns(*endpoint.primary_key);
+      if (!key.ok()) return endpoint.location.Error("primary_key: " + key.status().message());
+      schema.primary_key = *key;
+    }
+    node.sinks.push_back(impl->sinks.size());
+    impl->sinks.push_back(Impl::SinkNode{&endpoint, it->second, std::move(schema), nullptr, {}});
+  }
+  for (const SourceConfig& s : cfg.sources) {
+    if (!source_index.count(s.name)) {
+      spdlog::warn("{}: source '{}' is not used by any endpoint; it will not be read",
+                   s.location.ToString(), s.name);
+    }
+  }
+  return std::unique_ptr<Pipeline>(new Pipeline(std::move(impl)));
+}
+
+std::vector<TableDefinition> Pipeline::TableDefinitions() const {
+  std::vector<TableDefinition> out;
+  for (const auto& sink : impl_->sinks) {
+    const auto& source = *impl_->sources[sink.source];
+    out.push_back({sink.config->name, sink.schema, Lineage(*source.connection, *source.config)});
+  }
+  return out;
+}
+
+std::vector<RestEndpoint> Pipeline::RestEndpoints() const {
+  std::vector<RestEndpoint> out;
+  for (size_t i = 0; i < impl_->sinks.size(); ++i) {
+    const auto& sink = impl_->sinks[i];
+    out.push_back({sink.config->name, sink.config->path, sink.config->table, sink.schema,
+                   uint32_t(i)});
+  }
+  return out;
+}
+
+std::string Pipeline::Describe() const {
+  std::string out = "app " + impl_->config.app_name + " (home_dir " + impl_->config.home_dir + ")\n";
+  for (const auto& source : impl_->sources) {
+    const ConnectionConfig& c = *source->connection;
+    out += "source " + source->config->name + " <- connection " + c.name + " (";
+    if (c.kind == ConnectionKind::kGenerator) {
+      out += "generator " + c.generator.dataset + " table " + source->config->table + ", " +
+             (c.generator.events ? std::to_string(c.generator.events) + " events" : "unbounded") +
+             ", seed " + std::to_string(c.generator.seed) + ")\n";
+    } else {
+      out += std::string("files ") + (c.files.format == FileFormat::kCsv ? "csv" : "jsonl") + " " +
+             c.files.path + "/" + source->config->table + ")\n";
+    }
+    out += "  thread: source node -> " + std::to_string(source->sinks.size()) + " sink(s)\n";
+  }
+  for (const auto& sink : impl_->sinks) {
+    out += "endpoint " + sink.config->name + " " + sink.config->path + " <- " + sink.config->table;
+    out += sink.schema.has_primary_key() ? "  key (" : "  multiset (no key)\n";
+    if (sink.schema.has_primary_key()) {
+      for (size_t k = 0; k < sink.schema.primary_key.size(); ++k) {
+        out += (k ? ", " : "") + sink.schema.fields[sink.schema.primary_key[k]].name;
+      }
+      out += ")\n";
+    }
+    for (const Field& f : sink.schema.fields) {
+      out += "    " + f.name + " " + std::string(FieldTypeName(f.type)) +
+             (f.nullable ? "" : " not null") + "\n";
+    }
+  }
+  out += "cache writer: one LMDB transaction per commit, positions stored with the data\n";
+  out += "rest: " + impl_->config.api.host + ":" + std::to_string(impl_->config.api.rest_port) + "\n";
+  return out;
+}
+
+Status Pipeline::Start(CacheStore* store) {
+  Impl& d = *impl_;
+  d.store = store;
+  d.started_at = std::chrono::steady_clock::now();
+  std::vector<std::string> positions;
+  for (const auto& source : d.sources) {
+    ASSIGN_OR_RETURN(std::string p, store->Position(source->config->name));
+    positions.push_back(std::move(p));
+  }
+  d.open_sinks = d.sinks.size();
+  for (auto& sink : d.sinks) {
+    sink.input = std::make_unique<BoundedChannel<SourceBatch>>(kSinkChannelBatches);
+  }
+  if (d.sinks.empty()) d.writer_input.Close();
+  d.writer = std::thread([&d] { d.RunWriter(); });
+  for (size_t i = 0; i < d.sinks.size(); ++i) {
+    d.sinks[i].thread = std::thread([&d, i] { d.RunSink(i); });
+  }
+  for (size_t i = 0; i < d.sources.size(); ++i) {
+    d.sources[i]->thread = std::thread([&d, i, p = positions[i]] { d.RunSource(i, p); });
+  }
+  return Status::OK();
+}
+
+void Pipeline::Impl::RunSource(size_t index, std::string start_position) {
+  SourceNode& node = *sources[index];
+  uint64_t seq = 0;
+  SourceContext context;
+  context.start_position = std::move(start_position);
+  context.stop = stop.get_token();
+  context.emit = [&](OperationBatch batch) {
+    auto shared = std::make_shared<const OperationBatch>(std::move(batch));
+    const uint64_t this_seq = seq++;
+    for (size_t sink : node.sinks) {
+      if (!sinks[sink].input->Push(SourceBatch{this_seq, shared})) return false;
+    }
+    return true;
+  };
+  Status s = node.reader->Run(context);
+  if (!s.ok()) {
+    node.failed = true;
+    spdlog::error("source '{}' stopped: {}", node.config->name, s.message());
+  }
+  node.finished = true;
+  for (size_t sink : node.sinks) sinks[sink].input->Close();
+}
+
+void Pipeline::Impl::EncodeInto(const SinkNode& sink, const OperationBatch& batch,
+                                TableChanges& out) {
+  const Schema& schema = sink.schema;
+  const bool keyed = schema.has_primary_key();
+  std::string key, old_key, row;
+  for (const Operation& op : batch.ops) {
+    const bool has_old = op.kind != OpKind::kInsert;
+    const bool has_new = op.kind != OpKind::kDelete;
+    if (!keyed) {
+      if (has_old) {
+        row.clear();
+        EncodeRow(schema, op.old_record, &row);
+        out.RemoveCopy(row);
+      }
+      if (has_new) {
+        row.clear();
+        EncodeRow(schema, op.new_record, &row);
+        out.AddCopy(row);
+      }
+      continue;
+    }
+    if (has_old) {
+      old_key.clear();
+      EncodeKey(schema, op.old_record, schema.primary_key, &old_key);
+    }
+    if (has_new) {
+      key.clear();
+      EncodeKey(schema, op.new_record, schema.primary_key, &key);
+    }
+    // An update that keeps its key is one overwrite; one that changes it moves the row.
+    if (has_old && !(has_new && key == old_key)) out.Remove(old_key);
+    if (has_new) {
+      row.clear();
+      EncodeRow(schema, op.new_record, &row);
+      out.Upsert(key, row);
+    }
+  }
+}
+
+void Pipeline::Impl::RunSink(size_t index) {
+  SinkNode& sink = sinks[index];
+  while (auto item = sink.input->Pop()) {
+    EncodedBatch encoded{sink.source, item->seq, item->batch, TableChanges(uint32_t(index))};
+    EncodeInto(sink, *item->batch, encoded.changes);
+    if (!writer_input.Push(std::move(encoded))) {
+      sink.input->Close();  // the writer failed: make the source stop too
+      break;
+    }
+  }
+  if (--open_sinks == 0) writer_input.Close();
+}
+
+void Pipeline::Impl::RunWriter() {
+  // Per source: batches by sequence number, held until every endpoint has encoded them.
+  std::vector<std::map<uint64_t, Pending>> pending(sources.size());
+  CommitBatch commit;
+  std::vector<std::string> position(sources.size());
+  std::vector<bool> position_dirty(sources.size(), false);
+  std::vector<uint64_t> uncommitted_rows(sources.size(), 0);
+  size_t changes_in_commit = 0;
+  std::optional<std::chrono::steady_clock::time_point> oldest_uncommitted;
+  auto last_sync = std::chrono::steady_clock::now();
+  bool synced = true;
+
+  auto flush = [&]() -> Status {
+    if (!oldest_uncommitted) return Status::OK();
+    for (size_t s = 0; s < sources.size(); ++s) {
+      if (position_dirty[s]) commit.positions.emplace_back(sources[s]->config->name, position[s]);
+    }
+    RETURN_IF_ERROR(store->Commit(commit));
+    for (size_t s = 0; s < sources.size(); ++s) {
+      sources[s]->committed_rows += uncommitted_rows[s];
+      uncommitted_rows[s] = 0;
+      position_dirty[s] = false;
+    }
+    commit = CommitBatch();
+    changes_in_commit = 0;
+    oldest_uncommitted.reset();
+    synced = false;
+    return Status::OK();
+  };
+
+  Status status;
+  while (status.ok()) {
+    auto item = writer_input.PopFor(kMaxCommitDelay);
+    if (item) {
+      const size_t s = item->source;
+      Pending& p = pending[s][item->seq];
+      p.origin = item->origin;
+      changes_in_commit += item->changes.size();
+      p.changes.push_back(std::move(item->changes));
+      // Move every batch that all of the source's endpoints have encoded, in order.
+      while (!pending[s].empty() &&
+             pending[s].begin()->second.changes.size() == sources[s]->sinks.size()) {
+        Pending done = std::move(pending[s].begin()->second);
+        pending[s].erase(pending[s].begin());
+        for (auto& c : done.changes) commit.tables.push_back(std::move(c));
+        position[s] = done.origin->position;
+        position_dirty[s] = true;
+        uncommitted_rows[s] += done.origin->ops.size();
+        if (!oldest_uncommitted) oldest_uncommitted = std::chrono::steady_clock::now();
+      }
+    }
+    const auto now = std::chrono::steady_clock::now();
+    const bool closed = !item && writer_input.closed_and_empty();
+    if (!item || changes_in_commit >= kMaxChangesPerCommit ||
+        (oldest_uncommitted && now - *oldest_uncommitted >= kMaxCommitDelay)) {
+      status = flush();
+    }
+    if (status.ok() && !synced && (closed || now - last_sync >= kSyncInterval)) {
+      status = store->Sync();
+      last_sync = now;
+      synced = true;
+    }
+    if (closed) break;
+  }
+  if (!status.ok()) {
+    spdlog::error("cache writer stopped: {}", status.ToString());
+    writer_status = status;
+    writer_input.Close();
+    stop.request_stop();
+  }
+  finished_after_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now() - started_at)
+                          .count();
+  writer_done = true;
+}
+
+void Pipeline::RequestStop() { impl_->stop.request_stop(); }
+
+Status Pipeline::Wait() {
+  Impl& d = *impl_;
+  for (auto& source : d.sources) {
+    if (source->thread.joinable()) source->thread.join();
+  }
+  for (auto& sink : d.sinks) {
+    if (sink.thread.joinable()) sink.thread.join();
+  }
+  if (d.writer.joinable()) d.writer.join();
+  return d.writer_status;
+}
+
+double Pipeline::elapsed_seconds() const {
+  int64_t ns = impl_->finished_after_ns.load();
+  if (ns >= 0) return double(ns) / 1e9;
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - impl_->started_at).count();
+}
+
+bool Pipeline::idle() const { return impl_->writer_done.load(); }
+
+std::vector<SourceStats> Pipeline::stats() const {
+  std::vector<SourceStats> out;
+  for (const auto& s : impl_->sources) {
+    out.push_back({s->config->name, s->committed_rows.load(), s->finished.load(), s->failed.load()});
+  }
+  return out;
+}
+
+}  // namespace sluice

@@ -1,0 +1,62 @@
+// Pipeline: the running form of a config. One source node thread per source, one sink thread
+// per endpoint, and one cache writer thread, joined by bounded channels:
+//
+//   source ──batches──► sink (encode keys and rows) ──► cache writer (one LMDB txn per commit)
+//
+// A source batch fans out to every endpoint reading that source. The writer commits a source's
+// batch only once every one of its endpoints has encoded it, together with the source position
+// it reaches, so after a restart each source resumes exactly after what the cache holds.
+// Thread-safety: Build/Start/RequestStop/Wait from one controlling thread; stats() from any.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cache/cache_store.h"
+#include "config/config.h"
+#include "connectors/connector.h"
+#include "server/http/rest_api.h"
+
+namespace sluice {
+
+struct SourceStats {
+  std::string name;
+  uint64_t committed_rows = 0;
+  bool finished = false;
+  bool failed = false;
+};
+
+class Pipeline {
+ public:
+  // Opens every source used by an endpoint and resolves the endpoints' schemas and keys.
+  // Errors are InvalidArgument with the config location when the config is at fault.
+  static Result<std::unique_ptr<Pipeline>> Build(const Config& config);
+  ~Pipeline();
+
+  std::vector<TableDefinition> TableDefinitions() const;
+  std::vector<RestEndpoint> RestEndpoints() const;
+  // Human-readable plan for `sluice check`.
+  std::string Describe() const;
+
+  // Reads each source's committed position from `store` and starts all threads.
+  Status Start(CacheStore* store);
+  // Graceful stop: sources finish their current batch; everything received gets committed.
+  void RequestStop();
+  // Blocks until every thread has ended. Returns the first fatal error (a cache write
+  // failure); a failed source is logged and reported in stats() but does not stop the rest.
+  Status Wait();
+  // True once every source has ended and everything has been committed.
+  bool idle() const;
+  std::vector<SourceStats> stats() const;
+  // Seconds from Start() until the pipeline went idle (or until now while it runs).
+  double elapsed_seconds() const;
+
+ private:
+  struct Impl;
+  explicit Pipeline(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,64 @@
+// RestApi: the REST contract (docs/rest.md) as a plain function from request to response, so
+// the routing, validation and JSON shapes are testable without sockets. HttpServer feeds it.
+// Thread-safety: Handle() is const and may run on every server thread at once; each call
+// opens its own cache read view.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cache/cache_store.h"
+#include "types/schema.h"
+#include "types/value.h"
+
+namespace sluice {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query string, as sent
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct RestEndpoint {
+  std::string name;
+  std::string path;
+  std::string table;  // what fills it (a source today)
+  Schema schema;
+  uint32_t cache_table = 0;
+};
+
+class RestApi {
+ public:
+  static constexpr uint64_t kDefaultLimit = 50;
+  static constexpr uint64_t kMaxLimit = 10000;
+
+  RestApi(std::string app_name, const CacheStore& store, std::vector<RestEndpoint> endpoints);
+
+  HttpResponse Handle(const HttpRequest& request) const;
+
+  // An error response in the contract's shape: {"error": {"code": ..., "message": ...}}.
+  static HttpResponse Error(int status, std::string_view message);
+
+ private:
+  struct Route;
+  HttpResponse Index() const;
+  HttpResponse List(const RestEndpoint& e, std::string_view query_string) const;
+  HttpResponse GetById(const RestEndpoint& e, std::string_view id) const;
+  HttpResponse QueryOrCount(const RestEndpoint& e, const std::string& body, bool count) const;
+  void AppendRecord(const RestEndpoint& e, const Record& record, std::string* out) const;
+
+  std::string app_name_;
+  const CacheStore& store_;
+  std::vector<RestEndpoint> endpoints_;
+  std::vector<std::vector<std::string>> field_prefixes_;  // per endpoint: "\"name\":" per field
+};
+
+}  // namespace sluice
