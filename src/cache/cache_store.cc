@@ -51,10 +51,7 @@ ReadView::ReadView(ReadView&& o) noexcept : store_(o.store_), txn_(o.txn_) {
 }
 
 ReadView::~ReadView() {
-  if (txn_) {
-    mdb_txn_abort(txn_);
-    store_->ExitRead();
-  }
+  if (txn_) store_->ReleaseReadTxn(txn_);
 }
 
 Result<std::optional<std::string_view>> ReadView::Get(uint32_t table, std::string_view key) const {
@@ -114,6 +111,7 @@ Result<std::unique_ptr<CacheStore>> CacheStore::Open(const std::string& dir,
 }
 
 CacheStore::~CacheStore() {
+  for (MDB_txn* txn : idle_read_txns_) mdb_txn_abort(txn);
   if (env_) {
     mdb_env_sync(env_, 1);
     mdb_env_close(env_);
@@ -369,12 +367,39 @@ void CacheStore::ExitRead() const {
 Result<ReadView> CacheStore::BeginRead() const {
   EnterRead();
   MDB_txn* txn = nullptr;
-  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
-  if (rc != 0) {
-    ExitRead();
-    return LmdbError(rc, "cannot begin cache read");
+  {
+    std::lock_guard lock(read_pool_mu_);
+    if (!idle_read_txns_.empty()) {
+      txn = idle_read_txns_.back();
+      idle_read_txns_.pop_back();
+    }
+  }
+  if (txn && mdb_txn_renew(txn) != 0) {
+    mdb_txn_abort(txn);
+    txn = nullptr;
+  }
+  if (!txn) {
+    int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
+    if (rc != 0) {
+      ExitRead();
+      return LmdbError(rc, "cannot begin cache read");
+    }
   }
   return ReadView(this, txn);
+}
+
+void CacheStore::ReleaseReadTxn(MDB_txn* txn) const {
+  constexpr size_t kMaxIdleReadTxns = 64;
+  mdb_txn_reset(txn);
+  {
+    std::lock_guard lock(read_pool_mu_);
+    if (idle_read_txns_.size() < kMaxIdleReadTxns) {
+      idle_read_txns_.push_back(txn);
+      txn = nullptr;
+    }
+  }
+  if (txn) mdb_txn_abort(txn);
+  ExitRead();
 }
 
 Status CacheStore::Sync() {

@@ -103,6 +103,7 @@ class CacheStore {
   Status GrowMap();
   void EnterRead() const;
   void ExitRead() const;
+  void ReleaseReadTxn(MDB_txn* txn) const;
 
   MDB_env* env_ = nullptr;
   MDB_dbi meta_ = 0;
@@ -118,6 +119,11 @@ class CacheStore {
   mutable std::atomic<bool> resizing_{false};
   mutable std::mutex gate_mu_;
   mutable std::condition_variable gate_cv_;
+
+  // Read transactions kept reset between uses: renewing one skips the reader-table lock and
+  // allocation that beginning a fresh one costs on every request.
+  mutable std::mutex read_pool_mu_;
+  mutable std::vector<MDB_txn*> idle_read_txns_;
 };
 
 }  // namespace sluice

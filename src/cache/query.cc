@@ -30,44 +30,51 @@ std::optional<std::vector<Value>> PinnedKey(const Schema& schema, const Equality
 
 }  // namespace
 
-Result<std::optional<Record>> GetByKey(const ReadView& view, uint32_t table, const Schema& schema,
-                                       const std::vector<Value>& key) {
+Result<std::optional<std::string_view>> GetByKey(const ReadView& view, uint32_t table,
+                                                 const Schema& schema,
+                                                 const std::vector<Value>& key) {
   std::string encoded;
   for (size_t i = 0; i < key.size(); ++i) {
     EncodeKeyValue(schema.fields[schema.primary_key[i]].type, key[i], &encoded);
   }
-  ASSIGN_OR_RETURN(auto row, view.Get(table, encoded));
-  if (!row) return std::optional<Record>();
-  ASSIGN_OR_RETURN(Record record, DecodeRow(schema, *row));
-  return std::optional<Record>(std::move(record));
+  return view.Get(table, encoded);
+}
+
+// Whether a stored row passes the filter; rows are decoded only when there is one.
+Result<bool> RowMatches(const Schema& schema, const EqualityFilter& filter, std::string_view row) {
+  if (filter.terms.empty()) return true;
+  ASSIGN_OR_RETURN(Record record, DecodeRow(schema, row));
+  return Matches(filter, record);
 }
 
 Status RunQuery(const ReadView& view, uint32_t table, const Schema& schema, const Query& query,
-                const std::function<bool(const Record&)>& visit) {
+                const std::function<bool(std::string_view row)>& visit) {
   if (query.limit == 0) return Status::OK();
   if (auto key = PinnedKey(schema, query.filter)) {
     for (const Value& v : *key) {
       if (v.is_null()) return Status::OK();
     }
-    ASSIGN_OR_RETURN(auto record, GetByKey(view, table, schema, *key));
-    if (record && Matches(query.filter, *record) && query.skip == 0) visit(*record);
+    ASSIGN_OR_RETURN(auto row, GetByKey(view, table, schema, *key));
+    if (!row || query.skip != 0) return Status::OK();
+    ASSIGN_OR_RETURN(bool matches, RowMatches(schema, query.filter, *row));
+    if (matches) visit(*row);
     return Status::OK();
   }
   uint64_t skipped = 0, emitted = 0;
   Status decode_error;
   RETURN_IF_ERROR(view.Scan(table, [&](std::string_view row, uint64_t copies) {
-    auto record = DecodeRow(schema, row);
-    if (!record.ok()) {
-      decode_error = record.status();
+    auto matches = RowMatches(schema, query.filter, row);
+    if (!matches.ok()) {
+      decode_error = matches.status();
       return false;
     }
-    if (!Matches(query.filter, *record)) return true;
+    if (!*matches) return true;
     for (uint64_t c = 0; c < copies; ++c) {
       if (skipped < query.skip) {
         ++skipped;
         continue;
       }
-      if (!visit(*record)) return false;
+      if (!visit(row)) return false;
       if (++emitted >= query.limit) return false;
     }
     return true;
@@ -81,7 +88,7 @@ Result<uint64_t> CountQuery(const ReadView& view, uint32_t table, const Schema& 
   uint64_t count = 0;
   Query query;
   query.filter = filter;
-  RETURN_IF_ERROR(RunQuery(view, table, schema, query, [&](const Record&) {
+  RETURN_IF_ERROR(RunQuery(view, table, schema, query, [&](std::string_view) {
     ++count;
     return true;
   }));

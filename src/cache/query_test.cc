@@ -46,8 +46,9 @@ class QueryTest : public ::testing::Test {
   std::vector<int64_t> Ids(uint32_t table, const Query& q) {
     auto view = store_->BeginRead();
     std::vector<int64_t> ids;
-    Status s = RunQuery(*view, table, table == 0 ? schema_ : multiset_, q, [&](const Record& r) {
-      ids.push_back(r[0].as_int());
+    const Schema& schema = table == 0 ? schema_ : multiset_;
+    Status s = RunQuery(*view, table, schema, q, [&](std::string_view row) {
+      ids.push_back(DecodeRow(schema, row).value()[0].as_int());
       return true;
     });
     EXPECT_TRUE(s.ok()) << s.ToString();

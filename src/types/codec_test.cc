@@ -7,6 +7,7 @@
 
 #include "types/key_codec.h"
 #include "types/row_codec.h"
+#include "types/row_json.h"
 #include "types/value_text.h"
 
 namespace sluice {
@@ -140,6 +141,35 @@ TEST(KeyCodec, RandomIntsAndStringsSortLikeTheirValues) {
   auto by_key = rows;
   std::sort(by_key.begin(), by_key.end(), [&](auto& x, auto& y) { return key(x) < key(y); });
   EXPECT_EQ(by_value, by_key);
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+TEST(RowJson, MatchesValueByValueJson) {
+  Schema schema = AllTypesSchema();
+  auto prefixes = JsonFieldPrefixes(schema);
+  for (int v = 0; v < 3; ++v) {
+    Record r = SampleRecord(v);
+    std::string bytes;
+    EncodeRow(schema, r, &bytes);
+    std::string expected = "{";
+    for (size_t i = 0; i < r.size(); ++i) {
+      if (i) expected += ",";
+      expected += "\"" + schema.fields[i].name + "\":";
+      AppendJsonValue(schema.fields[i].type, r[i], &expected);
+    }
+    expected += "}";
+    std::string got = "[";
+    ASSERT_TRUE(AppendRowJson(schema, bytes, prefixes, &got).ok());
+    EXPECT_EQ(got, "[" + expected) << "variant " << v;
+    std::string untouched = "x";
+    EXPECT_FALSE(AppendRowJson(schema, bytes.substr(0, bytes.size() - 1), prefixes, &untouched).ok());
+    EXPECT_EQ(untouched, "x") << "a failed row must not leave half an object behind";
+  }
 }
 
 }  // namespace

@@ -1,8 +1,5 @@
 #include "types/row_codec.h"
 
-#include <cstring>
-
-#include "types/varint.h"
 
 namespace sluice {
 
@@ -62,82 +59,27 @@ void EncodeRow(const Schema& schema, const Record& record, std::string* out) {
   }
 }
 
-Result<Record> DecodeRow(const Schema& schema, std::string_view bytes) {
-  const size_t n = schema.fields.size();
-  const size_t bitmap_len = (n + 7) / 8;
-  auto corrupt = [&](size_t field) {
-    return DataLoss("stored row is malformed at field '" + schema.fields[field].name + "'");
-  };
-  if (bytes.size() < bitmap_len) return DataLoss("stored row is shorter than its null bitmap");
-  const char* bitmap = bytes.data();
-  VarintReader in(bytes.substr(bitmap_len));
+namespace {
+
+struct RecordBuilder {
   Record record;
-  record.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    if (bitmap[i / 8] & (1 << (i % 8))) {
-      record.emplace_back();
-      continue;
-    }
-    switch (schema.fields[i].type) {
-      case FieldType::kBoolean: {
-        auto b = in.Bytes(1);
-        if (!b) return corrupt(i);
-        record.emplace_back((*b)[0] != 0);
-        break;
-      }
-      case FieldType::kInt:
-      case FieldType::kDate:
-      case FieldType::kTimestamp:
-      case FieldType::kDuration: {
-        auto u = in.Varint();
-        if (!u) return corrupt(i);
-        record.emplace_back(UnZigZag(*u));
-        break;
-      }
-      case FieldType::kUInt: {
-        auto u = in.Varint();
-        if (!u) return corrupt(i);
-        record.emplace_back(*u);
-        break;
-      }
-      case FieldType::kFloat: {
-        auto b = in.Bytes(8);
-        if (!b) return corrupt(i);
-        double d;
-        std::memcpy(&d, b->data(), 8);
-        record.emplace_back(d);
-        break;
-      }
-      case FieldType::kDecimal: {
-        auto scale = in.Bytes(1);
-        auto c = scale ? in.Varint128() : std::nullopt;
-        if (!c) return corrupt(i);
-        record.emplace_back(Decimal(UnZigZag128(*c), uint8_t((*scale)[0])));
-        break;
-      }
-      case FieldType::kString:
-      case FieldType::kText:
-      case FieldType::kBinary:
-      case FieldType::kJson: {
-        auto len = in.Varint();
-        auto s = len ? in.Bytes(*len) : std::nullopt;
-        if (!s) return corrupt(i);
-        record.emplace_back(*s);
-        break;
-      }
-      case FieldType::kPoint: {
-        auto b = in.Bytes(16);
-        if (!b) return corrupt(i);
-        Point p;
-        std::memcpy(&p.x, b->data(), 8);
-        std::memcpy(&p.y, b->data() + 8, 8);
-        record.emplace_back(p);
-        break;
-      }
-    }
-  }
-  if (!in.done()) return DataLoss("stored row has trailing bytes");
-  return record;
+  void Null(size_t) { record.emplace_back(); }
+  void Bool(size_t, bool b) { record.emplace_back(b); }
+  void Int(size_t, int64_t v) { record.emplace_back(v); }
+  void UInt(size_t, uint64_t v) { record.emplace_back(v); }
+  void Float(size_t, double v) { record.emplace_back(v); }
+  void Decimal(size_t, const sluice::Decimal& d) { record.emplace_back(d); }
+  void Bytes(size_t, std::string_view s) { record.emplace_back(s); }
+  void Point(size_t, const sluice::Point& p) { record.emplace_back(p); }
+};
+
+}  // namespace
+
+Result<Record> DecodeRow(const Schema& schema, std::string_view bytes) {
+  RecordBuilder builder;
+  builder.record.reserve(schema.fields.size());
+  RETURN_IF_ERROR(VisitRow(schema, bytes, builder));
+  return std::move(builder.record);
 }
 
 }  // namespace sluice

@@ -2,7 +2,6 @@
 
 #include <charconv>
 #include <chrono>
-#include <cstdio>
 
 namespace sluice {
 namespace {
@@ -152,12 +151,44 @@ Result<int64_t> ParseDuration(std::string_view text) {
   return negative ? -micros : micros;
 }
 
+namespace {
+
+// Appends v as exactly `width` digits (v >= 0); hot in JSON output, so no printf.
+void AppendDigits(uint64_t v, int width, std::string* out) {
+  char buf[20];
+  for (int i = width - 1; i >= 0; --i) {
+    buf[i] = char('0' + v % 10);
+    v /= 10;
+  }
+  out->append(buf, size_t(width));
+}
+
+// Appends ".ffffff" with trailing zeros removed; nothing when frac is 0.
+void AppendFraction(uint64_t frac, std::string* out) {
+  if (frac == 0) return;
+  int width = 6;
+  while (frac % 10 == 0) {
+    frac /= 10;
+    --width;
+  }
+  out->push_back('.');
+  AppendDigits(frac, width, out);
+}
+
+}  // namespace
+
 void AppendDate(int64_t days, std::string* out) {
   year_month_day ymd{sys_days{std::chrono::days{days}}};
-  char buf[32];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", int(ymd.year()),
-                        unsigned(ymd.month()), unsigned(ymd.day()));
-  out->append(buf, size_t(n));
+  int y = int(ymd.year());
+  if (y < 0) {
+    out->push_back('-');
+    y = -y;
+  }
+  AppendDigits(uint64_t(y), y > 9999 ? 5 : 4, out);
+  out->push_back('-');
+  AppendDigits(unsigned(ymd.month()), 2, out);
+  out->push_back('-');
+  AppendDigits(unsigned(ymd.day()), 2, out);
 }
 
 void AppendTimestamp(int64_t micros, std::string* out) {
@@ -169,16 +200,13 @@ void AppendTimestamp(int64_t micros, std::string* out) {
   }
   AppendDate(days, out);
   int64_t secs = rest / kMicrosPerSecond;
-  int64_t frac = rest % kMicrosPerSecond;
-  char buf[32];
-  int n = std::snprintf(buf, sizeof buf, "T%02d:%02d:%02d", int(secs / 3600), int(secs / 60 % 60),
-                        int(secs % 60));
-  out->append(buf, size_t(n));
-  if (frac != 0) {
-    n = std::snprintf(buf, sizeof buf, ".%06d", int(frac));
-    while (buf[n - 1] == '0') --n;
-    out->append(buf, size_t(n));
-  }
+  out->push_back('T');
+  AppendDigits(uint64_t(secs / 3600), 2, out);
+  out->push_back(':');
+  AppendDigits(uint64_t(secs / 60 % 60), 2, out);
+  out->push_back(':');
+  AppendDigits(uint64_t(secs % 60), 2, out);
+  AppendFraction(uint64_t(rest % kMicrosPerSecond), out);
   out->push_back('Z');
 }
 
@@ -200,12 +228,7 @@ void AppendDuration(int64_t micros, std::string* out) {
   if (minutes) out->append(std::to_string(minutes) + "M");
   if (secs || frac || (!hours && !minutes)) {
     out->append(std::to_string(secs));
-    if (frac) {
-      char buf[16];
-      int n = std::snprintf(buf, sizeof buf, ".%06d", int(frac));
-      while (buf[n - 1] == '0') --n;
-      out->append(buf, size_t(n));
-    }
+    AppendFraction(frac, out);
     out->push_back('S');
   }
 }

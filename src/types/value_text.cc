@@ -250,10 +250,10 @@ void AppendJsonString(std::string_view s, std::string* out) {
 }
 
 namespace {
-
 constexpr int64_t kMaxSafeJsonInt = (int64_t(1) << 53);
+}  // namespace
 
-void AppendDouble(double d, std::string* out) {
+void AppendJsonDouble(double d, std::string* out) {
   if (std::isnan(d)) {
     out->append("\"NaN\"");
   } else if (std::isinf(d)) {
@@ -265,75 +265,98 @@ void AppendDouble(double d, std::string* out) {
   }
 }
 
-}  // namespace
+void AppendJsonInt64(FieldType type, int64_t v, std::string* out) {
+  switch (type) {
+    case FieldType::kDate:
+      out->push_back('"');
+      AppendDate(v, out);
+      out->push_back('"');
+      return;
+    case FieldType::kTimestamp:
+      out->push_back('"');
+      AppendTimestamp(v, out);
+      out->push_back('"');
+      return;
+    case FieldType::kDuration:
+      out->push_back('"');
+      AppendDuration(v, out);
+      out->push_back('"');
+      return;
+    default: {
+      char buf[32];
+      auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v);
+      bool quote = v > kMaxSafeJsonInt || v < -kMaxSafeJsonInt;
+      if (quote) out->push_back('"');
+      out->append(buf, size_t(ptr - buf));
+      if (quote) out->push_back('"');
+    }
+  }
+}
+
+void AppendJsonUInt64(uint64_t v, std::string* out) {
+  char buf[32];
+  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  bool quote = v > uint64_t(kMaxSafeJsonInt);
+  if (quote) out->push_back('"');
+  out->append(buf, size_t(ptr - buf));
+  if (quote) out->push_back('"');
+}
+
+void AppendJsonBytes(FieldType type, std::string_view bytes, std::string* out) {
+  switch (type) {
+    case FieldType::kBinary:
+      out->push_back('"');
+      AppendBase64(bytes, out);
+      out->push_back('"');
+      return;
+    case FieldType::kJson:
+      out->append(bytes);
+      return;
+    default:
+      AppendJsonString(bytes, out);
+  }
+}
+
+void AppendJsonPoint(const Point& p, std::string* out) {
+  out->append("{\"x\":");
+  AppendJsonDouble(p.x, out);
+  out->append(",\"y\":");
+  AppendJsonDouble(p.y, out);
+  out->push_back('}');
+}
 
 void AppendJsonValue(FieldType type, const Value& value, std::string* out) {
   if (value.is_null()) {
     out->append("null");
     return;
   }
-  char buf[32];
   switch (type) {
     case FieldType::kBoolean:
       out->append(value.as_bool() ? "true" : "false");
       return;
-    case FieldType::kInt: {
-      int64_t v = value.as_int();
-      auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v);
-      bool quote = v > kMaxSafeJsonInt || v < -kMaxSafeJsonInt;
-      if (quote) out->push_back('"');
-      out->append(buf, size_t(ptr - buf));
-      if (quote) out->push_back('"');
+    case FieldType::kInt:
+    case FieldType::kDate:
+    case FieldType::kTimestamp:
+    case FieldType::kDuration:
+      AppendJsonInt64(type, value.as_int(), out);
       return;
-    }
-    case FieldType::kUInt: {
-      uint64_t v = value.as_uint();
-      auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v);
-      bool quote = v > uint64_t(kMaxSafeJsonInt);
-      if (quote) out->push_back('"');
-      out->append(buf, size_t(ptr - buf));
-      if (quote) out->push_back('"');
+    case FieldType::kUInt:
+      AppendJsonUInt64(value.as_uint(), out);
       return;
-    }
     case FieldType::kFloat:
-      AppendDouble(value.as_float(), out);
+      AppendJsonDouble(value.as_float(), out);
       return;
     case FieldType::kDecimal:
       AppendJsonString(value.as_decimal().ToString(), out);
       return;
     case FieldType::kString:
     case FieldType::kText:
-      AppendJsonString(value.as_string(), out);
-      return;
     case FieldType::kBinary:
-      out->push_back('"');
-      AppendBase64(value.as_string(), out);
-      out->push_back('"');
-      return;
-    case FieldType::kDate:
-      out->push_back('"');
-      AppendDate(value.as_int(), out);
-      out->push_back('"');
-      return;
-    case FieldType::kTimestamp:
-      out->push_back('"');
-      AppendTimestamp(value.as_int(), out);
-      out->push_back('"');
-      return;
-    case FieldType::kDuration:
-      out->push_back('"');
-      AppendDuration(value.as_int(), out);
-      out->push_back('"');
-      return;
     case FieldType::kJson:
-      out->append(value.as_string());
+      AppendJsonBytes(type, value.as_string(), out);
       return;
     case FieldType::kPoint:
-      out->append("{\"x\":");
-      AppendDouble(value.as_point().x, out);
-      out->append(",\"y\":");
-      AppendDouble(value.as_point().y, out);
-      out->push_back('}');
+      AppendJsonPoint(value.as_point(), out);
       return;
   }
 }

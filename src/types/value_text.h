@@ -27,4 +27,12 @@ Result<Value> ValueFromJson(FieldType type, const simdjson::dom::element& json);
 void AppendJsonValue(FieldType type, const Value& value, std::string* out);
 void AppendJsonString(std::string_view s, std::string* out);
 
+// The pieces AppendJsonValue is made of, for callers that hold raw field data (row_json.h).
+// `type` selects the form: e.g. an int64 is a number, a date, a timestamp or a duration.
+void AppendJsonInt64(FieldType type, int64_t v, std::string* out);
+void AppendJsonUInt64(uint64_t v, std::string* out);
+void AppendJsonDouble(double d, std::string* out);
+void AppendJsonBytes(FieldType type, std::string_view bytes, std::string* out);
+void AppendJsonPoint(const Point& p, std::string* out);
+
 }  // namespace sluice

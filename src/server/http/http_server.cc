@@ -3,6 +3,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/socket_base.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -23,27 +25,52 @@ using tcp = asio::ip::tcp;
 namespace {
 
 // One client connection: read a request, answer it, repeat while keep-alive holds.
+// Responses are written as one gather-write of a small header and the body. The idle timeout
+// runs on one timer per connection that is re-armed lazily (not once per read or write),
+// which keeps timers off the per-request path; a client that does not complete a request
+// within the timeout is disconnected.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, const RestApi& api, const HttpServerOptions& options)
-      : stream_(std::move(socket)), api_(api), options_(options) {}
+      : socket_(std::move(socket)),
+        idle_timer_(socket_.get_executor()),
+        api_(api),
+        options_(options),
+        timeout_(std::chrono::seconds(options.idle_timeout_seconds)) {}
 
-  void Start() { Read(); }
-  friend asio::any_io_executor session_executor(Session& s) { return s.stream_.get_executor(); }
+  void Start() {
+    Touch();
+    WatchIdle(timeout_);
+    Read();
+  }
+
+  asio::any_io_executor executor() { return socket_.get_executor(); }
 
  private:
+  void Touch() { last_activity_ = std::chrono::steady_clock::now(); }
+
+  void WatchIdle(std::chrono::steady_clock::duration after) {
+    idle_timer_.expires_after(after);
+    idle_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || !self->socket_.is_open()) return;
+      auto idle = std::chrono::steady_clock::now() - self->last_activity_;
+      if (self->lingering_ || idle >= self->timeout_) return self->Close();
+      self->WatchIdle(self->timeout_ - idle);
+    });
+  }
+
   void Read() {
     parser_.emplace();
     parser_->body_limit(options_.max_body_bytes);
     parser_->header_limit(64 * 1024);
-    stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
-    http::async_read(stream_, buffer_, *parser_,
+    http::async_read(socket_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+        ec == asio::error::bad_descriptor) {
       return Close();
     }
     if (ec == http::error::body_limit) {
@@ -52,18 +79,21 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec == http::error::header_limit) return SendError(413, "request headers are too large");
     if (ec) return SendError(400, "malformed HTTP request: " + ec.message());
+    Touch();
 
     auto& req = parser_->get();
-    HttpRequest request{std::string(req.method_string()), std::string(req.target()),
-                        std::move(req.body())};
+    request_.method.assign(req.method_string());
+    request_.target.assign(req.target());
+    request_.body = std::move(req.body());
     HttpResponse response;
     try {
-      response = api_.Handle(request);
+      response = api_.Handle(request_);
     } catch (const std::exception& e) {
-      spdlog::error("request {} {} failed: {}", request.method, request.target, e.what());
+      spdlog::error("request {} {} failed: {}", request_.method, request_.target, e.what());
       response = RestApi::Error(500, "internal error");
     }
-    Send(std::move(response), req.keep_alive(), req.method() == http::verb::head, req.version());
+    Send(std::move(response), req.keep_alive(), req.method() == http::verb::head,
+         req.version());
   }
 
   void SendError(int status, std::string message) {
@@ -71,21 +101,31 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Send(HttpResponse response, bool keep_alive, bool head, unsigned version) {
-    auto res = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(response.status), version);
-    res->set(http::field::server, "sluice");
-    res->set(http::field::content_type, response.content_type);
-    for (auto& [name, value] : response.headers) res->set(name, value);
-    res->keep_alive(keep_alive);
-    if (head) {
-      res->content_length(response.body.size());
-    } else {
-      res->body() = std::move(response.body);
-      res->prepare_payload();
+    body_ = std::move(response.body);
+    head_.clear();
+    head_.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+    head_.append(std::to_string(response.status));
+    head_.push_back(' ');
+    head_.append(http::obsolete_reason(static_cast<http::status>(response.status)));
+    head_.append("\r\nServer: sluice\r\nContent-Type: ");
+    head_.append(response.content_type);
+    head_.append("\r\nContent-Length: ");
+    head_.append(std::to_string(body_.size()));
+    for (const auto& [name, value] : response.headers) {
+      head_.append("\r\n").append(name).append(": ").append(value);
     }
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+    if (!keep_alive) {
+      head_.append("\r\nConnection: close");
+    } else if (version == 10) {
+      head_.append("\r\nConnection: keep-alive");
+    }
+    head_.append("\r\n\r\n");
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(head_),
+                                              asio::buffer(body_.data(), head ? 0 : body_.size())};
+    asio::async_write(socket_, buffers,
+                      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
                         if (ec) return self->Close();
+                        self->Touch();
                         if (!keep_alive) return self->LingeringClose();
                         self->Read();
                       });
@@ -96,8 +136,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // lose our error response before reading it.
   void LingeringClose() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.expires_after(std::chrono::seconds(2));
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    lingering_ = true;
+    WatchIdle(std::chrono::seconds(2));
     Drain(0);
   }
 
@@ -105,7 +146,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (drained > kMaxDrainBytes) return Close();
     // What is read is thrown away, so every session of a thread can share one buffer.
     thread_local std::array<char, 16384> discard;
-    stream_.async_read_some(asio::buffer(discard),
+    socket_.async_read_some(asio::buffer(discard),
                             [self = shared_from_this(), drained](beast::error_code ec, size_t n) {
                               if (ec) return self->Close();
                               self->Drain(drained + n);
@@ -114,17 +155,26 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    idle_timer_.cancel();
+    if (!socket_.is_open()) return;
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
   }
 
   static constexpr size_t kMaxDrainBytes = 64 << 20;
 
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  tcp::socket socket_;
+  asio::steady_timer idle_timer_;
   const RestApi& api_;
   const HttpServerOptions& options_;
+  const std::chrono::steady_clock::duration timeout_;
+  std::chrono::steady_clock::time_point last_activity_;
+  bool lingering_ = false;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  HttpRequest request_;
+  std::string head_;
+  std::string body_;
 };
 
 // One event loop per thread. Loop 0 owns the acceptor; each accepted connection is placed on
@@ -148,7 +198,7 @@ void Accept(Acceptor& acceptor, const RestApi& api, const HttpServerOptions& opt
         if (!ec) {
           socket.set_option(tcp::no_delay(true), ec);
           auto session = std::make_shared<Session>(std::move(socket), api, options);
-          asio::post(session_executor(*session), [session] { session->Start(); });
+          asio::post(session->executor(), [session] { session->Start(); });
         } else {
           spdlog::warn("accept failed: {}", ec.message());
         }

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "cache/query.h"
+#include "types/row_json.h"
 #include "types/value_text.h"
 
 namespace sluice {
@@ -150,11 +151,7 @@ RestApi::RestApi(std::string app_name, const CacheStore& store, std::vector<Rest
   // Longest paths first, so /a/b wins over /a for "/a/b/1".
   std::sort(endpoints_.begin(), endpoints_.end(),
             [](const RestEndpoint& a, const RestEndpoint& b) { return a.path.size() > b.path.size(); });
-  for (const auto& e : endpoints_) {
-    std::vector<std::string> prefixes;
-    for (const auto& f : e.schema.fields) prefixes.push_back(JsonQuoted(f.name) + ":");
-    field_prefixes_.push_back(std::move(prefixes));
-  }
+  for (const auto& e : endpoints_) field_prefixes_.push_back(JsonFieldPrefixes(e.schema));
 }
 
 HttpResponse RestApi::Error(int status, std::string_view message) {
@@ -246,15 +243,8 @@ HttpResponse RestApi::Index() const {
   return r;
 }
 
-void RestApi::AppendRecord(const RestEndpoint& e, const Record& record, std::string* out) const {
-  const auto& prefixes = field_prefixes_[size_t(&e - endpoints_.data())];
-  out->push_back('{');
-  for (size_t f = 0; f < record.size(); ++f) {
-    if (f) out->push_back(',');
-    out->append(prefixes[f]);
-    AppendJsonValue(e.schema.fields[f].type, record[f], out);
-  }
-  out->push_back('}');
+Status RestApi::AppendRow(const RestEndpoint& e, std::string_view row, std::string* out) const {
+  return AppendRowJson(e.schema, row, field_prefixes_[size_t(&e - endpoints_.data())], out);
 }
 
 HttpResponse RestApi::List(const RestEndpoint& e, std::string_view query_string) const {
@@ -281,17 +271,23 @@ HttpResponse RestApi::List(const RestEndpoint& e, std::string_view query_string)
       return Error(400, "unknown query parameter '" + std::string(name) + "' (expected limit, skip)");
     }
   }
+  return Rows(e, query);
+}
+
+HttpResponse RestApi::Rows(const RestEndpoint& e, const Query& query) const {
   auto view = store_.BeginRead();
   if (!view.ok()) return FromStatus(view.status());
   HttpResponse r;
   r.body.push_back('[');
   bool first = true;
-  Status s = RunQuery(*view, e.cache_table, e.schema, query, [&](const Record& record) {
+  Status row_status;
+  Status s = RunQuery(*view, e.cache_table, e.schema, query, [&](std::string_view row) {
     if (!first) r.body.push_back(',');
     first = false;
-    AppendRecord(e, record, &r.body);
-    return true;
+    row_status = AppendRow(e, row, &r.body);
+    return row_status.ok();
   });
+  if (s.ok()) s = row_status;
   if (!s.ok()) return FromStatus(s);
   r.body.push_back(']');
   return r;
@@ -313,13 +309,14 @@ HttpResponse RestApi::GetById(const RestEndpoint& e, std::string_view id) const 
   }
   auto view = store_.BeginRead();
   if (!view.ok()) return FromStatus(view.status());
-  auto record = GetByKey(*view, e.cache_table, e.schema, {*key});
-  if (!record.ok()) return FromStatus(record.status());
-  if (!*record) {
+  auto row = GetByKey(*view, e.cache_table, e.schema, {*key});
+  if (!row.ok()) return FromStatus(row.status());
+  if (!*row) {
     return Error(404, "no " + e.name + " record with " + key_field.name + " = " + std::string(id));
   }
   HttpResponse r;
-  AppendRecord(e, **record, &r.body);
+  Status s = AppendRow(e, **row, &r.body);
+  if (!s.ok()) return FromStatus(s);
   return r;
 }
 
@@ -327,25 +324,13 @@ HttpResponse RestApi::QueryOrCount(const RestEndpoint& e, const std::string& bod
                                    bool count) const {
   auto query = ParseQueryBody(e, body, count);
   if (!query.ok()) return FromStatus(query.status());
+  if (!count) return Rows(e, *query);
   auto view = store_.BeginRead();
   if (!view.ok()) return FromStatus(view.status());
+  auto n = CountQuery(*view, e.cache_table, e.schema, query->filter);
+  if (!n.ok()) return FromStatus(n.status());
   HttpResponse r;
-  if (count) {
-    auto n = CountQuery(*view, e.cache_table, e.schema, query->filter);
-    if (!n.ok()) return FromStatus(n.status());
-    r.body = "{\"count\":" + std::to_string(*n) + "}";
-    return r;
-  }
-  r.body.push_back('[');
-  bool first = true;
-  Status s = RunQuery(*view, e.cache_table, e.schema, *query, [&](const Record& record) {
-    if (!first) r.body.push_back(',');
-    first = false;
-    AppendRecord(e, record, &r.body);
-    return true;
-  });
-  if (!s.ok()) return FromStatus(s);
-  r.body.push_back(']');
+  r.body = "{\"count\":" + std::to_string(*n) + "}";
   return r;
 }
 

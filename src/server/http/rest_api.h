@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cache/cache_store.h"
+#include "cache/query.h"
 #include "types/schema.h"
 #include "types/value.h"
 
@@ -52,8 +53,9 @@ class RestApi {
   HttpResponse Index() const;
   HttpResponse List(const RestEndpoint& e, std::string_view query_string) const;
   HttpResponse GetById(const RestEndpoint& e, std::string_view id) const;
+  HttpResponse Rows(const RestEndpoint& e, const Query& query) const;
   HttpResponse QueryOrCount(const RestEndpoint& e, const std::string& body, bool count) const;
-  void AppendRecord(const RestEndpoint& e, const Record& record, std::string* out) const;
+  Status AppendRow(const RestEndpoint& e, std::string_view row, std::string* out) const;
 
   std::string app_name_;
   const CacheStore& store_;
