@@ -5,5 +5,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build}
 mkdir -p "$here/out"
 stamp=$(date -u +%Y-%m-%dT%H%MZ)
+"$build/bench/micro_bench" --benchmark_min_time=1 | tee "$here/out/micro-$stamp.txt"
 "$here/ingest.sh" "$build" 3 | tee "$here/out/ingest-$stamp.txt"
 "$here/serving.sh" "$build" 3 10 | tee "$here/out/serving-$stamp.txt"
