@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "common/temp_dir.h"
 #include "types/key_codec.h"
 #include "types/row_codec.h"
 
@@ -17,14 +18,6 @@ namespace {
 
 class CacheStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("sluice_cache_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   static Schema KeyedSchema() {
     return Schema{{{"id", FieldType::kInt, false}, {"name", FieldType::kString, true}}, {0}};
   }
@@ -43,7 +36,7 @@ class CacheStoreTest : public ::testing::Test {
   }
   std::unique_ptr<CacheStore> OpenStore(const std::vector<TableDefinition>& tables,
                                         CacheOptions options = {}) {
-    auto store = CacheStore::Open(dir_.string(), options);
+    auto store = CacheStore::Open(dir_.str(), options);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     auto declared = (*store)->DeclareTables(tables);
     EXPECT_TRUE(declared.ok()) << declared.status().ToString();
@@ -62,7 +55,18 @@ class CacheStoreTest : public ::testing::Test {
     return out;
   }
 
-  std::filesystem::path dir_;
+  // Commits person 5 "eve" and position s=p1 in a store that is closed again.
+  void CommitEve() {
+    auto store = OpenStore({{"people", KeyedSchema(), "src"}});
+    CommitBatch batch;
+    TableChanges t(0);
+    t.Upsert(Key(5), Row(5, "eve"));
+    batch.tables.push_back(std::move(t));
+    batch.positions.push_back({"s", "p1"});
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+
+  TempDir dir_{"sluice_cache_test"};
 };
 
 TEST_F(CacheStoreTest, KeyedInsertUpdateDeleteAndCount) {
@@ -148,31 +152,15 @@ TEST_F(CacheStoreTest, MultisetMatchesAReferenceUnderRandomChanges) {
 }
 
 TEST_F(CacheStoreTest, ReopensWithDataAndPositions) {
-  {
-    auto store = OpenStore({{"people", KeyedSchema(), "src"}});
-    CommitBatch batch;
-    TableChanges t(0);
-    t.Upsert(Key(5), Row(5, "eve"));
-    batch.tables.push_back(std::move(t));
-    batch.positions.push_back({"s", "p1"});
-    ASSERT_TRUE(store->Commit(batch).ok());
-  }
+  CommitEve();
   auto store = OpenStore({{"people", KeyedSchema(), "src"}});
   EXPECT_EQ(ReadAll(*store, 0), (std::map<int64_t, std::string>{{5, "eve"}}));
   EXPECT_EQ(*store->Position("s"), "p1");
 }
 
 TEST_F(CacheStoreTest, ChangedDefinitionsStartOver) {
-  {
-    auto store = OpenStore({{"people", KeyedSchema(), "src"}});
-    CommitBatch batch;
-    TableChanges t(0);
-    t.Upsert(Key(5), Row(5, "eve"));
-    batch.tables.push_back(std::move(t));
-    batch.positions.push_back({"s", "p1"});
-    ASSERT_TRUE(store->Commit(batch).ok());
-  }
-  auto store = CacheStore::Open(dir_.string());
+  CommitEve();
+  auto store = CacheStore::Open(dir_.str());
   ASSERT_TRUE(store.ok());
   auto changed = (*store)->DeclareTables({{"people", KeyedSchema(), "another source"}});
   ASSERT_TRUE(changed.ok());

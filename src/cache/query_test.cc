@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 
+#include "common/temp_dir.h"
 #include "types/key_codec.h"
 #include "types/row_codec.h"
 
@@ -13,9 +13,7 @@ namespace {
 class QueryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("sluice_query_test_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    store_ = std::move(CacheStore::Open(dir_.string()).value());
+    store_ = std::move(CacheStore::Open(dir_.str()).value());
     schema_ = Schema{{{"id", FieldType::kInt, false},
                       {"city", FieldType::kString, true},
                       {"score", FieldType::kFloat, true}},
@@ -39,10 +37,6 @@ class QueryTest : public ::testing::Test {
     batch.tables.push_back(std::move(multi));
     ASSERT_TRUE(store_->Commit(batch).ok());
   }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
   std::vector<int64_t> Ids(uint32_t table, const Query& q) {
     auto view = store_->BeginRead();
     std::vector<int64_t> ids;
@@ -55,7 +49,7 @@ class QueryTest : public ::testing::Test {
     return ids;
   }
 
-  std::filesystem::path dir_;
+  TempDir dir_{"sluice_query_test"};
   std::unique_ptr<CacheStore> store_;
   Schema schema_, multiset_;
 };

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cache/query.h"
+#include "common/temp_dir.h"
 #include "types/row_codec.h"
 
 namespace sluice {
@@ -15,12 +16,6 @@ namespace {
 
 class PipelineTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("sluice_pipeline_test_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   Config MakeConfig(uint64_t events) {
     std::string yaml = R"(
 connections:
@@ -42,7 +37,7 @@ endpoints:
   void RunOnce(const Config& config, uint64_t stop_after_rows = UINT64_MAX) {
     auto pipeline = Pipeline::Build(config);
     ASSERT_TRUE(pipeline.ok()) << pipeline.status().ToString();
-    auto store = CacheStore::Open(dir_.string());
+    auto store = CacheStore::Open(dir_->str());
     ASSERT_TRUE(store.ok());
     ASSERT_TRUE((*store)->DeclareTables((*pipeline)->TableDefinitions()).ok());
     ASSERT_TRUE((*pipeline)->Start(store->get()).ok());
@@ -56,7 +51,7 @@ endpoints:
   // Every row of every endpoint, as debug strings, with multiplicity.
   std::map<std::string, std::multiset<std::string>> Snapshot(const Config& config) {
     auto pipeline = Pipeline::Build(config);
-    auto store = CacheStore::Open(dir_.string());
+    auto store = CacheStore::Open(dir_->str());
     EXPECT_TRUE((*store)->DeclareTables((*pipeline)->TableDefinitions()).ok());
     std::map<std::string, std::multiset<std::string>> out;
     auto view = (*store)->BeginRead();
@@ -74,7 +69,7 @@ endpoints:
     return out;
   }
 
-  std::filesystem::path dir_;
+  std::unique_ptr<TempDir> dir_ = std::make_unique<TempDir>("sluice_pipeline_test");
 };
 
 TEST_F(PipelineTest, LoadsEveryEndpoint) {
@@ -92,7 +87,7 @@ TEST_F(PipelineTest, StopAndRestartLosesAndDuplicatesNothing) {
   Config config = MakeConfig(200'000);
   RunOnce(config);
   auto uninterrupted = Snapshot(config);
-  std::filesystem::remove_all(dir_);
+  dir_ = std::make_unique<TempDir>("sluice_pipeline_test");
 
   Config paced = config;
   paced.connections[0].generator.rate = 400'000;  // about half a second for the whole stream

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "connectors/files/parser_test_util.h"
+
 namespace sluice {
 namespace {
 
@@ -21,30 +23,9 @@ Schema ProductSchema() {
   return MakeSchema({{"id", FieldType::kInt, false}, {"name", FieldType::kString, true}});
 }
 
-// "1, 'a'" per record: the value kinds (NULL, int, 'string') stay visible in failures.
-std::vector<std::string> Show(const std::vector<Record>& records) {
-  std::vector<std::string> out;
-  for (const Record& record : records) {
-    std::string line;
-    for (const Value& value : record) line += (line.empty() ? "" : ", ") + value.DebugString();
-    out.push_back(line);
-  }
-  return out;
-}
-
-struct Parsed {
-  std::vector<Record> records;
-  ParseProgress progress;
-};
-
-Parsed ParseAll(CsvParser& parser, std::string_view data, int64_t first_line = 1,
-                size_t max_records = 1000) {
-  Parsed parsed;
-  Result<ParseProgress> progress = parser.Parse(data, first_line, max_records, &parsed.records);
-  EXPECT_TRUE(progress.ok()) << progress.status().ToString();
-  if (progress.ok()) parsed.progress = *progress;
-  return parsed;
-}
+using testing::ParseAll;
+using testing::Parsed;
+using testing::Show;
 
 CsvParser StartedParser(Schema schema = ProductSchema()) {
   CsvParser parser(std::move(schema));

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 
+#include "common/temp_dir.h"
 #include "types/key_codec.h"
 #include "types/row_codec.h"
 
@@ -13,9 +13,7 @@ namespace {
 class RestApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("sluice_rest_test_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    store_ = std::move(CacheStore::Open(dir_.string()).value());
+    store_ = std::move(CacheStore::Open(dir_.str()).value());
     keyed_ = Schema{{{"id", FieldType::kInt, false},
                      {"title", FieldType::kString, true},
                      {"price", FieldType::kDecimal, true},
@@ -44,11 +42,6 @@ class RestApiTest : public ::testing::Test {
         std::vector<RestEndpoint>{{"products", "/products", "products", keyed_, 0},
                                   {"log", "/ops/log", "log", multiset_, 1}});
   }
-  void TearDown() override {
-    api_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
   HttpResponse Get(const std::string& target) { return api_->Handle({"GET", target, ""}); }
   HttpResponse Post(const std::string& target, const std::string& body) {
     return api_->Handle({"POST", target, body});
@@ -59,7 +52,7 @@ class RestApiTest : public ::testing::Test {
     return n;
   }
 
-  std::filesystem::path dir_;
+  TempDir dir_{"sluice_rest_test"};
   std::unique_ptr<CacheStore> store_;
   std::unique_ptr<RestApi> api_;
   Schema keyed_, multiset_;
