@@ -1,6 +1,7 @@
 #include "types/decimal.h"
 
 #include <algorithm>
+#include <optional>
 #include <cmath>
 
 namespace sluice {
@@ -122,6 +123,138 @@ Decimal Decimal::Normalized() const {
     --s;
   }
   return Decimal(c, c == 0 ? 0 : s);
+}
+
+namespace {
+
+constexpr unsigned __int128 kMaxCoefficient = [] {
+  unsigned __int128 v = 1;
+  for (int i = 0; i < Decimal::kMaxDigits; ++i) v *= 10;
+  return v - 1;
+}();
+
+Status NumericOverflow() {
+  return OutOfRange("numeric value out of range (Sluice keeps at most 38 significant digits)");
+}
+
+bool Fits(unsigned __int128 magnitude) { return magnitude <= kMaxCoefficient; }
+
+// coefficient * 10^n with an overflow check.
+std::optional<__int128> ScaleUp(__int128 c, int n) {
+  unsigned __int128 mag = Magnitude(c);
+  for (int i = 0; i < n; ++i) {
+    if (mag > kMaxCoefficient / 10) return std::nullopt;
+    mag *= 10;
+  }
+  __int128 r = __int128(mag);
+  return c < 0 ? -r : r;
+}
+
+}  // namespace
+
+Result<Decimal> Decimal::Rescaled(int scale) const {
+  if (scale >= scale_) {
+    auto c = ScaleUp(coefficient_, scale - scale_);
+    if (!c) return NumericOverflow();
+    return Decimal(*c, scale);
+  }
+  unsigned __int128 divisor = Pow10(scale_ - scale);
+  unsigned __int128 mag = Magnitude(coefficient_);
+  unsigned __int128 q = mag / divisor, r = mag % divisor;
+  if (r * 2 >= divisor) ++q;  // half away from zero
+  __int128 c = __int128(q);
+  return Decimal(coefficient_ < 0 ? -c : c, scale);
+}
+
+Result<Decimal> Decimal::Add(const Decimal& a, const Decimal& b) {
+  int scale = std::max(a.scale_, b.scale_);
+  ASSIGN_OR_RETURN(Decimal x, a.Rescaled(scale));
+  ASSIGN_OR_RETURN(Decimal y, b.Rescaled(scale));
+  __int128 sum = x.coefficient_ + y.coefficient_;  // both < 10^38, no i128 overflow
+  if (!Fits(Magnitude(sum))) return NumericOverflow();
+  return Decimal(sum, scale);
+}
+
+Result<Decimal> Decimal::Subtract(const Decimal& a, const Decimal& b) {
+  return Add(a, b.Negated());
+}
+
+Result<Decimal> Decimal::Multiply(const Decimal& a, const Decimal& b) {
+  unsigned __int128 x = Magnitude(a.coefficient_), y = Magnitude(b.coefficient_);
+  if (x != 0 && y > kMaxCoefficient / x) return NumericOverflow();
+  __int128 product = __int128(x * y);
+  if ((a.coefficient_ < 0) != (b.coefficient_ < 0)) product = -product;
+  int scale = a.scale_ + b.scale_;
+  Decimal result(product, scale);
+  if (scale > kMaxDigits) return result.Rescaled(kMaxDigits);
+  return result;
+}
+
+Result<Decimal> Decimal::Divide(const Decimal& a, const Decimal& b, int scale) {
+  if (b.coefficient_ == 0) return InvalidArgument("division by zero");
+  // a/b = (ca / 10^sa) / (cb / 10^sb); compute ca * 10^(scale + 1 + sb - sa) / cb, then round.
+  int shift = scale + 1 + b.scale_ - a.scale_;
+  unsigned __int128 num = Magnitude(a.coefficient_), den = Magnitude(b.coefficient_);
+  if (shift >= 0) {
+    for (int i = 0; i < shift; ++i) {
+      if (num > (~(unsigned __int128)0) / 10) return NumericOverflow();
+      num *= 10;
+    }
+  } else {
+    for (int i = 0; i < -shift; ++i) {
+      if (den > (~(unsigned __int128)0) / 10) {
+        num = 0;
+        break;
+      }
+      den *= 10;
+    }
+  }
+  unsigned __int128 q = num / den;  // one extra digit for rounding
+  unsigned __int128 rounded = q / 10 + (q % 10 >= 5 ? 1 : 0);
+  if (!Fits(rounded)) return NumericOverflow();
+  __int128 c = __int128(rounded);
+  if ((a.coefficient_ < 0) != (b.coefficient_ < 0)) c = -c;
+  return Decimal(c, scale);
+}
+
+namespace {
+
+// PostgreSQL stores numerics in base-10000 digits; its division scale depends on the weight
+// (position) and value of each operand's first base-10000 digit.
+void BaseTenThousandHead(const Decimal& d, int& weight, int& first_digit) {
+  unsigned __int128 mag = Magnitude(d.coefficient());
+  if (mag == 0) {
+    weight = 0;
+    first_digit = 0;
+    return;
+  }
+  int digits = DecimalDigits(mag);
+  int int_digits = digits - d.scale();  // may be <= 0 for values below 1
+  // Position (power of ten) of the most significant decimal digit.
+  int top = int_digits - 1;
+  weight = top >= 0 ? top / 4 : -((-top + 3) / 4);
+  // The base-10000 group `weight` spans powers 4*weight .. 4*weight+3.
+  int lowest_power = 4 * weight;
+  // value / 10^lowest_power truncated = first group's value.
+  int drop = d.scale() + lowest_power;  // digits of the coefficient below that power
+  unsigned __int128 head = mag;
+  for (int i = 0; i < drop; ++i) head /= 10;
+  for (int i = 0; i < -drop; ++i) head *= 10;
+  first_digit = int(head % 10000);
+}
+
+}  // namespace
+
+int Decimal::PostgresDivisionScale(const Decimal& a, const Decimal& b) {
+  constexpr int kMinSigDigits = 16, kDecDigits = 4, kMaxDisplayScale = 1000;
+  int weight1, first1, weight2, first2;
+  BaseTenThousandHead(a, weight1, first1);
+  BaseTenThousandHead(b, weight2, first2);
+  int qweight = weight1 - weight2;
+  if (first1 <= first2) --qweight;
+  int rscale = kMinSigDigits - qweight * kDecDigits;
+  rscale = std::max({rscale, a.scale(), b.scale(), 0});
+  return std::min(rscale, kMaxDisplayScale);
 }
 
 int Decimal::Compare(const Decimal& a, const Decimal& b) {

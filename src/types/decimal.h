@@ -32,6 +32,20 @@ class Decimal {
   // equality, ordering and key encoding use.
   Decimal Normalized() const;
 
+  // Exact arithmetic; a result beyond 38 digits is an OutOfRange error (PostgreSQL's numeric
+  // has no such limit: this is where Sluice differs).
+  static Result<Decimal> Add(const Decimal& a, const Decimal& b);
+  static Result<Decimal> Subtract(const Decimal& a, const Decimal& b);
+  static Result<Decimal> Multiply(const Decimal& a, const Decimal& b);
+  // a / b rounded half away from zero to `scale` digits; b == 0 is an error.
+  static Result<Decimal> Divide(const Decimal& a, const Decimal& b, int scale);
+  // The result scale PostgreSQL's numeric division picks (select_div_scale in numeric.c):
+  // at least 16 significant digits, and no fewer decimals than either input.
+  static int PostgresDivisionScale(const Decimal& a, const Decimal& b);
+  // This value rounded half away from zero (or padded) to `scale` decimals.
+  Result<Decimal> Rescaled(int scale) const;
+  Decimal Negated() const { return Decimal(-coefficient_, scale_); }
+
   friend bool operator==(const Decimal& a, const Decimal& b) { return Compare(a, b) == 0; }
   friend std::strong_ordering operator<=>(const Decimal& a, const Decimal& b) {
     return Compare(a, b) <=> 0;

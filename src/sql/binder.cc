@@ -1,0 +1,846 @@
+#include "sql/binder.h"
+
+#include <charconv>
+#include <set>
+
+#include "sql/functions.h"
+#include "sql/sql_parser.h"
+
+namespace sluice {
+namespace {
+
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+// ---------- parse tree access ----------
+
+// A parse tree node is {"Kind": {...fields}}; returns Kind and the field object.
+std::pair<std::string_view, element> NodeOf(element node) {
+  object obj;
+  if (node.get(obj) || obj.size() != 1) return {"", node};
+  auto field = *obj.begin();
+  return {field.key, field.value};
+}
+
+// Reads an optional part of the tree; returns whether it was there (out unchanged if not).
+template <typename T, typename Out>
+bool TryGet(simdjson::simdjson_result<T> result, Out& out) {
+  return !result.get(out);
+}
+
+int64_t LocationOf(element fields) {
+  int64_t loc;
+  if (fields["location"].get(loc)) return -1;
+  return loc;
+}
+
+std::string StringField(element fields, const char* key) {
+  std::string_view s;
+  if (fields[key].get(s)) return "";
+  return std::string(s);
+}
+
+// The string value of a {"String": {"sval": "x"}} node.
+std::string StringNode(element node) {
+  auto [kind, fields] = NodeOf(node);
+  if (kind != "String") return "";
+  return StringField(fields, "sval");
+}
+
+std::vector<element> ListField(element fields, const char* key) {
+  std::vector<element> out;
+  array arr;
+  if (fields[key].get(arr)) return out;
+  for (auto e : arr) out.push_back(e);
+  return out;
+}
+
+bool HasField(element fields, const char* key) { return !fields[key].error(); }
+
+// Structural equality of two parse trees, ignoring source locations (GROUP BY matching).
+bool SameTree(element a, element b) {
+  if (a.type() != b.type()) return false;
+  switch (a.type()) {
+    case element_type::OBJECT: {
+      object oa = a.get_object().value_unsafe(), ob = b.get_object().value_unsafe();
+      size_t na = 0, nb = 0;
+      for (auto f : oa) {
+        if (f.key == "location") continue;
+        ++na;
+        element other;
+        if (ob[f.key].get(other) || !SameTree(f.value, other)) return false;
+      }
+      for (auto f : ob) nb += f.key != "location";
+      return na == nb;
+    }
+    case element_type::ARRAY: {
+      array xa = a.get_array().value_unsafe(), xb = b.get_array().value_unsafe();
+      if (xa.size() != xb.size()) return false;
+      for (size_t i = 0; i < xa.size(); ++i) {
+        if (!SameTree(xa.at(i).value_unsafe(), xb.at(i).value_unsafe())) return false;
+      }
+      return true;
+    }
+    default:
+      return simdjson::minify(a) == simdjson::minify(b);
+  }
+}
+
+std::optional<FieldType> TypeFromPgName(const std::string& name) {
+  static const std::map<std::string, FieldType> kTypes = {
+      {"int2", FieldType::kInt},      {"int4", FieldType::kInt},
+      {"int8", FieldType::kInt},      {"integer", FieldType::kInt},
+      {"bigint", FieldType::kInt},    {"smallint", FieldType::kInt},
+      {"float4", FieldType::kFloat},  {"float8", FieldType::kFloat},
+      {"real", FieldType::kFloat},    {"numeric", FieldType::kDecimal},
+      {"decimal", FieldType::kDecimal}, {"text", FieldType::kString},
+      {"varchar", FieldType::kString}, {"bpchar", FieldType::kString},
+      {"bool", FieldType::kBoolean},  {"boolean", FieldType::kBoolean},
+      {"date", FieldType::kDate},     {"timestamp", FieldType::kTimestamp},
+      {"timestamptz", FieldType::kTimestamp}, {"interval", FieldType::kDuration},
+      {"json", FieldType::kJson},     {"jsonb", FieldType::kJson},
+      {"bytea", FieldType::kBinary},
+  };
+  auto it = kTypes.find(name);
+  if (it == kTypes.end()) return std::nullopt;
+  return it->second;
+}
+
+const std::set<std::string>& AggregateNames() {
+  static const std::set<std::string> kNames = {"count", "sum", "avg", "min", "max", "bool_and",
+                                               "bool_or", "every", "string_agg"};
+  return kNames;
+}
+
+// PostgreSQL's name for an output column without an alias (FigureColname).
+std::string FigureColumnName(element node) {
+  auto [kind, fields] = NodeOf(node);
+  if (kind == "ColumnRef") {
+    auto parts = ListField(fields, "fields");
+    if (!parts.empty()) {
+      std::string last = StringNode(parts.back());
+      if (!last.empty()) return last;
+    }
+  } else if (kind == "FuncCall") {
+    auto names = ListField(fields, "funcname");
+    if (!names.empty()) return StringNode(names.back());
+  } else if (kind == "TypeCast") {
+    element arg;
+    if (!fields["arg"].get(arg)) {
+      std::string inner = FigureColumnName(arg);
+      if (inner != "?column?") return inner;
+    }
+    element type_name;
+    if (!fields["typeName"].get(type_name)) {
+      auto names = ListField(type_name, "names");
+      if (!names.empty()) return StringNode(names.back());
+    }
+  } else if (kind == "CaseExpr") {
+    return "case";
+  } else if (kind == "CoalesceExpr") {
+    return "coalesce";
+  } else if (kind == "MinMaxExpr") {
+    return StringField(fields, "op") == "IS_GREATEST" ? "greatest" : "least";
+  } else if (kind == "A_Expr" && StringField(fields, "kind") == "AEXPR_NULLIF") {
+    return "nullif";
+  }
+  return "?column?";
+}
+
+// ---------- expression binding ----------
+
+class StatementBinder {
+ public:
+  StatementBinder(const SqlSource& source, const Schema& input, std::string input_name,
+                  std::string alias)
+      : source_(source), input_(input), input_name_(std::move(input_name)),
+        alias_(std::move(alias)) {}
+
+  Status Error(std::string message, element fields) const {
+    int64_t loc = LocationOf(fields);
+    if (loc >= 0) message += " at " + source_.Position(loc);
+    return InvalidArgument(message);
+  }
+  Status Unsupported(const std::string& what, element fields) const {
+    Status s = Error(what + " is not supported", fields);
+    return Status(StatusCode::kUnimplemented, s.message());
+  }
+
+  // Aggregate context: keys and aggregates the select list may use.
+  void EnableAggregation(BoundSelect* plan) { plan_ = plan; }
+  void AddGroupKeyTree(element tree, std::optional<size_t> column) {
+    key_trees_.push_back(tree);
+    key_columns_.push_back(column);
+  }
+
+  Result<ExprPtr> Bind(element node) {
+    auto [kind, fields] = NodeOf(node);
+    if (plan_) {
+      for (size_t k = 0; k < key_trees_.size(); ++k) {
+        if (SameTree(node, key_trees_[k])) return KeyRef(k);
+      }
+    }
+    if (kind == "ColumnRef") return BindColumn(fields);
+    if (kind == "A_Const") return BindConst(fields);
+    if (kind == "A_Expr") return BindAExpr(fields);
+    if (kind == "BoolExpr") return BindBoolExpr(fields);
+    if (kind == "NullTest") {
+      element arg;
+      if (fields["arg"].get(arg)) return Error("IS NULL without an argument", fields);
+      ASSIGN_OR_RETURN(ExprPtr a, Bind(arg));
+      return MakeIsNull(std::move(a), StringField(fields, "nulltesttype") == "IS_NOT_NULL");
+    }
+    if (kind == "BooleanTest") return BindBooleanTest(fields);
+    if (kind == "FuncCall") return BindFuncCall(fields);
+    if (kind == "TypeCast") return BindTypeCast(fields);
+    if (kind == "CaseExpr") return BindCase(fields);
+    if (kind == "CoalesceExpr") return BindArgsFunction("coalesce", fields);
+    if (kind == "MinMaxExpr") {
+      return BindArgsFunction(StringField(fields, "op") == "IS_GREATEST" ? "greatest" : "least",
+                              fields);
+    }
+    if (kind == "SubLink") return Unsupported("a subquery", fields);
+    if (kind == "SQLValueFunction") {
+      return Unsupported("CURRENT_DATE / CURRENT_TIMESTAMP (results would depend on the time "
+                         "they are computed)", fields);
+    }
+    return Unsupported("expression " + std::string(kind), fields);
+  }
+
+ private:
+  ExprPtr KeyRef(size_t k) const {
+    return MakeColumn(k, plan_->group_keys[k]->ToString(), plan_->group_keys[k]->type());
+  }
+
+  Result<ExprPtr> BindColumn(element fields) {
+    auto parts = ListField(fields, "fields");
+    std::string column;
+    if (parts.size() == 1) {
+      column = StringNode(parts[0]);
+    } else if (parts.size() == 2) {
+      std::string table = StringNode(parts[0]);
+      if (table != alias_) {
+        return Error("missing FROM-clause entry for table \"" + table + "\"", fields);
+      }
+      column = StringNode(parts[1]);
+    }
+    if (column.empty()) return Unsupported("this column reference (e.g. * inside an expression)", fields);
+    auto index = input_.FindField(column);
+    if (!index) {
+      std::string known;
+      for (const auto& f : input_.fields) known += (known.empty() ? "" : ", ") + f.name;
+      return Error("column \"" + column + "\" does not exist in " + input_name_ + " (columns: " +
+                       known + ")", fields);
+    }
+    if (plan_ && !in_aggregate_arg_) {
+      for (size_t k = 0; k < key_columns_.size(); ++k) {
+        if (key_columns_[k] == index) return KeyRef(k);
+      }
+      return Error("column \"" + column + "\" must appear in the GROUP BY clause or be used in an "
+                   "aggregate function", fields);
+    }
+    return MakeColumn(*index, column, input_.fields[*index].type);
+  }
+
+  Result<ExprPtr> BindConst(element fields) {
+    int64_t loc = LocationOf(fields);
+    if (HasField(fields, "isnull")) return MakeNullLiteral();
+    element v;
+    if (!fields["ival"].get(v)) {
+      int64_t i = 0;
+      if (v["ival"].get(i)) {
+        // The JSON output omits zero and negative integer constants: read the token itself.
+        std::string token = source_.TokenAt(loc);
+        auto parsed = ParseValueTextInt(token);
+        if (!parsed) return Error("cannot read the integer constant '" + token + "'", fields);
+        i = *parsed;
+      }
+      return MakeLiteral(Value(i), FieldType::kInt, std::to_string(i));
+    }
+    if (!fields["fval"].get(v)) {
+      std::string text = StringField(v, "fval");
+      if (auto as_int = ParseValueTextInt(text)) {
+        return MakeLiteral(Value(*as_int), FieldType::kInt, text);
+      }
+      auto d = Decimal::Parse(text);
+      if (!d.ok()) return Error(d.status().message(), fields);
+      return MakeLiteral(Value(*d), FieldType::kDecimal, text);
+    }
+    if (!fields["sval"].get(v)) return MakeUnknownLiteral(StringField(v, "sval"));
+    if (!fields["boolval"].get(v)) {
+      bool b = false;
+      TryGet(v["boolval"], b);  // false is omitted from the JSON
+      return MakeLiteral(Value(b), FieldType::kBoolean, b ? "true" : "false");
+    }
+    if (!fields["bsval"].get(v)) return Unsupported("bit-string constants", fields);
+    return Unsupported("this constant", fields);
+  }
+
+  static std::optional<int64_t> ParseValueTextInt(const std::string& text) {
+    int64_t v;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+    return v;
+  }
+
+  Result<std::vector<ExprPtr>> BindList(element list_node) {
+    std::vector<ExprPtr> out;
+    auto [kind, fields] = NodeOf(list_node);
+    std::vector<element> items = kind == "List" ? ListField(fields, "items") : std::vector<element>{};
+    if (kind != "List") {
+      array arr;
+      if (!list_node.get(arr)) for (auto e : arr) items.push_back(e);
+    }
+    for (auto item : items) {
+      ASSIGN_OR_RETURN(ExprPtr e, Bind(item));
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  Result<ExprPtr> BindAExpr(element fields) {
+    std::string kind = StringField(fields, "kind");
+    auto names = ListField(fields, "name");
+    std::string op = names.empty() ? "" : StringNode(names.back());
+    element lexpr, rexpr;
+    bool has_l = !fields["lexpr"].get(lexpr);
+    TryGet(fields["rexpr"], rexpr);
+    auto wrap = [&](Result<ExprPtr> r) -> Result<ExprPtr> {
+      if (!r.ok()) return Error(r.status().message(), fields);
+      return r;
+    };
+    if (kind == "AEXPR_OP") {
+      std::vector<ExprPtr> args;
+      if (has_l) {
+        ASSIGN_OR_RETURN(ExprPtr l, Bind(lexpr));
+        args.push_back(std::move(l));
+      }
+      ASSIGN_OR_RETURN(ExprPtr r, Bind(rexpr));
+      args.push_back(std::move(r));
+      if (op == "~~" || op == "!~~" || op == "~~*" || op == "!~~*") {
+        return wrap(MakeLike(std::move(args[0]), std::move(args[1]), op.find('*') != std::string::npos,
+                             op[0] == '!'));
+      }
+      return wrap(BindOperator(op, std::move(args)));
+    }
+    if (kind == "AEXPR_LIKE" || kind == "AEXPR_ILIKE") {
+      ASSIGN_OR_RETURN(ExprPtr l, Bind(lexpr));
+      ASSIGN_OR_RETURN(ExprPtr r, Bind(rexpr));
+      return wrap(MakeLike(std::move(l), std::move(r), kind == "AEXPR_ILIKE", op[0] == '!'));
+    }
+    if (kind == "AEXPR_IN") {
+      ASSIGN_OR_RETURN(ExprPtr l, Bind(lexpr));
+      ASSIGN_OR_RETURN(std::vector<ExprPtr> list, BindList(rexpr));
+      return wrap(MakeInList(std::move(l), std::move(list), op == "<>"));
+    }
+    if (kind == "AEXPR_BETWEEN" || kind == "AEXPR_NOT_BETWEEN") {
+      // x BETWEEN a AND b is x >= a AND x <= b (x evaluated twice, as PostgreSQL does).
+      ASSIGN_OR_RETURN(std::vector<ExprPtr> bounds, BindList(rexpr));
+      if (bounds.size() != 2) return Error("BETWEEN needs two bounds", fields);
+      ASSIGN_OR_RETURN(ExprPtr x1, Bind(lexpr));
+      ASSIGN_OR_RETURN(ExprPtr x2, Bind(lexpr));
+      std::vector<ExprPtr> lo, hi;
+      lo.push_back(std::move(x1));
+      lo.push_back(std::move(bounds[0]));
+      hi.push_back(std::move(x2));
+      hi.push_back(std::move(bounds[1]));
+      ASSIGN_OR_RETURN(ExprPtr ge, wrap(BindOperator(">=", std::move(lo))));
+      ASSIGN_OR_RETURN(ExprPtr le, wrap(BindOperator("<=", std::move(hi))));
+      std::vector<ExprPtr> both;
+      both.push_back(std::move(ge));
+      both.push_back(std::move(le));
+      ExprPtr between = MakeAnd(std::move(both));
+      return kind == "AEXPR_BETWEEN" ? std::move(between) : MakeNot(std::move(between));
+    }
+    if (kind == "AEXPR_DISTINCT" || kind == "AEXPR_NOT_DISTINCT") {
+      ASSIGN_OR_RETURN(ExprPtr l, Bind(lexpr));
+      ASSIGN_OR_RETURN(ExprPtr r, Bind(rexpr));
+      return wrap(MakeDistinctFrom(std::move(l), std::move(r), kind == "AEXPR_NOT_DISTINCT"));
+    }
+    if (kind == "AEXPR_NULLIF") {
+      std::vector<ExprPtr> args;
+      ASSIGN_OR_RETURN(ExprPtr l, Bind(lexpr));
+      ASSIGN_OR_RETURN(ExprPtr r, Bind(rexpr));
+      args.push_back(std::move(l));
+      args.push_back(std::move(r));
+      return wrap(BindFunction("nullif", std::move(args)));
+    }
+    return Unsupported("operator form " + kind, fields);
+  }
+
+  Result<ExprPtr> BindBoolExpr(element fields) {
+    std::string op = StringField(fields, "boolop");
+    std::vector<ExprPtr> args;
+    for (auto a : ListField(fields, "args")) {
+      ASSIGN_OR_RETURN(ExprPtr e, Bind(a));
+      ASSIGN_OR_RETURN(e, RequireBoolean(std::move(e), a));
+      args.push_back(std::move(e));
+    }
+    if (op == "AND_EXPR") return MakeAnd(std::move(args));
+    if (op == "OR_EXPR") return MakeOr(std::move(args));
+    return MakeNot(std::move(args[0]));
+  }
+
+  Result<ExprPtr> BindBooleanTest(element fields) {
+    element arg;
+    TryGet(fields["arg"], arg);
+    ASSIGN_OR_RETURN(ExprPtr a, Bind(arg));
+    ASSIGN_OR_RETURN(a, RequireBoolean(std::move(a), arg));
+    std::string test = StringField(fields, "booltesttype");
+    std::vector<ExprPtr> args;
+    args.push_back(std::move(a));
+    return MakeCall(test, FieldType::kBoolean, std::move(args),
+                    [test](const std::vector<Value>& v) -> Result<Value> {
+                      const Value& x = v[0];
+                      if (test == "IS_TRUE") return Value(IsTrue(x));
+                      if (test == "IS_NOT_TRUE") return Value(!IsTrue(x));
+                      if (test == "IS_FALSE") return Value(!x.is_null() && !x.as_bool());
+                      if (test == "IS_NOT_FALSE") return Value(x.is_null() || x.as_bool());
+                      if (test == "IS_UNKNOWN") return Value(x.is_null());
+                      return Value(!x.is_null());
+                    });
+  }
+
+  Result<ExprPtr> RequireBoolean(ExprPtr e, element node) {
+    if (IsUnknownLiteral(*e)) return Coerce(std::move(e), FieldType::kBoolean);
+    if (e->type() != FieldType::kBoolean) {
+      auto [kind, fields] = NodeOf(node);
+      return Error("argument of AND/OR/NOT must be type boolean, not type " +
+                       std::string(FieldTypeName(e->type())), fields);
+    }
+    return e;
+  }
+
+  Result<ExprPtr> BindArgsFunction(const std::string& name, element fields) {
+    std::vector<ExprPtr> args;
+    for (auto a : ListField(fields, "args")) {
+      ASSIGN_OR_RETURN(ExprPtr e, Bind(a));
+      args.push_back(std::move(e));
+    }
+    auto r = BindFunction(name, std::move(args));
+    if (!r.ok()) return Status(r.status().code(), Error(r.status().message(), fields).message());
+    return r;
+  }
+
+  Result<ExprPtr> BindFuncCall(element fields) {
+    auto names = ListField(fields, "funcname");
+    std::string name = names.empty() ? "" : StringNode(names.back());
+    if (HasField(fields, "over")) return Unsupported("window function " + name + "()", fields);
+    if (AggregateNames().count(name)) return BindAggregate(name, fields);
+    if (HasField(fields, "agg_filter")) return Error("FILTER is only for aggregate functions", fields);
+    return BindArgsFunction(name, fields);
+  }
+
+  Result<ExprPtr> BindAggregate(const std::string& name, element fields) {
+    if (!plan_) return Error("aggregate functions are not allowed here (" + name + ")", fields);
+    if (in_aggregate_arg_) return Error("aggregate function calls cannot be nested", fields);
+    bool distinct = false;
+    TryGet(fields["agg_distinct"], distinct);
+    if (distinct) return Unsupported(name + "(DISTINCT ...)", fields);
+    if (name == "string_agg") return Unsupported("string_agg()", fields);
+    bool star = false;
+    TryGet(fields["agg_star"], star);
+    auto args = ListField(fields, "args");
+    AggregateCall call;
+    in_aggregate_arg_ = true;
+    struct Reset {
+      bool& flag;
+      ~Reset() { flag = false; }
+    } reset{in_aggregate_arg_};
+    element filter;
+    if (!fields["agg_filter"].get(filter)) {
+      ASSIGN_OR_RETURN(call.filter, Bind(filter));
+      ASSIGN_OR_RETURN(call.filter, RequireBoolean(std::move(call.filter), filter));
+    }
+    if (star) {
+      if (name != "count") return Error(name + "(*) is not a function", fields);
+      call.kind = AggregateKind::kCountStar;
+      call.result_type = FieldType::kInt;
+      call.text = "count(*)";
+    } else {
+      if (args.size() != 1) return Error(name + "() takes exactly one argument", fields);
+      ASSIGN_OR_RETURN(call.arg, Bind(args[0]));
+      FieldType t = call.arg->type();
+      if (IsUnknownLiteral(*call.arg)) {
+        ASSIGN_OR_RETURN(call.arg, Coerce(std::move(call.arg), FieldType::kString));
+        t = FieldType::kString;
+      }
+      auto numeric = [&] {
+        return t == FieldType::kInt || t == FieldType::kUInt || t == FieldType::kDecimal ||
+               t == FieldType::kFloat;
+      };
+      if (name == "count") {
+        call.kind = AggregateKind::kCount;
+        call.result_type = FieldType::kInt;
+      } else if (name == "sum" || name == "avg") {
+        if (!numeric() && !(name == "sum" && t == FieldType::kDuration)) {
+          return Error("function " + name + "(" + std::string(FieldTypeName(t)) + ") does not exist",
+                       fields);
+        }
+        call.kind = name == "sum" ? AggregateKind::kSum : AggregateKind::kAvg;
+        if (t == FieldType::kFloat || t == FieldType::kDuration) {
+          call.result_type = t;
+        } else {
+          if (t != FieldType::kDecimal) {
+            ASSIGN_OR_RETURN(call.arg, Coerce(std::move(call.arg), FieldType::kDecimal));
+          }
+          call.result_type = FieldType::kDecimal;
+        }
+      } else if (name == "min" || name == "max") {
+        call.kind = name == "min" ? AggregateKind::kMin : AggregateKind::kMax;
+        call.result_type = t;
+      } else {
+        if (t != FieldType::kBoolean) return Error(name + "() needs a boolean argument", fields);
+        call.kind = name == "bool_or" ? AggregateKind::kBoolOr : AggregateKind::kBoolAnd;
+        call.result_type = FieldType::kBoolean;
+      }
+      call.text = name + "(" + call.arg->ToString() + ")";
+    }
+    if (call.filter) call.text += " FILTER (WHERE " + call.filter->ToString() + ")";
+    size_t index = plan_->group_keys.size() + plan_->aggregates.size();
+    FieldType type = call.result_type;
+    std::string text = call.text;
+    plan_->aggregates.push_back(std::move(call));
+    return MakeColumn(index, text, type);
+  }
+
+  Result<ExprPtr> BindTypeCast(element fields) {
+    element arg, type_name;
+    TryGet(fields["arg"], arg);
+    TryGet(fields["typeName"], type_name);
+    auto names = ListField(type_name, "names");
+    std::string tname = names.empty() ? "" : StringNode(names.back());
+    if (HasField(type_name, "arrayBounds")) return Unsupported("array types", fields);
+    auto type = TypeFromPgName(tname);
+    if (!type) return Unsupported("type " + tname, fields);
+    ASSIGN_OR_RETURN(ExprPtr a, Bind(arg));
+    auto r = BindCast(std::move(a), *type);
+    if (!r.ok()) return Error(r.status().message(), fields);
+    return r;
+  }
+
+  Result<ExprPtr> BindCase(element fields) {
+    element case_arg;
+    bool simple = !fields["arg"].get(case_arg);
+    std::vector<std::pair<ExprPtr, ExprPtr>> whens;
+    std::vector<ExprPtr> results;
+    std::vector<ExprPtr> conditions;
+    for (auto w : ListField(fields, "args")) {
+      auto [kind, wf] = NodeOf(w);
+      element expr, result;
+      TryGet(wf["expr"], expr);
+      TryGet(wf["result"], result);
+      ExprPtr cond;
+      if (simple) {
+        ASSIGN_OR_RETURN(ExprPtr subject, Bind(case_arg));
+        ASSIGN_OR_RETURN(ExprPtr value, Bind(expr));
+        std::vector<ExprPtr> args;
+        args.push_back(std::move(subject));
+        args.push_back(std::move(value));
+        auto eq = BindOperator("=", std::move(args));
+        if (!eq.ok()) return Error(eq.status().message(), wf);
+        cond = std::move(*eq);
+      } else {
+        ASSIGN_OR_RETURN(cond, Bind(expr));
+        ASSIGN_OR_RETURN(cond, RequireBoolean(std::move(cond), expr));
+      }
+      ASSIGN_OR_RETURN(ExprPtr r, Bind(result));
+      conditions.push_back(std::move(cond));
+      results.push_back(std::move(r));
+    }
+    element def;
+    ExprPtr otherwise;
+    if (!fields["defresult"].get(def)) {
+      ASSIGN_OR_RETURN(otherwise, Bind(def));
+    }
+    // Result type: the common type of all non-unknown results (text if all are unknown).
+    std::optional<FieldType> type;
+    auto consider = [&](const ExprPtr& e) -> Status {
+      if (!e || IsUnknownLiteral(*e)) return Status::OK();
+      if (!type) {
+        type = e->type();
+        return Status::OK();
+      }
+      auto c = CommonType(*type, e->type());
+      if (!c) return Error("CASE types " + std::string(FieldTypeName(*type)) + " and " +
+                               std::string(FieldTypeName(e->type())) + " cannot be matched", fields);
+      type = c;
+      return Status::OK();
+    };
+    for (auto& r : results) RETURN_IF_ERROR(consider(r));
+    RETURN_IF_ERROR(consider(otherwise));
+    FieldType t = type.value_or(FieldType::kString);
+    for (size_t i = 0; i < results.size(); ++i) {
+      ASSIGN_OR_RETURN(ExprPtr r, Coerce(std::move(results[i]), t));
+      whens.emplace_back(std::move(conditions[i]), std::move(r));
+    }
+    if (otherwise) {
+      ASSIGN_OR_RETURN(otherwise, Coerce(std::move(otherwise), t));
+    }
+    return MakeCase(t, std::move(whens), std::move(otherwise));
+  }
+
+  const SqlSource& source_;
+  const Schema& input_;
+  std::string input_name_;
+  std::string alias_;
+  BoundSelect* plan_ = nullptr;
+  std::vector<element> key_trees_;
+  std::vector<std::optional<size_t>> key_columns_;
+  bool in_aggregate_arg_ = false;
+};
+
+bool ContainsAggregate(element node) {
+  auto [kind, fields] = NodeOf(node);
+  if (kind == "FuncCall") {
+    auto names = ListField(fields, "funcname");
+    if (!names.empty() && AggregateNames().count(StringNode(names.back())) &&
+        !HasField(fields, "over")) {
+      return true;
+    }
+  }
+  // Copy the object/array handles out first: iterating value_unsafe() of a temporary would
+  // read a dead simdjson_result.
+  object obj;
+  array arr;
+  if (!node.get(obj)) {
+    for (auto f : obj) {
+      if (ContainsAggregate(f.value)) return true;
+    }
+  } else if (!node.get(arr)) {
+    for (auto e : arr) {
+      if (ContainsAggregate(e)) return true;
+    }
+  }
+  return false;
+}
+
+Result<std::unique_ptr<BoundSelect>> BindSelect(const SqlSource& source, element stmt,
+                                                TableCatalog& catalog) {
+  auto [kind, select] = NodeOf(stmt);
+  int64_t stmt_loc = 0;
+  auto at = [&](element fields) {
+    int64_t loc = LocationOf(fields);
+    return " at " + source.Position(loc >= 0 ? loc : stmt_loc);
+  };
+  auto unsupported = [&](const std::string& what, element fields) {
+    return Status(StatusCode::kUnimplemented, what + " is not supported yet" + at(fields));
+  };
+  if (kind != "SelectStmt") {
+    return InvalidArgument("only SELECT ... INTO statements belong in sql: (found " +
+                           std::string(kind) + ")");
+  }
+  if (StringField(select, "op") != "SETOP_NONE") {
+    return unsupported("UNION / INTERSECT / EXCEPT", select);
+  }
+  for (const char* clause : {"withClause", "distinctClause", "sortClause", "limitCount",
+                             "limitOffset", "windowClause", "valuesLists", "lockingClause"}) {
+    if (HasField(select, clause)) {
+      static const std::map<std::string, std::string> kNames = {
+          {"withClause", "WITH"}, {"distinctClause", "DISTINCT"}, {"sortClause", "ORDER BY"},
+          {"limitCount", "LIMIT"}, {"limitOffset", "OFFSET"}, {"windowClause", "WINDOW"},
+          {"valuesLists", "VALUES"}, {"lockingClause", "FOR UPDATE"}};
+      element part;
+      TryGet(select[clause], part);
+      array arr;
+      element first = part;
+      if (!part.get(arr) && arr.size() > 0) first = arr.at(0).value_unsafe();
+      return unsupported(kNames.at(clause), NodeOf(first).second);
+    }
+  }
+  auto plan = std::make_unique<BoundSelect>();
+  element into;
+  if (select["intoClause"].get(into)) {
+    return InvalidArgument("a statement has no INTO: write SELECT ... INTO <table> FROM ...");
+  }
+  element into_rel;
+  TryGet(into["rel"], into_rel);
+  plan->into = StringField(into_rel, "relname");
+  stmt_loc = LocationOf(into_rel);
+  plan->location = source.Position(stmt_loc);
+  if (catalog.count(plan->into)) {
+    return InvalidArgument("relation \"" + plan->into + "\" already exists" + at(into_rel));
+  }
+  auto from = ListField(select, "fromClause");
+  if (from.empty()) return InvalidArgument("SELECT without FROM is not supported" + at(into_rel));
+  if (from.size() > 1) return unsupported("joins (a FROM list)", NodeOf(from[1]).second);
+  auto [from_kind, range] = NodeOf(from[0]);
+  if (from_kind != "RangeVar") {
+    return unsupported(from_kind == "JoinExpr" ? "JOIN" : "a subquery in FROM", range);
+  }
+  plan->input = StringField(range, "relname");
+  std::string schema_name = StringField(range, "schemaname");
+  if (!schema_name.empty() && schema_name != "public") {
+    return InvalidArgument("schema \"" + schema_name + "\" does not exist" + at(range));
+  }
+  auto table = catalog.find(plan->input);
+  if (table == catalog.end()) {
+    return InvalidArgument("relation \"" + plan->input + "\" does not exist" + at(range));
+  }
+  plan->input_schema = table->second;
+  std::string alias = plan->input;
+  element alias_node;
+  if (!range["alias"].get(alias_node)) alias = StringField(alias_node, "aliasname");
+
+  StatementBinder row_binder(source, plan->input_schema, plan->input, alias);
+  element where;
+  if (!select["whereClause"].get(where)) {
+    if (ContainsAggregate(where)) {
+      return InvalidArgument("aggregate functions are not allowed in WHERE" + at(NodeOf(where).second));
+    }
+    ASSIGN_OR_RETURN(plan->where, row_binder.Bind(where));
+    if (IsUnknownLiteral(*plan->where)) {
+      ASSIGN_OR_RETURN(plan->where, Coerce(std::move(plan->where), FieldType::kBoolean));
+    }
+    if (plan->where->type() != FieldType::kBoolean) {
+      return InvalidArgument("argument of WHERE must be type boolean, not type " +
+                             std::string(FieldTypeName(plan->where->type())) + at(NodeOf(where).second));
+    }
+  }
+
+  auto targets = ListField(select, "targetList");
+  auto groups = ListField(select, "groupClause");
+  element having;
+  bool has_having = !select["havingClause"].get(having);
+  bool aggregated = !groups.empty() || has_having;
+  for (auto t : targets) aggregated = aggregated || ContainsAggregate(t);
+  plan->aggregated = aggregated;
+
+  StatementBinder agg_binder(source, plan->input_schema, plan->input, alias);
+  StatementBinder& binder = aggregated ? agg_binder : row_binder;
+  if (aggregated) {
+    for (auto g : groups) {
+      auto [gkind, gfields] = NodeOf(g);
+      element key_tree = g;
+      if (gkind == "A_Const" && HasField(gfields, "ival")) {
+        int64_t ordinal = 0;
+        element iv;
+        TryGet(gfields["ival"], iv);
+        TryGet(iv["ival"], ordinal);
+        if (ordinal < 1 || ordinal > int64_t(targets.size())) {
+          return InvalidArgument("GROUP BY position " + std::to_string(ordinal) +
+                                 " is not in select list" + at(gfields));
+        }
+        auto [tkind, tfields] = NodeOf(targets[size_t(ordinal - 1)]);
+        TryGet(tfields["val"], key_tree);
+      } else if (gkind == "GroupingSet" || gkind == "RowExpr") {
+        return unsupported("GROUPING SETS / ROLLUP / CUBE", gfields);
+      }
+      if (ContainsAggregate(key_tree)) {
+        return InvalidArgument("aggregate functions are not allowed in GROUP BY" + at(gfields));
+      }
+      ASSIGN_OR_RETURN(ExprPtr key, row_binder.Bind(key_tree));
+      if (IsUnknownLiteral(*key)) {
+        ASSIGN_OR_RETURN(key, Coerce(std::move(key), FieldType::kString));
+      }
+      std::optional<size_t> column;
+      auto [kkind, kfields] = NodeOf(key_tree);
+      if (kkind == "ColumnRef" && key->column_name()) column = plan->input_schema.FindField(*key->column_name());
+      plan->group_keys.push_back(std::move(key));
+      agg_binder.AddGroupKeyTree(key_tree, column);
+    }
+    agg_binder.EnableAggregation(plan.get());
+  }
+
+  std::set<std::string> names;
+  std::vector<bool> plain_key_column(plan->group_keys.size(), false);
+  std::vector<std::optional<size_t>> output_key_of(plan->group_keys.size());
+  for (auto t : targets) {
+    auto [tkind, tfields] = NodeOf(t);
+    element val;
+    TryGet(tfields["val"], val);
+    auto [vkind, vfields] = NodeOf(val);
+    if (vkind == "ColumnRef") {
+      auto parts = ListField(vfields, "fields");
+      if (!parts.empty() && NodeOf(parts.back()).first == "A_Star") {
+        if (aggregated) return InvalidArgument("SELECT * cannot be used with GROUP BY or aggregates" + at(vfields));
+        for (size_t i = 0; i < plan->input_schema.fields.size(); ++i) {
+          const Field& f = plan->input_schema.fields[i];
+          if (!names.insert(f.name).second) {
+            return InvalidArgument("column \"" + f.name + "\" specified more than once" + at(vfields));
+          }
+          plan->projections.push_back(MakeColumn(i, f.name, f.type));
+          plan->output_schema.fields.push_back({f.name, f.type, f.nullable});
+        }
+        continue;
+      }
+    }
+    ASSIGN_OR_RETURN(ExprPtr e, binder.Bind(val));
+    if (IsUnknownLiteral(*e)) {
+      ASSIGN_OR_RETURN(e, Coerce(std::move(e), FieldType::kString));
+    }
+    std::string name = StringField(tfields, "name");
+    if (name.empty()) name = FigureColumnName(val);
+    if (!names.insert(name).second) {
+      return InvalidArgument("column \"" + name + "\" specified more than once (give it an alias with AS)" +
+                             at(tfields));
+    }
+    bool nullable = true;
+    if (aggregated) {
+      // A select item that is exactly a group key makes that output column part of the key.
+      for (size_t k = 0; k < plan->group_keys.size(); ++k) {
+        bool is_key_ref = e->column_name() && *e->column_name() == plan->group_keys[k]->ToString();
+        if (is_key_ref && !output_key_of[k]) output_key_of[k] = plan->output_schema.fields.size();
+      }
+    } else if (e->column_name()) {
+      auto idx = plan->input_schema.FindField(*e->column_name());
+      if (idx) nullable = plan->input_schema.fields[*idx].nullable;
+    }
+    plan->output_schema.fields.push_back({name, e->type(), nullable});
+    plan->projections.push_back(std::move(e));
+  }
+  if (has_having) {
+    ASSIGN_OR_RETURN(plan->having, agg_binder.Bind(having));
+    if (plan->having->type() != FieldType::kBoolean) {
+      return InvalidArgument("argument of HAVING must be type boolean" + at(NodeOf(having).second));
+    }
+  }
+  if (aggregated && !plan->group_keys.empty()) {
+    bool all_keys_projected = true;
+    for (auto& k : output_key_of) all_keys_projected = all_keys_projected && k.has_value();
+    if (all_keys_projected) {
+      for (auto& k : output_key_of) plan->output_schema.primary_key.push_back(*k);
+    }
+  }
+  catalog[plan->into] = plan->output_schema;
+  return plan;
+}
+
+}  // namespace
+
+std::string BoundSelect::Describe() const {
+  std::string out = "statement at " + location + ": INTO " + into + "\n";
+  out += "  scan " + input + "\n";
+  if (where) out += "  -> filter " + where->ToString() + "\n";
+  if (aggregated) {
+    out += "  -> aggregate (incremental) by [";
+    for (size_t i = 0; i < group_keys.size(); ++i) out += (i ? ", " : "") + group_keys[i]->ToString();
+    out += "] computing [";
+    for (size_t i = 0; i < aggregates.size(); ++i) out += (i ? ", " : "") + aggregates[i].text;
+    out += "]\n";
+    if (having) out += "  -> filter (HAVING) " + having->ToString() + "\n";
+  }
+  out += "  -> project ";
+  for (size_t i = 0; i < projections.size(); ++i) {
+    out += (i ? ", " : "") + projections[i]->ToString() + " AS " + output_schema.fields[i].name;
+  }
+  out += "\n";
+  return out;
+}
+
+Result<std::vector<std::unique_ptr<BoundSelect>>> BindSqlScript(const std::string& sql,
+                                                                int first_line,
+                                                                TableCatalog& catalog) {
+  auto source = std::make_shared<SqlSource>(sql, first_line);
+  ASSIGN_OR_RETURN(ParsedSql parsed, ParseSql(source));
+  std::vector<std::unique_ptr<BoundSelect>> out;
+  for (auto stmt : parsed.statements) {
+    ASSIGN_OR_RETURN(auto plan, BindSelect(*source, stmt, catalog));
+    out.push_back(std::move(plan));
+  }
+  return out;
+}
+
+}  // namespace sluice

@@ -1,0 +1,89 @@
+#include "sql/binder.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice {
+namespace {
+
+TableCatalog Catalog() {
+  TableCatalog c;
+  c["bid"] = Schema{{{"auction", FieldType::kInt, false},
+                     {"bidder", FieldType::kInt, false},
+                     {"price", FieldType::kInt, false},
+                     {"channel", FieldType::kString, false},
+                     {"date_time", FieldType::kTimestamp, false}},
+                    {}};
+  return c;
+}
+
+Status BindError(const std::string& sql) {
+  TableCatalog c = Catalog();
+  auto r = BindSqlScript(sql, 1, c);
+  return r.ok() ? Status::OK() : r.status();
+}
+
+TEST(Binder, BindsProjectionsFiltersAndNames) {
+  TableCatalog c = Catalog();
+  auto r = BindSqlScript(
+      "SELECT auction, price * 2 AS doubled, lower(channel), price / 3, 1.5 AS c INTO q1 FROM bid "
+      "WHERE price > 10 AND channel LIKE 'G%'",
+      1, c);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const BoundSelect& s = *(*r)[0];
+  EXPECT_FALSE(s.aggregated);
+  std::vector<std::string> names;
+  for (const auto& f : s.output_schema.fields) names.push_back(f.name);
+  EXPECT_EQ(names, std::vector<std::string>({"auction", "doubled", "lower", "?column?", "c"}));
+  EXPECT_EQ(s.output_schema.fields[1].type, FieldType::kInt);
+  EXPECT_EQ(s.output_schema.fields[4].type, FieldType::kDecimal);
+  EXPECT_TRUE(c.count("q1"));
+}
+
+TEST(Binder, GroupByMakesTheKeysThePrimaryKey) {
+  TableCatalog c = Catalog();
+  auto r = BindSqlScript(
+      "SELECT auction, count(*), sum(price), avg(price), max(price) INTO q2 FROM bid GROUP BY "
+      "auction HAVING count(*) > 1",
+      1, c);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const BoundSelect& s = *(*r)[0];
+  EXPECT_TRUE(s.aggregated);
+  EXPECT_EQ(s.output_schema.primary_key, std::vector<size_t>{0});
+  EXPECT_EQ(s.output_schema.fields[1].name, "count");
+  EXPECT_EQ(s.output_schema.fields[2].type, FieldType::kDecimal);  // sum(bigint) is numeric
+  EXPECT_EQ(s.aggregates.size(), 5u);  // HAVING's count(*) is computed too
+}
+
+TEST(Binder, ErrorsNameTheConstructAndPosition) {
+  auto expect = [](const std::string& sql, const std::string& fragment) {
+    Status s = BindError(sql);
+    ASSERT_FALSE(s.ok()) << sql;
+    EXPECT_NE(s.message().find(fragment), std::string::npos) << s.message();
+  };
+  expect("SELECT auction INTO t FROM bid\nWHERE nope = 1", "column \"nope\" does not exist in bid");
+  expect("SELECT auction INTO t FROM bid\nWHERE nope = 1", "at 2:7");
+  expect("SELECT lag(price) OVER (ORDER BY auction) INTO t FROM bid",
+         "window function lag() is not supported at 1:8");
+  expect("SELECT auction, price INTO t FROM bid GROUP BY auction",
+         "column \"price\" must appear in the GROUP BY clause");
+  expect("SELECT auction INTO t FROM missing", "relation \"missing\" does not exist at 1:28");
+  expect("SELECT auction FROM bid", "no INTO");
+  expect("SELEC auction", "syntax error at or near \"SELEC\" at 1:1");
+  expect("SELECT a.auction INTO t FROM bid b", "missing FROM-clause entry for table \"a\"");
+  expect("SELECT channel + 1 INTO t FROM bid", "operator does not exist: string + int");
+  expect("SELECT auction INTO t FROM bid WHERE count(*) > 1", "not allowed in WHERE");
+  expect("SELECT auction, auction INTO t FROM bid", "specified more than once");
+}
+
+TEST(Binder, NegativeAndZeroConstantsSurviveTheParser) {
+  TableCatalog c = Catalog();
+  auto r = BindSqlScript("SELECT -2 AS a, 0 AS b, -7.5 AS c INTO t FROM bid", 1, c);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  Record row{Value(int64_t{1}), Value(int64_t{2}), Value(int64_t{3}), Value("x"), Value(int64_t{0})};
+  EXPECT_EQ(*(*r)[0]->projections[0]->Eval(row), Value(int64_t{-2}));
+  EXPECT_EQ(*(*r)[0]->projections[1]->Eval(row), Value(int64_t{0}));
+  EXPECT_EQ((*(*r)[0]->projections[2]->Eval(row)).as_decimal().ToString(), "-7.5");
+}
+
+}  // namespace
+}  // namespace sluice

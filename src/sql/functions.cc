@@ -1,0 +1,895 @@
+#include "sql/functions.h"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include "types/time_util.h"
+#include "types/value_text.h"
+
+namespace sluice {
+namespace {
+
+// ---------- types ----------
+
+bool IsText(FieldType t) { return t == FieldType::kString || t == FieldType::kText; }
+bool IsNumeric(FieldType t) {
+  return t == FieldType::kInt || t == FieldType::kUInt || t == FieldType::kDecimal ||
+         t == FieldType::kFloat;
+}
+int NumericRank(FieldType t) {
+  switch (t) {
+    case FieldType::kInt: return 0;
+    case FieldType::kUInt:
+    case FieldType::kDecimal: return 1;
+    case FieldType::kFloat: return 2;
+    default: return -1;
+  }
+}
+
+std::string TypeName(FieldType t) { return std::string(FieldTypeName(t)); }
+
+// ---------- literals whose type is still open ----------
+
+// A string literal or NULL whose type comes from where it is used, as in PostgreSQL.
+class UnknownLiteral final : public Expr {
+ public:
+  explicit UnknownLiteral(std::optional<std::string> text)
+      : Expr(FieldType::kString), text_(std::move(text)) {}
+  Result<Value> Eval(const Record&) const override {
+    return text_ ? Value(*text_) : Value::Null();
+  }
+  std::string ToString() const override { return text_ ? "'" + *text_ + "'" : "NULL"; }
+  bool is_null() const { return !text_; }
+  const std::string& text() const { return *text_; }
+
+ private:
+  std::optional<std::string> text_;
+};
+
+// ---------- conversions ----------
+
+Result<Value> ToDecimal(FieldType from, const Value& v) {
+  switch (from) {
+    case FieldType::kInt: return Value(Decimal(v.as_int(), 0));
+    case FieldType::kUInt: return Value(Decimal(__int128(v.as_uint()), 0));
+    case FieldType::kDecimal: return v;
+    case FieldType::kFloat: {
+      double d = v.as_float();
+      if (!std::isfinite(d)) return InvalidArgument("cannot convert " + v.DebugString() + " to decimal");
+      char buf[64];
+      auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed);
+      auto parsed = Decimal::Parse(std::string_view(buf, size_t(ptr - buf)));
+      if (!parsed.ok()) return parsed.status();
+      return Value(*parsed);
+    }
+    default: return InvalidArgument("cannot convert to decimal");
+  }
+}
+
+double ToDouble(FieldType from, const Value& v) {
+  switch (from) {
+    case FieldType::kInt: return double(v.as_int());
+    case FieldType::kUInt: return double(v.as_uint());
+    case FieldType::kDecimal: return v.as_decimal().ToDouble();
+    default: return v.as_float();
+  }
+}
+
+// PostgreSQL-like text form of a value (casts to text, ||, concat).
+std::string ToText(FieldType type, const Value& v) {
+  switch (type) {
+    case FieldType::kBoolean: return v.as_bool() ? "true" : "false";
+    case FieldType::kInt: return std::to_string(v.as_int());
+    case FieldType::kUInt: return std::to_string(v.as_uint());
+    case FieldType::kDecimal: return v.as_decimal().ToString();
+    case FieldType::kString:
+    case FieldType::kText:
+    case FieldType::kJson: return v.as_string();
+    case FieldType::kTimestamp: {
+      std::string s = FormatTimestamp(v.as_int());  // 2026-01-01T00:00:00Z
+      s[10] = ' ';
+      s.pop_back();
+      return s + "+00";
+    }
+    default: {
+      std::string out;
+      AppendJsonValue(type, v, &out);
+      if (out.size() >= 2 && out.front() == '"') out = out.substr(1, out.size() - 2);
+      return out;
+    }
+  }
+}
+
+Result<Value> ConvertValue(FieldType from, FieldType to, const Value& v) {
+  if (v.is_null() || from == to) return v;
+  if (IsText(from) && IsText(to)) return v;
+  if (IsText(to)) return Value(ToText(from, v));
+  if (IsText(from)) {
+    std::string_view text = v.as_string();
+    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+    while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+    auto parsed = ParseValueText(to, text);
+    if (!parsed.ok()) {
+      return InvalidArgument("invalid input syntax for type " + TypeName(to) + ": \"" +
+                             v.as_string() + "\"");
+    }
+    return parsed;
+  }
+  if (to == FieldType::kDecimal && IsNumeric(from)) return ToDecimal(from, v);
+  if (to == FieldType::kFloat && IsNumeric(from)) return Value(ToDouble(from, v));
+  if (to == FieldType::kInt && IsNumeric(from)) {
+    if (from == FieldType::kUInt) {
+      if (v.as_uint() > uint64_t(std::numeric_limits<int64_t>::max())) {
+        return OutOfRange("bigint out of range");
+      }
+      return Value(int64_t(v.as_uint()));
+    }
+    // Rounds half away from zero for decimals, half to even for floats (as PostgreSQL).
+    if (from == FieldType::kDecimal) {
+      ASSIGN_OR_RETURN(Decimal r, v.as_decimal().Rescaled(0));
+      if (r.coefficient() > std::numeric_limits<int64_t>::max() ||
+          r.coefficient() < std::numeric_limits<int64_t>::min()) {
+        return OutOfRange("bigint out of range");
+      }
+      return Value(int64_t(r.coefficient()));
+    }
+    double d = std::nearbyint(v.as_float());
+    if (!(d >= -9.223372036854775808e18 && d < 9.223372036854775808e18)) {
+      return OutOfRange("bigint out of range");
+    }
+    return Value(int64_t(d));
+  }
+  if (to == FieldType::kTimestamp && from == FieldType::kDate) {
+    return Value(v.as_int() * kMicrosPerDay);
+  }
+  if (to == FieldType::kDate && from == FieldType::kTimestamp) {
+    int64_t t = v.as_int();
+    return Value(t >= 0 ? t / kMicrosPerDay : -((-t + kMicrosPerDay - 1) / kMicrosPerDay));
+  }
+  return InvalidArgument("cannot cast type " + TypeName(from) + " to " + TypeName(to));
+}
+
+ExprPtr Unary(std::string name, FieldType type, ExprPtr a, ScalarFn fn, bool infix = false) {
+  std::vector<ExprPtr> args;
+  args.push_back(std::move(a));
+  return MakeStrictCall(std::move(name), type, std::move(args), std::move(fn), infix);
+}
+
+ExprPtr Binary(std::string name, FieldType type, ExprPtr a, ExprPtr b, ScalarFn fn,
+               bool infix = true) {
+  std::vector<ExprPtr> args;
+  args.push_back(std::move(a));
+  args.push_back(std::move(b));
+  return MakeStrictCall(std::move(name), type, std::move(args), std::move(fn), infix);
+}
+
+// ---------- arithmetic ----------
+
+Status IntOverflow() { return OutOfRange("bigint out of range"); }
+Status DivisionByZero() { return InvalidArgument("division by zero"); }
+
+Result<Value> IntArith(char op, int64_t a, int64_t b) {
+  int64_t r;
+  switch (op) {
+    case '+': if (__builtin_add_overflow(a, b, &r)) return IntOverflow(); return Value(r);
+    case '-': if (__builtin_sub_overflow(a, b, &r)) return IntOverflow(); return Value(r);
+    case '*': if (__builtin_mul_overflow(a, b, &r)) return IntOverflow(); return Value(r);
+    case '/':
+      if (b == 0) return DivisionByZero();
+      if (a == std::numeric_limits<int64_t>::min() && b == -1) return IntOverflow();
+      return Value(a / b);
+    case '%':
+      if (b == 0) return DivisionByZero();
+      if (b == -1) return Value(int64_t{0});
+      return Value(a % b);
+  }
+  return Internal("bad operator");
+}
+
+Result<Value> FloatArith(char op, double a, double b) {
+  double r;
+  switch (op) {
+    case '+': r = a + b; break;
+    case '-': r = a - b; break;
+    case '*': r = a * b; break;
+    case '/':
+      if (b == 0) return DivisionByZero();
+      r = a / b;
+      break;
+    default: return Internal("bad operator");
+  }
+  if (std::isinf(r) && std::isfinite(a) && std::isfinite(b)) {
+    return OutOfRange("value out of range: overflow");
+  }
+  return Value(r);
+}
+
+Result<Value> DecimalArith(char op, const Decimal& a, const Decimal& b) {
+  Result<Decimal> r = Decimal();
+  switch (op) {
+    case '+': r = Decimal::Add(a, b); break;
+    case '-': r = Decimal::Subtract(a, b); break;
+    case '*': r = Decimal::Multiply(a, b); break;
+    case '/':
+      if (b.coefficient() == 0) return DivisionByZero();
+      r = Decimal::Divide(a, b, Decimal::PostgresDivisionScale(a, b));
+      break;
+    case '%': {
+      if (b.coefficient() == 0) return DivisionByZero();
+      // a - trunc(a / b) * b, with the larger input scale (as PostgreSQL).
+      int scale = std::max(a.scale(), b.scale());
+      ASSIGN_OR_RETURN(Decimal q, Decimal::Divide(a, b, scale + 1));
+      Decimal truncated(q.coefficient() / 10 * 10, q.scale());  // drop the rounding digit
+      ASSIGN_OR_RETURN(Decimal whole, truncated.Rescaled(0));
+      if (Decimal(truncated.coefficient(), truncated.scale()) != whole) {
+        // Rescaled rounds; truncate toward zero instead.
+        __int128 c = truncated.coefficient();
+        for (int i = 0; i < truncated.scale(); ++i) c /= 10;
+        whole = Decimal(c, 0);
+      }
+      ASSIGN_OR_RETURN(Decimal prod, Decimal::Multiply(whole, b));
+      r = Decimal::Subtract(a, prod);
+      break;
+    }
+    default: return Internal("bad operator");
+  }
+  if (!r.ok()) return r.status();
+  return Value(*r);
+}
+
+Result<ExprPtr> BindArithmetic(char op, ExprPtr a, ExprPtr b) {
+  const std::string name(1, op);
+  FieldType ta = a->type(), tb = b->type();
+  // date/time arithmetic
+  if (ta == FieldType::kTimestamp && tb == FieldType::kDuration && (op == '+' || op == '-')) {
+    return Binary(name, FieldType::kTimestamp, std::move(a), std::move(b),
+                  [op](const std::vector<Value>& v) { return IntArith(op, v[0].as_int(), v[1].as_int()); });
+  }
+  if (ta == FieldType::kDuration && tb == FieldType::kTimestamp && op == '+') {
+    return Binary(name, FieldType::kTimestamp, std::move(a), std::move(b),
+                  [](const std::vector<Value>& v) { return IntArith('+', v[0].as_int(), v[1].as_int()); });
+  }
+  if (ta == FieldType::kTimestamp && tb == FieldType::kTimestamp && op == '-') {
+    return Binary(name, FieldType::kDuration, std::move(a), std::move(b),
+                  [](const std::vector<Value>& v) { return IntArith('-', v[0].as_int(), v[1].as_int()); });
+  }
+  if (ta == FieldType::kDuration && tb == FieldType::kDuration && (op == '+' || op == '-')) {
+    return Binary(name, FieldType::kDuration, std::move(a), std::move(b),
+                  [op](const std::vector<Value>& v) { return IntArith(op, v[0].as_int(), v[1].as_int()); });
+  }
+  if (ta == FieldType::kDate && tb == FieldType::kInt && (op == '+' || op == '-')) {
+    return Binary(name, FieldType::kDate, std::move(a), std::move(b),
+                  [op](const std::vector<Value>& v) { return IntArith(op, v[0].as_int(), v[1].as_int()); });
+  }
+  if (ta == FieldType::kDate && tb == FieldType::kDate && op == '-') {
+    return Binary(name, FieldType::kInt, std::move(a), std::move(b),
+                  [](const std::vector<Value>& v) { return IntArith('-', v[0].as_int(), v[1].as_int()); });
+  }
+  if (IsUnknownLiteral(*a) && IsNumeric(tb)) ta = tb;
+  if (IsUnknownLiteral(*b) && IsNumeric(ta)) tb = ta;
+  if (!IsNumeric(ta) || !IsNumeric(tb)) {
+    return InvalidArgument("operator does not exist: " + TypeName(a->type()) + " " + name + " " +
+                           TypeName(b->type()));
+  }
+  FieldType common = *CommonType(ta, tb);
+  if (common == FieldType::kUInt) common = FieldType::kDecimal;
+  ASSIGN_OR_RETURN(a, Coerce(std::move(a), common));
+  ASSIGN_OR_RETURN(b, Coerce(std::move(b), common));
+  switch (common) {
+    case FieldType::kInt:
+      return Binary(name, common, std::move(a), std::move(b),
+                    [op](const std::vector<Value>& v) { return IntArith(op, v[0].as_int(), v[1].as_int()); });
+    case FieldType::kFloat:
+      if (op == '%') {
+        return InvalidArgument("operator does not exist: float % float (use mod on integers or decimals)");
+      }
+      return Binary(name, common, std::move(a), std::move(b),
+                    [op](const std::vector<Value>& v) { return FloatArith(op, v[0].as_float(), v[1].as_float()); });
+    default:
+      return Binary(name, FieldType::kDecimal, std::move(a), std::move(b),
+                    [op](const std::vector<Value>& v) {
+                      return DecimalArith(op, v[0].as_decimal(), v[1].as_decimal());
+                    });
+  }
+}
+
+Result<ExprPtr> BindNegate(ExprPtr a) {
+  switch (a->type()) {
+    case FieldType::kInt:
+    case FieldType::kDuration: {
+      FieldType t = a->type();
+      return Unary("-", t, std::move(a), [](const std::vector<Value>& v) -> Result<Value> {
+        if (v[0].as_int() == std::numeric_limits<int64_t>::min()) return IntOverflow();
+        return Value(-v[0].as_int());
+      }, true);
+    }
+    case FieldType::kFloat:
+      return Unary("-", FieldType::kFloat, std::move(a),
+                   [](const std::vector<Value>& v) -> Result<Value> { return Value(-v[0].as_float()); }, true);
+    case FieldType::kDecimal:
+      return Unary("-", FieldType::kDecimal, std::move(a),
+                   [](const std::vector<Value>& v) -> Result<Value> {
+                     return Value(v[0].as_decimal().Negated());
+                   }, true);
+    default:
+      return InvalidArgument("operator does not exist: - " + TypeName(a->type()));
+  }
+}
+
+// ---------- comparison ----------
+
+Result<std::pair<ExprPtr, ExprPtr>> CoerceToCommon(ExprPtr a, ExprPtr b, const std::string& what) {
+  FieldType ta = a->type(), tb = b->type();
+  if (IsUnknownLiteral(*a) && !IsUnknownLiteral(*b)) ta = tb;
+  if (IsUnknownLiteral(*b) && !IsUnknownLiteral(*a)) tb = ta;
+  auto common = CommonType(ta, tb);
+  if (!common) {
+    return InvalidArgument(what + ": cannot compare " + TypeName(a->type()) + " with " +
+                           TypeName(b->type()));
+  }
+  ASSIGN_OR_RETURN(a, Coerce(std::move(a), *common));
+  ASSIGN_OR_RETURN(b, Coerce(std::move(b), *common));
+  return std::make_pair(std::move(a), std::move(b));
+}
+
+Result<ExprPtr> BindComparison(const std::string& op, ExprPtr a, ExprPtr b) {
+  ASSIGN_OR_RETURN(auto pair, CoerceToCommon(std::move(a), std::move(b), "operator " + op));
+  FieldType type = pair.first->type();
+  std::function<bool(int)> test;
+  if (op == "=") test = [](int c) { return c == 0; };
+  else if (op == "<>" || op == "!=") test = [](int c) { return c != 0; };
+  else if (op == "<") test = [](int c) { return c < 0; };
+  else if (op == "<=") test = [](int c) { return c <= 0; };
+  else if (op == ">") test = [](int c) { return c > 0; };
+  else test = [](int c) { return c >= 0; };
+  return Binary(op == "!=" ? "<>" : op, FieldType::kBoolean, std::move(pair.first),
+                std::move(pair.second), [type, test](const std::vector<Value>& v) -> Result<Value> {
+                  return Value(test(CompareValues(type, v[0], v[1])));
+                });
+}
+
+// ---------- strings ----------
+
+// Byte offset of the `chars`-th UTF-8 character (or the end).
+size_t Utf8Offset(std::string_view s, int64_t chars) {
+  size_t i = 0;
+  while (i < s.size() && chars > 0) {
+    ++i;
+    while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) ++i;
+    --chars;
+  }
+  return i;
+}
+
+int64_t Utf8Length(std::string_view s) {
+  int64_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+std::string AsciiCase(std::string s, bool upper) {
+  for (auto& c : s) {
+    if (upper && c >= 'a' && c <= 'z') c = char(c - 32);
+    if (!upper && c >= 'A' && c <= 'Z') c = char(c + 32);
+  }
+  return s;
+}
+
+Value Substring(const std::string& s, int64_t start, std::optional<int64_t> count) {
+  // PostgreSQL: characters from `start` (1-based, may be <= 0) for `count` characters.
+  int64_t first = start, last = count ? start + *count : INT64_MAX;
+  if (first < 1) first = 1;
+  if (last <= first) return Value("");
+  size_t from = Utf8Offset(s, first - 1);
+  size_t to = last == INT64_MAX ? s.size() : Utf8Offset(s, last - 1);
+  return Value(s.substr(from, to - from));
+}
+
+std::string TrimChars(const std::string& s, const std::string& chars, bool left, bool right) {
+  size_t b = 0, e = s.size();
+  if (left) while (b < e && chars.find(s[b]) != std::string::npos) ++b;
+  if (right) while (e > b && chars.find(s[e - 1]) != std::string::npos) --e;
+  return s.substr(b, e - b);
+}
+
+Status ArgCount(const std::string& name, const std::vector<ExprPtr>& args, size_t min, size_t max) {
+  if (args.size() < min || args.size() > max) {
+    return InvalidArgument("function " + name + " does not take " + std::to_string(args.size()) +
+                           " argument" + (args.size() == 1 ? "" : "s"));
+  }
+  return Status::OK();
+}
+
+Result<ExprPtr> CoerceText(ExprPtr e) {
+  if (IsText(e->type())) return e;
+  return BindCast(std::move(e), FieldType::kString);
+}
+
+Result<ExprPtr> RequireType(ExprPtr e, FieldType type, const std::string& fn) {
+  if (e->type() == type || IsUnknownLiteral(*e)) return Coerce(std::move(e), type);
+  if (type == FieldType::kInt && e->type() == FieldType::kInt) return e;
+  return InvalidArgument("function " + fn + " does not accept " + TypeName(e->type()));
+}
+
+}  // namespace
+
+ExprPtr MakeUnknownLiteral(std::string text) {
+  return std::make_unique<UnknownLiteral>(std::move(text));
+}
+
+ExprPtr MakeNullLiteral() { return std::make_unique<UnknownLiteral>(std::nullopt); }
+
+bool IsUnknownLiteral(const Expr& e) { return dynamic_cast<const UnknownLiteral*>(&e) != nullptr; }
+
+std::optional<FieldType> CommonType(FieldType a, FieldType b) {
+  if (a == b) return a;
+  if (IsText(a) && IsText(b)) return FieldType::kString;
+  if (IsNumeric(a) && IsNumeric(b)) {
+    int r = std::max(NumericRank(a), NumericRank(b));
+    return r == 0 ? FieldType::kInt : r == 1 ? FieldType::kDecimal : FieldType::kFloat;
+  }
+  if ((a == FieldType::kDate && b == FieldType::kTimestamp) ||
+      (a == FieldType::kTimestamp && b == FieldType::kDate)) {
+    return FieldType::kTimestamp;
+  }
+  return std::nullopt;
+}
+
+int CompareValues(FieldType type, const Value& a, const Value& b) {
+  switch (type) {
+    case FieldType::kBoolean: return int(a.as_bool()) - int(b.as_bool());
+    case FieldType::kInt:
+    case FieldType::kDate:
+    case FieldType::kTimestamp:
+    case FieldType::kDuration:
+      return a.as_int() < b.as_int() ? -1 : a.as_int() > b.as_int() ? 1 : 0;
+    case FieldType::kUInt:
+      return a.as_uint() < b.as_uint() ? -1 : a.as_uint() > b.as_uint() ? 1 : 0;
+    case FieldType::kFloat: {
+      double x = a.as_float(), y = b.as_float();
+      if (std::isnan(x) || std::isnan(y)) return std::isnan(x) - std::isnan(y);
+      return x < y ? -1 : x > y ? 1 : 0;
+    }
+    case FieldType::kDecimal: {
+      auto c = a.as_decimal() <=> b.as_decimal();
+      return c < 0 ? -1 : c > 0 ? 1 : 0;
+    }
+    case FieldType::kPoint: {
+      const Point &p = a.as_point(), &q = b.as_point();
+      if (p.x != q.x) return p.x < q.x ? -1 : 1;
+      return p.y < q.y ? -1 : p.y > q.y ? 1 : 0;
+    }
+    default: {
+      int c = a.as_string().compare(b.as_string());
+      return c < 0 ? -1 : c > 0 ? 1 : 0;
+    }
+  }
+}
+
+Result<ExprPtr> Coerce(ExprPtr arg, FieldType target) {
+  if (auto* unknown = dynamic_cast<UnknownLiteral*>(arg.get())) {
+    if (unknown->is_null()) return MakeLiteral(Value::Null(), target, "NULL");
+    if (IsText(target)) return MakeLiteral(Value(unknown->text()), target, arg->ToString());
+    auto v = ConvertValue(FieldType::kString, target, Value(unknown->text()));
+    if (!v.ok()) return v.status();
+    return MakeLiteral(std::move(*v), target, arg->ToString() + "::" + TypeName(target));
+  }
+  if (arg->type() == target) return arg;
+  FieldType from = arg->type();
+  bool implicit = (IsText(from) && IsText(target)) ||
+                  (IsNumeric(from) && IsNumeric(target) && NumericRank(from) <= NumericRank(target)) ||
+                  (from == FieldType::kDate && target == FieldType::kTimestamp);
+  if (!implicit) {
+    return InvalidArgument("cannot use " + TypeName(from) + " " + arg->ToString() + " as " +
+                           TypeName(target) + " without a cast");
+  }
+  return BindCast(std::move(arg), target);
+}
+
+Result<ExprPtr> BindCast(ExprPtr arg, FieldType target) {
+  if (IsUnknownLiteral(*arg)) return Coerce(std::move(arg), target);
+  FieldType from = arg->type();
+  if (from == target) return arg;
+  // Check the conversion exists (with a sample-free test on the type pair).
+  bool ok = (IsText(from) || IsText(target)) || (IsNumeric(from) && IsNumeric(target)) ||
+            (from == FieldType::kDate && target == FieldType::kTimestamp) ||
+            (from == FieldType::kTimestamp && target == FieldType::kDate);
+  if (!ok) return InvalidArgument("cannot cast type " + TypeName(from) + " to " + TypeName(target));
+  std::string text = "CAST(" + arg->ToString() + " AS " + TypeName(target) + ")";
+  std::vector<ExprPtr> args;
+  args.push_back(std::move(arg));
+  auto expr = MakeStrictCall("CAST", target, std::move(args),
+                             [from, target](const std::vector<Value>& v) {
+                               return ConvertValue(from, target, v[0]);
+                             });
+  return expr;
+}
+
+Result<ExprPtr> BindOperator(const std::string& op, std::vector<ExprPtr> args) {
+  if (args.size() == 1) {
+    if (op == "-") return BindNegate(std::move(args[0]));
+    if (op == "+") return std::move(args[0]);
+    return InvalidArgument("unary operator " + op + " is not supported");
+  }
+  if (op.size() == 1 && std::string_view("+-*/%").find(op[0]) != std::string_view::npos) {
+    return BindArithmetic(op[0], std::move(args[0]), std::move(args[1]));
+  }
+  if (op == "=" || op == "<>" || op == "!=" || op == "<" || op == "<=" || op == ">" || op == ">=") {
+    return BindComparison(op, std::move(args[0]), std::move(args[1]));
+  }
+  if (op == "||") {
+    ASSIGN_OR_RETURN(ExprPtr a, CoerceText(std::move(args[0])));
+    ASSIGN_OR_RETURN(ExprPtr b, CoerceText(std::move(args[1])));
+    return Binary("||", FieldType::kString, std::move(a), std::move(b),
+                  [](const std::vector<Value>& v) -> Result<Value> {
+                    return Value(v[0].as_string() + v[1].as_string());
+                  });
+  }
+  return InvalidArgument("operator " + op + " is not supported");
+}
+
+ExprPtr MakeIsNull(ExprPtr arg, bool negated) {
+  std::vector<ExprPtr> args;
+  args.push_back(std::move(arg));
+  return MakeCall(negated ? "IS NOT NULL" : "IS NULL", FieldType::kBoolean, std::move(args),
+                  [negated](const std::vector<Value>& v) -> Result<Value> {
+                    return Value(v[0].is_null() != negated);
+                  });
+}
+
+Result<ExprPtr> MakeDistinctFrom(ExprPtr a, ExprPtr b, bool negated) {
+  ASSIGN_OR_RETURN(auto pair, CoerceToCommon(std::move(a), std::move(b), "IS DISTINCT FROM"));
+  FieldType type = pair.first->type();
+  std::vector<ExprPtr> args;
+  args.push_back(std::move(pair.first));
+  args.push_back(std::move(pair.second));
+  return MakeCall(negated ? "IS NOT DISTINCT FROM" : "IS DISTINCT FROM", FieldType::kBoolean,
+                  std::move(args), [type, negated](const std::vector<Value>& v) -> Result<Value> {
+                    bool distinct;
+                    if (v[0].is_null() || v[1].is_null()) {
+                      distinct = v[0].is_null() != v[1].is_null();
+                    } else {
+                      distinct = CompareValues(type, v[0], v[1]) != 0;
+                    }
+                    return Value(distinct != negated);
+                  });
+}
+
+Result<ExprPtr> MakeLike(ExprPtr value, ExprPtr pattern, bool case_insensitive, bool negated) {
+  ASSIGN_OR_RETURN(value, CoerceText(std::move(value)));
+  ASSIGN_OR_RETURN(pattern, CoerceText(std::move(pattern)));
+  std::string name = std::string(negated ? "NOT " : "") + (case_insensitive ? "ILIKE" : "LIKE");
+  return Binary(name, FieldType::kBoolean, std::move(value), std::move(pattern),
+                [case_insensitive, negated](const std::vector<Value>& v) -> Result<Value> {
+                  std::string s = v[0].as_string(), p = v[1].as_string();
+                  if (case_insensitive) {
+                    s = AsciiCase(s, false);
+                    p = AsciiCase(p, false);
+                  }
+                  // Iterative matcher with backtracking on the last '%' (backslash escapes).
+                  size_t si = 0, pi = 0, star_p = std::string::npos, star_s = 0;
+                  while (si < s.size()) {
+                    if (pi < p.size() && p[pi] == '\\' && pi + 1 < p.size() && p[pi + 1] == s[si]) {
+                      pi += 2, ++si;
+                    } else if (pi < p.size() && (p[pi] == '_' || (p[pi] == s[si] && p[pi] != '%' && p[pi] != '\\'))) {
+                      if (p[pi] == '_') {  // one character, which may be several UTF-8 bytes
+                        ++si;
+                        while (si < s.size() && (static_cast<unsigned char>(s[si]) & 0xC0) == 0x80) ++si;
+                        ++pi;
+                      } else {
+                        ++pi, ++si;
+                      }
+                    } else if (pi < p.size() && p[pi] == '%') {
+                      star_p = pi++;
+                      star_s = si;
+                    } else if (star_p != std::string::npos) {
+                      pi = star_p + 1;
+                      si = ++star_s;
+                    } else {
+                      return Value(negated);
+                    }
+                  }
+                  while (pi < p.size() && p[pi] == '%') ++pi;
+                  return Value((pi == p.size()) != negated);
+                });
+}
+
+Result<ExprPtr> MakeInList(ExprPtr value, std::vector<ExprPtr> list, bool negated) {
+  // x IN (a, b) is x = a OR x = b, with the same NULL rules.
+  std::vector<ExprPtr> terms;
+  for (auto& item : list) {
+    // Each comparison needs its own copy of x; re-evaluating x is cheap for the expressions
+    // that occur here, so share it through a column-free wrapper.
+    struct Shared final : public Expr {
+      explicit Shared(const Expr* e) : Expr(e->type()), e_(e) {}
+      Result<Value> Eval(const Record& row) const override { return e_->Eval(row); }
+      std::string ToString() const override { return e_->ToString(); }
+      const Expr* e_;
+    };
+    ASSIGN_OR_RETURN(ExprPtr cmp, BindComparison("=", std::make_unique<Shared>(value.get()),
+                                                 std::move(item)));
+    terms.push_back(std::move(cmp));
+  }
+  std::vector<ExprPtr> keep;
+  keep.push_back(MakeOr(std::move(terms)));
+  keep.push_back(std::move(value));  // owned here so the shared pointers stay valid
+  auto in = MakeCall(negated ? "NOT IN" : "IN", FieldType::kBoolean, std::move(keep),
+                     [negated](const std::vector<Value>& v) -> Result<Value> {
+                       if (v[0].is_null()) return Value::Null();
+                       return Value(v[0].as_bool() != negated);
+                     });
+  return in;
+}
+
+Result<ExprPtr> BindFunction(const std::string& name, std::vector<ExprPtr> args) {
+  using V = const std::vector<Value>&;
+  if (name == "lower" || name == "upper") {
+    RETURN_IF_ERROR(ArgCount(name, args, 1, 1));
+    ASSIGN_OR_RETURN(ExprPtr a, CoerceText(std::move(args[0])));
+    bool upper = name == "upper";
+    return Unary(name, FieldType::kString, std::move(a),
+                 [upper](V v) -> Result<Value> { return Value(AsciiCase(v[0].as_string(), upper)); });
+  }
+  if (name == "length" || name == "char_length" || name == "character_length") {
+    RETURN_IF_ERROR(ArgCount(name, args, 1, 1));
+    ASSIGN_OR_RETURN(ExprPtr a, CoerceText(std::move(args[0])));
+    return Unary(name, FieldType::kInt, std::move(a),
+                 [](V v) -> Result<Value> { return Value(Utf8Length(v[0].as_string())); });
+  }
+  if (name == "abs") {
+    RETURN_IF_ERROR(ArgCount(name, args, 1, 1));
+    FieldType t = args[0]->type();
+    if (!IsNumeric(t)) return InvalidArgument("function abs does not accept " + TypeName(t));
+    return Unary(name, t, std::move(args[0]), [t](V v) -> Result<Value> {
+      switch (t) {
+        case FieldType::kInt:
+          if (v[0].as_int() == std::numeric_limits<int64_t>::min()) return IntOverflow();
+          return Value(v[0].as_int() < 0 ? -v[0].as_int() : v[0].as_int());
+        case FieldType::kFloat: return Value(std::fabs(v[0].as_float()));
+        case FieldType::kDecimal:
+          return Value(v[0].as_decimal().coefficient() < 0 ? v[0].as_decimal().Negated() : v[0].as_decimal());
+        default: return v[0];
+      }
+    });
+  }
+  if (name == "coalesce") {
+    if (args.empty()) return InvalidArgument("coalesce needs at least one argument");
+    FieldType t = args[0]->type();
+    for (auto& a : args) {
+      if (!IsUnknownLiteral(*a) || IsUnknownLiteral(*args[0])) {
+        auto c = CommonType(t, a->type());
+        if (!c) return InvalidArgument("COALESCE types " + TypeName(t) + " and " + TypeName(a->type()) + " cannot be matched");
+        t = IsUnknownLiteral(*args[0]) && !IsUnknownLiteral(*a) ? a->type() : *c;
+      }
+    }
+    for (auto& a : args) {
+      ASSIGN_OR_RETURN(a, Coerce(std::move(a), t));
+    }
+    // Lazy: later arguments are only evaluated when earlier ones are NULL.
+    std::vector<std::pair<ExprPtr, ExprPtr>> whens;
+    ExprPtr last = std::move(args.back());
+    args.pop_back();
+    struct Ref final : public Expr {
+      explicit Ref(const Expr* e) : Expr(e->type()), e_(e) {}
+      Result<Value> Eval(const Record& row) const override { return e_->Eval(row); }
+      std::string ToString() const override { return e_->ToString(); }
+      const Expr* e_;
+    };
+    std::vector<ExprPtr> owned;
+    for (auto& a : args) {
+      whens.emplace_back(MakeIsNull(std::make_unique<Ref>(a.get()), true), std::make_unique<Ref>(a.get()));
+      owned.push_back(std::move(a));
+    }
+    auto chooser = MakeCase(t, std::move(whens), std::move(last));
+    owned.insert(owned.begin(), std::move(chooser));
+    return MakeCall("COALESCE", t, std::move(owned),
+                    [](V v) -> Result<Value> { return v[0]; });
+  }
+  if (name == "nullif") {
+    RETURN_IF_ERROR(ArgCount(name, args, 2, 2));
+    ASSIGN_OR_RETURN(auto pair, CoerceToCommon(std::move(args[0]), std::move(args[1]), "NULLIF"));
+    FieldType t = pair.first->type();
+    std::vector<ExprPtr> a;
+    a.push_back(std::move(pair.first));
+    a.push_back(std::move(pair.second));
+    return MakeCall("NULLIF", t, std::move(a), [t](V v) -> Result<Value> {
+      if (!v[0].is_null() && !v[1].is_null() && CompareValues(t, v[0], v[1]) == 0) return Value::Null();
+      return v[0];
+    });
+  }
+  if (name == "greatest" || name == "least") {
+    if (args.empty()) return InvalidArgument(name + " needs at least one argument");
+    FieldType t = args[0]->type();
+    for (auto& a : args) {
+      auto c = CommonType(t, a->type());
+      if (!c) return InvalidArgument(name + " types cannot be matched");
+      t = *c;
+    }
+    for (auto& a : args) {
+      ASSIGN_OR_RETURN(a, Coerce(std::move(a), t));
+    }
+    bool greatest = name == "greatest";
+    return MakeCall(greatest ? "GREATEST" : "LEAST", t, std::move(args), [t, greatest](V v) -> Result<Value> {
+      const Value* best = nullptr;  // NULLs are ignored
+      for (const auto& x : v) {
+        if (x.is_null()) continue;
+        if (!best || (CompareValues(t, x, *best) > 0) == greatest) {
+          if (!best || CompareValues(t, x, *best) != 0) best = &x;
+        }
+      }
+      return best ? *best : Value::Null();
+    });
+  }
+  if (name == "round" || name == "floor" || name == "ceil" || name == "ceiling" || name == "trunc") {
+    RETURN_IF_ERROR(ArgCount(name, args, 1, name == "round" || name == "trunc" ? 2 : 1));
+    FieldType t = args[0]->type();
+    if (t == FieldType::kInt) {
+      ASSIGN_OR_RETURN(args[0], Coerce(std::move(args[0]), FieldType::kDecimal));
+    }
+    t = args[0]->type();
+    if (t != FieldType::kFloat && t != FieldType::kDecimal) {
+      return InvalidArgument("function " + name + " does not accept " + TypeName(t));
+    }
+    if (args.size() == 2) {
+      if (t == FieldType::kFloat) return InvalidArgument("function " + name + "(float, int) does not exist; cast to decimal");
+      ASSIGN_OR_RETURN(args[1], RequireType(std::move(args[1]), FieldType::kInt, name));
+    }
+    std::string fn = name == "ceiling" ? "ceil" : name;
+    return MakeStrictCall(name, t, std::move(args), [t, fn](V v) -> Result<Value> {
+      if (t == FieldType::kFloat) {
+        double d = v[0].as_float();
+        if (fn == "round") return Value(std::round(d));
+        if (fn == "floor") return Value(std::floor(d));
+        if (fn == "trunc") return Value(std::trunc(d));
+        return Value(std::ceil(d));
+      }
+      const Decimal& d = v[0].as_decimal();
+      int scale = v.size() == 2 ? int(std::clamp<int64_t>(v[1].as_int(), -38, 38)) : 0;
+      if (fn == "round") {
+        if (scale >= 0) return Value(d.Rescaled(std::max(scale, 0)).value());
+        ASSIGN_OR_RETURN(Decimal shifted, Decimal::Divide(d, Decimal(1, scale), 0));
+        return Value(Decimal::Multiply(shifted, Decimal(1, scale)).value());
+      }
+      // floor / ceil / trunc to `scale` decimals
+      Decimal norm = d.Rescaled(std::max(d.scale(), std::max(scale, 0))).value();
+      __int128 c = norm.coefficient();
+      __int128 unit = 1;
+      for (int i = 0; i < norm.scale() - std::max(scale, 0); ++i) unit *= 10;
+      __int128 q = c / unit, r = c % unit;
+      if (r != 0 && fn == "floor" && c < 0) --q;
+      if (r != 0 && fn == "ceil" && c > 0) ++q;
+      return Value(Decimal(q, std::max(scale, 0)));
+    });
+  }
+  if (name == "sqrt" || name == "ln" || name == "exp" || name == "power" || name == "pow") {
+    for (auto& a : args) {
+      ASSIGN_OR_RETURN(a, Coerce(std::move(a), FieldType::kFloat));
+    }
+    RETURN_IF_ERROR(ArgCount(name, args, name == "power" || name == "pow" ? 2 : 1,
+                             name == "power" || name == "pow" ? 2 : 1));
+    std::string fn = name;
+    return MakeStrictCall(name, FieldType::kFloat, std::move(args), [fn](V v) -> Result<Value> {
+      double x = v[0].as_float();
+      if (fn == "sqrt") {
+        if (x < 0) return InvalidArgument("cannot take square root of a negative number");
+        return Value(std::sqrt(x));
+      }
+      if (fn == "ln") {
+        if (x == 0) return InvalidArgument("cannot take logarithm of zero");
+        if (x < 0) return InvalidArgument("cannot take logarithm of a negative number");
+        return Value(std::log(x));
+      }
+      if (fn == "exp") return Value(std::exp(x));
+      return Value(std::pow(x, v[1].as_float()));
+    });
+  }
+  if (name == "mod") {
+    RETURN_IF_ERROR(ArgCount(name, args, 2, 2));
+    return BindArithmetic('%', std::move(args[0]), std::move(args[1]));
+  }
+  if (name == "sign") {
+    RETURN_IF_ERROR(ArgCount(name, args, 1, 1));
+    FieldType t = args[0]->type();
+    if (t == FieldType::kInt) {
+      ASSIGN_OR_RETURN(args[0], Coerce(std::move(args[0]), FieldType::kDecimal));
+    }
+    t = args[0]->type();
+    return Unary(name, t, std::move(args[0]), [t](V v) -> Result<Value> {
+      if (t == FieldType::kFloat) {
+        double d = v[0].as_float();
+        return Value(d > 0 ? 1.0 : d < 0 ? -1.0 : 0.0);
+      }
+      __int128 c = v[0].as_decimal().coefficient();
+      return Value(Decimal(c > 0 ? 1 : c < 0 ? -1 : 0, 0));
+    });
+  }
+  if (name == "concat") {
+    std::vector<ExprPtr> texts;
+    for (auto& a : args) {
+      ASSIGN_OR_RETURN(ExprPtr t, CoerceText(std::move(a)));
+      texts.push_back(std::move(t));
+    }
+    return MakeCall("concat", FieldType::kString, std::move(texts), [](V v) -> Result<Value> {
+      std::string out;
+      for (const auto& x : v) if (!x.is_null()) out += x.as_string();
+      return Value(std::move(out));
+    });
+  }
+  if (name == "substr" || name == "substring") {
+    RETURN_IF_ERROR(ArgCount(name, args, 2, 3));
+    ASSIGN_OR_RETURN(args[0], CoerceText(std::move(args[0])));
+    for (size_t i = 1; i < args.size(); ++i) {
+      ASSIGN_OR_RETURN(args[i], RequireType(std::move(args[i]), FieldType::kInt, name));
+    }
+    return MakeStrictCall("substr", FieldType::kString, std::move(args), [](V v) -> Result<Value> {
+      if (v.size() == 3 && v[2].as_int() < 0) return InvalidArgument("negative substring length not allowed");
+      return Substring(v[0].as_string(), v[1].as_int(),
+                       v.size() == 3 ? std::optional<int64_t>(v[2].as_int()) : std::nullopt);
+    });
+  }
+  if (name == "left" || name == "right") {
+    RETURN_IF_ERROR(ArgCount(name, args, 2, 2));
+    ASSIGN_OR_RETURN(args[0], CoerceText(std::move(args[0])));
+    ASSIGN_OR_RETURN(args[1], RequireType(std::move(args[1]), FieldType::kInt, name));
+    bool left = name == "left";
+    return MakeStrictCall(name, FieldType::kString, std::move(args), [left](V v) -> Result<Value> {
+      const std::string& s = v[0].as_string();
+      int64_t len = Utf8Length(s), n = v[1].as_int();
+      int64_t keep = n >= 0 ? std::min(n, len) : std::max<int64_t>(0, len + n);
+      if (left) return Value(s.substr(0, Utf8Offset(s, keep)));
+      return Value(s.substr(Utf8Offset(s, len - keep)));
+    });
+  }
+  if (name == "replace") {
+    RETURN_IF_ERROR(ArgCount(name, args, 3, 3));
+    for (auto& a : args) {
+      ASSIGN_OR_RETURN(a, CoerceText(std::move(a)));
+    }
+    return MakeStrictCall(name, FieldType::kString, std::move(args), [](V v) -> Result<Value> {
+      std::string s = v[0].as_string();
+      const std::string &from = v[1].as_string(), &to = v[2].as_string();
+      if (from.empty()) return Value(s);
+      std::string out;
+      size_t pos = 0;
+      for (size_t hit; (hit = s.find(from, pos)) != std::string::npos; pos = hit + from.size()) {
+        out.append(s, pos, hit - pos).append(to);
+      }
+      out.append(s, pos, std::string::npos);
+      return Value(std::move(out));
+    });
+  }
+  if (name == "btrim" || name == "ltrim" || name == "rtrim" || name == "trim") {
+    RETURN_IF_ERROR(ArgCount(name, args, 1, 2));
+    for (auto& a : args) {
+      ASSIGN_OR_RETURN(a, CoerceText(std::move(a)));
+    }
+    bool left = name != "rtrim", right = name != "ltrim";
+    return MakeStrictCall(name, FieldType::kString, std::move(args), [left, right](V v) -> Result<Value> {
+      return Value(TrimChars(v[0].as_string(), v.size() == 2 ? v[1].as_string() : " ", left, right));
+    });
+  }
+  if (name == "strpos" || name == "position") {
+    RETURN_IF_ERROR(ArgCount(name, args, 2, 2));
+    for (auto& a : args) {
+      ASSIGN_OR_RETURN(a, CoerceText(std::move(a)));
+    }
+    return MakeStrictCall(name, FieldType::kInt, std::move(args), [](V v) -> Result<Value> {
+      size_t at = v[0].as_string().find(v[1].as_string());
+      if (at == std::string::npos) return Value(int64_t{0});
+      return Value(Utf8Length(std::string_view(v[0].as_string()).substr(0, at)) + 1);
+    });
+  }
+  if (name == "starts_with") {
+    RETURN_IF_ERROR(ArgCount(name, args, 2, 2));
+    for (auto& a : args) {
+      ASSIGN_OR_RETURN(a, CoerceText(std::move(a)));
+    }
+    return MakeStrictCall(name, FieldType::kBoolean, std::move(args), [](V v) -> Result<Value> {
+      return Value(v[0].as_string().starts_with(v[1].as_string()));
+    });
+  }
+  return Unimplemented("function " + name + "() is not supported");
+}
+
+}  // namespace sluice
