@@ -1,0 +1,215 @@
+#include "dataflow/aggregate.h"
+
+#include "sql/functions.h"
+#include "types/key_codec.h"
+
+namespace sluice {
+namespace {
+
+// Orders values of one type as SQL does, for MIN/MAX multisets.
+struct ValueLess {
+  FieldType type;
+  bool operator()(const Value& a, const Value& b) const { return CompareValues(type, a, b) < 0; }
+};
+
+struct AggState {
+  int64_t count = 0;          // non-NULL inputs (rows for COUNT(*))
+  Decimal decimal_sum;        // SUM/AVG over int and decimal inputs
+  double float_sum = 0;       // SUM/AVG over floats
+  int64_t int_sum = 0;        // SUM over durations
+  int64_t trues = 0;          // BOOL_AND / BOOL_OR
+  std::map<Value, int64_t, ValueLess> values{ValueLess{FieldType::kInt}};  // MIN / MAX
+};
+
+}  // namespace
+
+struct Aggregate::Group {
+  Record keys;
+  int64_t rows = 0;
+  std::vector<AggState> states;
+  std::optional<Record> emitted;  // the output row currently downstream
+  bool touched = false;
+};
+
+Aggregate::Aggregate(const BoundSelect& plan) : plan_(plan) {}
+Aggregate::~Aggregate() = default;
+
+void Aggregate::Start(std::vector<Operation>& output) {
+  if (!plan_.group_keys.empty()) return;
+  // The single group of an aggregate without GROUP BY exists from the start.
+  std::vector<std::string> touched;
+  auto group = std::make_unique<Group>();
+  for (const auto& a : plan_.aggregates) {
+    AggState s;
+    s.values = std::map<Value, int64_t, ValueLess>(ValueLess{a.arg ? a.arg->type() : FieldType::kInt});
+    group->states.push_back(std::move(s));
+  }
+  Group& g = *group;
+  groups_.emplace("", std::move(group));
+  (void)EmitChange(g, output);
+}
+
+Status Aggregate::Apply(const Record& row, int weight, std::vector<std::string>& touched) {
+  Record keys;
+  std::string encoded;
+  for (const auto& k : plan_.group_keys) {
+    ASSIGN_OR_RETURN(Value v, k->Eval(row));
+    EncodeKeyValue(k->type(), v, &encoded);
+    keys.push_back(std::move(v));
+  }
+  auto it = groups_.find(encoded);
+  if (it == groups_.end()) {
+    auto group = std::make_unique<Group>();
+    group->keys = std::move(keys);
+    for (const auto& a : plan_.aggregates) {
+      AggState s;
+      s.values = std::map<Value, int64_t, ValueLess>(ValueLess{a.arg ? a.arg->type() : FieldType::kInt});
+      group->states.push_back(std::move(s));
+    }
+    it = groups_.emplace(encoded, std::move(group)).first;
+  }
+  Group& g = *it->second;
+  if (!g.touched) {
+    g.touched = true;
+    touched.push_back(encoded);
+  }
+  g.rows += weight;
+  for (size_t i = 0; i < plan_.aggregates.size(); ++i) {
+    const AggregateCall& call = plan_.aggregates[i];
+    AggState& s = g.states[i];
+    if (call.filter) {
+      ASSIGN_OR_RETURN(Value pass, call.filter->Eval(row));
+      if (!IsTrue(pass)) continue;
+    }
+    if (call.kind == AggregateKind::kCountStar) {
+      s.count += weight;
+      continue;
+    }
+    ASSIGN_OR_RETURN(Value v, call.arg->Eval(row));
+    if (v.is_null()) continue;
+    s.count += weight;
+    switch (call.kind) {
+      case AggregateKind::kSum:
+      case AggregateKind::kAvg:
+        if (call.arg->type() == FieldType::kFloat) {
+          s.float_sum += weight * v.as_float();
+        } else if (call.arg->type() == FieldType::kDuration) {
+          s.int_sum += weight * v.as_int();
+        } else {
+          Decimal d = weight > 0 ? v.as_decimal() : v.as_decimal().Negated();
+          ASSIGN_OR_RETURN(s.decimal_sum, Decimal::Add(s.decimal_sum, d));
+        }
+        break;
+      case AggregateKind::kMin:
+      case AggregateKind::kMax: {
+        auto [vit, inserted] = s.values.try_emplace(v, 0);
+        vit->second += weight;
+        if (vit->second == 0) s.values.erase(vit);
+        break;
+      }
+      case AggregateKind::kBoolAnd:
+      case AggregateKind::kBoolOr:
+        if (v.as_bool()) s.trues += weight;
+        break;
+      default:
+        break;
+    }
+  }
+  return Status::OK();
+}
+
+Result<std::optional<Record>> Aggregate::Output(const Group& g) const {
+  if (!plan_.group_keys.empty() && g.rows <= 0) return std::optional<Record>();
+  Record agg_row = g.keys;
+  for (size_t i = 0; i < plan_.aggregates.size(); ++i) {
+    const AggregateCall& call = plan_.aggregates[i];
+    const AggState& s = g.states[i];
+    switch (call.kind) {
+      case AggregateKind::kCount:
+      case AggregateKind::kCountStar:
+        agg_row.emplace_back(s.count);
+        break;
+      case AggregateKind::kSum:
+        if (s.count == 0) {
+          agg_row.emplace_back();
+        } else if (call.result_type == FieldType::kFloat) {
+          agg_row.emplace_back(s.float_sum);
+        } else if (call.result_type == FieldType::kDuration) {
+          agg_row.emplace_back(s.int_sum);
+        } else {
+          agg_row.emplace_back(s.decimal_sum);
+        }
+        break;
+      case AggregateKind::kAvg:
+        if (s.count == 0) {
+          agg_row.emplace_back();
+        } else if (call.result_type == FieldType::kFloat) {
+          agg_row.emplace_back(s.float_sum / double(s.count));
+        } else {
+          Decimal n(s.count, 0);
+          ASSIGN_OR_RETURN(Decimal avg, Decimal::Divide(s.decimal_sum, n,
+                                                        Decimal::PostgresDivisionScale(s.decimal_sum, n)));
+          agg_row.emplace_back(avg);
+        }
+        break;
+      case AggregateKind::kMin:
+        agg_row.push_back(s.values.empty() ? Value::Null() : s.values.begin()->first);
+        break;
+      case AggregateKind::kMax:
+        agg_row.push_back(s.values.empty() ? Value::Null() : s.values.rbegin()->first);
+        break;
+      case AggregateKind::kBoolAnd:
+        agg_row.push_back(s.count == 0 ? Value::Null() : Value(s.trues == s.count));
+        break;
+      case AggregateKind::kBoolOr:
+        agg_row.push_back(s.count == 0 ? Value::Null() : Value(s.trues > 0));
+        break;
+    }
+  }
+  if (plan_.having) {
+    ASSIGN_OR_RETURN(Value pass, plan_.having->Eval(agg_row));
+    if (!IsTrue(pass)) return std::optional<Record>();
+  }
+  Record out;
+  for (const auto& p : plan_.projections) {
+    ASSIGN_OR_RETURN(Value v, p->Eval(agg_row));
+    out.push_back(std::move(v));
+  }
+  return std::optional<Record>(std::move(out));
+}
+
+Status Aggregate::EmitChange(Group& g, std::vector<Operation>& output) {
+  ASSIGN_OR_RETURN(std::optional<Record> now, Output(g));
+  if (g.emitted && now) {
+    if (*g.emitted != *now) output.push_back(Operation::Update(*g.emitted, *now));
+  } else if (g.emitted) {
+    output.push_back(Operation::Delete(*g.emitted));
+  } else if (now) {
+    output.push_back(Operation::Insert(*now));
+  }
+  g.emitted = std::move(now);
+  return Status::OK();
+}
+
+Status Aggregate::Process(const std::vector<Operation>& input, std::vector<Operation>& output) {
+  std::vector<std::string> touched;
+  Status status;
+  for (const Operation& op : input) {
+    if (op.kind != OpKind::kInsert) status = Apply(op.old_record, -1, touched);
+    if (status.ok() && op.kind != OpKind::kDelete) status = Apply(op.new_record, +1, touched);
+    if (!status.ok()) break;
+  }
+  for (const std::string& key : touched) {
+    auto it = groups_.find(key);
+    Group& g = *it->second;
+    g.touched = false;
+    if (status.ok()) {
+      Status s = EmitChange(g, output);
+      if (!s.ok()) status = s;
+    }
+    if (g.rows <= 0 && !plan_.group_keys.empty() && !g.emitted) groups_.erase(it);
+  }
+  return status;
+}
+
+}  // namespace sluice

@@ -1,0 +1,40 @@
+// Aggregate: GROUP BY with COUNT/SUM/AVG/MIN/MAX/BOOL_AND/BOOL_OR (+ FILTER), HAVING and the
+// select list over the groups, maintained incrementally under inserts, updates and deletes.
+// State per group: the aggregates' running state (MIN/MAX keep a multiset of values, so
+// deleting the current extreme is exact). For each input batch it emits, per touched group,
+// the change between the group's output row before and after the batch. Without GROUP BY
+// there is always exactly one row, also over empty input.
+#pragma once
+
+#include <map>
+#include <unordered_map>
+#include <vector>
+
+#include "dataflow/operator.h"
+#include "sql/bound_select.h"
+
+namespace sluice {
+
+class Aggregate final : public Operator {
+ public:
+  // `plan` (an aggregated statement) must outlive the operator; its WHERE is applied by a
+  // MapFilter in front, so the input here is the filtered input rows.
+  explicit Aggregate(const BoundSelect& plan);
+  ~Aggregate() override;
+
+  void Start(std::vector<Operation>& output) override;
+  Status Process(const std::vector<Operation>& input, std::vector<Operation>& output) override;
+
+  size_t group_count() const { return groups_.size(); }
+
+ private:
+  struct Group;
+  Status Apply(const Record& row, int weight, std::vector<std::string>& touched);
+  Result<std::optional<Record>> Output(const Group& group) const;
+  Status EmitChange(Group& group, std::vector<Operation>& output);
+
+  const BoundSelect& plan_;
+  std::unordered_map<std::string, std::unique_ptr<Group>> groups_;
+};
+
+}  // namespace sluice
