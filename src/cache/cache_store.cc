@@ -118,7 +118,8 @@ CacheStore::~CacheStore() {
   }
 }
 
-Result<bool> CacheStore::DeclareTables(const std::vector<TableDefinition>& tables) {
+Result<bool> CacheStore::DeclareTables(const std::vector<TableDefinition>& tables,
+                                       bool force_reset) {
   std::string definition;
   for (const auto& t : tables) {
     definition += t.name + "|" + t.schema.Fingerprint() + "|" + t.lineage + "\n";
@@ -127,7 +128,7 @@ Result<bool> CacheStore::DeclareTables(const std::vector<TableDefinition>& table
   MDB_val k = ToVal(kDefinitionKey), v;
   int rc = mdb_get(txn.get(), meta_, &k, &v);
   if (rc != 0 && rc != MDB_NOTFOUND) return LmdbError(rc, "cannot read cache definition");
-  const bool changed = rc == MDB_NOTFOUND || FromVal(v) != definition;
+  const bool changed = force_reset || rc == MDB_NOTFOUND || FromVal(v) != definition;
   if (changed) {
     // Drop every table database and all metadata: the sources replay from the beginning.
     MDB_dbi main_dbi;

@@ -77,9 +77,10 @@ class CacheStore {
   ~CacheStore();
 
   // Declares this run's tables (their index is their id in TableChanges and ReadView).
-  // When the set of definitions differs from the stored one, all data and positions are
-  // dropped so the sources replay from the beginning; returns whether that happened.
-  Result<bool> DeclareTables(const std::vector<TableDefinition>& tables);
+  // When the set of definitions differs from the stored one (or `force_reset`), all data and
+  // positions are dropped so the sources replay from the beginning; returns whether that
+  // happened.
+  Result<bool> DeclareTables(const std::vector<TableDefinition>& tables, bool force_reset = false);
 
   // The position committed for `source`, or "" when none.
   Result<std::string> Position(const std::string& source) const;

@@ -82,6 +82,10 @@ struct Config {
   std::vector<SourceConfig> sources;
   std::vector<EndpointConfig> endpoints;
   ApiConfig api;
+  // `sql:` — SELECT ... INTO statements (docs/sql.md); sql_line is the config line the text
+  // starts on, so SQL errors can point into the config.
+  std::string sql;
+  int sql_line = 0;
 
   const ConnectionConfig* FindConnection(std::string_view name) const;
   const SourceConfig* FindSource(std::string_view name) const;

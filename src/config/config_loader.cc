@@ -313,7 +313,7 @@ Config Parse(const std::string& text, const std::string& file) {
   }
   if (!root || root.IsNull()) throw ConfigError{InvalidArgument(file + ": config is empty")};
   r.CheckKeys(root, "", {"app_name", "home_dir", "log_level", "connections", "sources",
-                         "endpoints", "api"});
+                         "endpoints", "api", "sql"});
   Config config;
   config.file = file;
   if (auto n = root["app_name"]) config.app_name = r.String(n, "app_name");
@@ -336,6 +336,17 @@ Config Parse(const std::string& text, const std::string& file) {
   YAML::Node sources = read_list("sources", ReadSource, config.sources);
   YAML::Node endpoints = read_list("endpoints", ReadEndpoint, config.endpoints);
   if (auto n = root["api"]) config.api = ReadApi(r, n);
+  if (auto n = root["sql"]) {
+    config.sql = r.String(n, "sql");
+    // A block scalar (sql: |) starts on the line after its indicator.
+    int line = n.Mark().line;
+    size_t start = 0;
+    for (int i = 0; i < line && start != std::string::npos; ++i) start = text.find('\n', start) + 1;
+    size_t end = text.find('\n', start);
+    std::string indicator_line = text.substr(start, end == std::string::npos ? end : end - start);
+    bool block = indicator_line.find_first_of("|>", size_t(n.Mark().column)) != std::string::npos;
+    config.sql_line = line + (block ? 2 : 1);
+  }
 
   RequireUniqueNames(r, connections, config.connections, "connections");
   RequireUniqueNames(r, sources, config.sources, "sources");
@@ -358,7 +369,7 @@ Config Parse(const std::string& text, const std::string& file) {
   for (size_t i = 0; i < config.endpoints.size(); ++i) {
     const EndpointConfig& e = config.endpoints[i];
     std::string path = "endpoints[" + std::to_string(i) + "]";
-    if (!config.FindSource(e.table)) {
+    if (!config.FindSource(e.table) && config.sql.empty()) {
       r.Fail(endpoints[i]["table"], path + ".table", "table '" + e.table + "' is not defined in sources");
     }
     if (!paths.insert(e.path).second) {

@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "common/bounded_channel.h"
+#include "dataflow/statement_operators.h"
+#include "sql/binder.h"
 #include "types/key_codec.h"
 #include "types/row_codec.h"
 
@@ -20,15 +22,26 @@ constexpr size_t kMaxChangesPerCommit = 256 * 1024;
 constexpr auto kMaxCommitDelay = std::chrono::milliseconds(100);
 constexpr auto kSyncInterval = std::chrono::seconds(1);
 
+// A batch on its way from a source to sinks, possibly through SQL statements: it keeps the
+// source's identity and sequence number so the writer can commit it as one unit.
 struct SourceBatch {
+  size_t source;
   uint64_t seq;
-  std::shared_ptr<const OperationBatch> batch;
+  std::shared_ptr<const OperationBatch> batch;  // after statements: their output
+  uint64_t source_rows;                         // operations the source batch held
+};
+
+// Where a node sends its batches.
+struct Target {
+  enum Kind { kSink, kStatement } kind;
+  size_t index;
 };
 
 struct EncodedBatch {
   size_t source;
   uint64_t seq;
   std::shared_ptr<const OperationBatch> origin;
+  uint64_t source_rows;
   TableChanges changes;
 };
 
@@ -49,26 +62,38 @@ struct Pipeline::Impl {
     const SourceConfig* config;
     const ConnectionConfig* connection;
     std::unique_ptr<SourceReader> reader;
-    std::vector<size_t> sinks;  // endpoint indexes
+    std::vector<Target> targets;
+    size_t expected_deliveries = 0;  // source -> sink paths: batches the writer waits for
     std::thread thread;
     std::atomic<uint64_t> committed_rows{0};
     std::atomic<bool> finished{false};
     std::atomic<bool> failed{false};
   };
+  // One SQL statement: its operator chain runs on its own thread.
+  struct StatementNode {
+    std::unique_ptr<BoundSelect> plan;
+    StatementOperators operators;
+    std::unique_ptr<BoundedChannel<SourceBatch>> input;
+    std::vector<Target> targets;
+    std::string lineage;
+    std::thread thread;
+  };
   struct SinkNode {
     const EndpointConfig* config;
-    size_t source;
     Schema schema;
+    std::string lineage;
     std::unique_ptr<BoundedChannel<SourceBatch>> input;
     std::thread thread;
   };
   struct Pending {
-    std::shared_ptr<const OperationBatch> origin;
+    std::string position;
+    uint64_t source_rows = 0;
     std::vector<TableChanges> changes;
   };
 
   Config config;
   std::vector<std::unique_ptr<SourceNode>> sources;
+  std::vector<std::unique_ptr<StatementNode>> statements;
   std::vector<SinkNode> sinks;
   BoundedChannel<EncodedBatch> writer_input{kWriterChannelBatches};
   std::atomic<size_t> open_sinks{0};
@@ -78,12 +103,18 @@ struct Pipeline::Impl {
   std::atomic<bool> writer_done{false};
   std::chrono::steady_clock::time_point started_at;
   std::atomic<int64_t> finished_after_ns{-1};
-  Status writer_status;
+  std::mutex error_mu;
+  Status fatal_error;  // first of: cache write failure, SQL runtime error
 
   void RunSource(size_t index, std::string start_position);
+  void RunStatement(size_t index);
   void RunSink(size_t index);
   void RunWriter();
   void EncodeInto(const SinkNode& sink, const OperationBatch& batch, TableChanges& out);
+  bool Deliver(const std::vector<Target>& targets, const SourceBatch& batch);
+  void CloseTargets(const std::vector<Target>& targets);
+  void Fail(const Status& status);
+  size_t CountSinkPaths(const std::vector<Target>& targets) const;
 };
 
 Pipeline::Pipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -98,42 +129,109 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Build(const Config& config) {
   impl->config = config;
   const Config& cfg = impl->config;
   std::map<std::string, size_t> source_index;
-  for (const EndpointConfig& endpoint : cfg.endpoints) {
-    const SourceConfig* source = cfg.FindSource(endpoint.table);
-    if (!source) return endpoint.location.Error("table '" + endpoint.table + "' is not defined");
-    auto [it, inserted] = source_index.emplace(source->name, impl->sources.size());
+  auto open_source = [&](const SourceConfig& source) -> Result<size_t> {
+    auto [it, inserted] = source_index.emplace(source.name, impl->sources.size());
     if (inserted) {
       auto node = std::make_unique<Impl::SourceNode>();
-      node->config = source;
-      node->connection = cfg.FindConnection(source->connection);
-      ASSIGN_OR_RETURN(node->reader, OpenSource(*node->connection, *source));
+      node->config = &source;
+      node->connection = cfg.FindConnection(source.connection);
+      ASSIGN_OR_RETURN(node->reader, OpenSource(*node->connection, source));
       impl->sources.push_back(std::move(node));
     }
-    Impl::SourceNode& node = *impl->sources[it->second];
-    Schema schema = node.reader->schema();
+    return it->second;
+  };
+
+  // SQL: every source is a table statements may read; each INTO table is one more.
+  std::map<std::string, size_t> statement_of_table;
+  if (!cfg.sql.empty()) {
+    TableCatalog catalog;
+    for (const SourceConfig& s : cfg.sources) {
+      ASSIGN_OR_RETURN(size_t index, open_source(s));
+      catalog[s.name] = impl->sources[index]->reader->schema();
+    }
+    auto plans = BindSqlScript(cfg.sql, cfg.sql_line, catalog);
+    if (!plans.ok()) {
+      return Status(plans.status().code() == StatusCode::kUnimplemented ? StatusCode::kInvalidArgument
+                                                                       : plans.status().code(),
+                    cfg.file + ": sql: " + plans.status().message());
+    }
+    for (auto& plan : *plans) {
+      auto node = std::make_unique<Impl::StatementNode>();
+      const BoundSelect& p = *plan;
+      node->operators = BuildStatementOperators(p);
+      Target self{Target::kStatement, impl->statements.size()};
+      if (auto up = statement_of_table.find(p.input); up != statement_of_table.end()) {
+        node->lineage = impl->statements[up->second]->lineage;
+        impl->statements[up->second]->targets.push_back(self);
+      } else {
+        size_t src = source_index.at(p.input);
+        const auto& sn = *impl->sources[src];
+        node->lineage = Lineage(*sn.connection, *sn.config);
+        impl->sources[src]->targets.push_back(self);
+      }
+      node->lineage += " | " + p.Describe();
+      node->plan = std::move(plan);
+      statement_of_table[p.into] = impl->statements.size();
+      impl->statements.push_back(std::move(node));
+    }
+  }
+
+  for (const EndpointConfig& endpoint : cfg.endpoints) {
+    Schema schema;
+    Target self{Target::kSink, impl->sinks.size()};
+    std::string lineage;
+    if (auto st = statement_of_table.find(endpoint.table); st != statement_of_table.end()) {
+      auto& node = *impl->statements[st->second];
+      schema = node.plan->output_schema;
+      lineage = node.lineage;
+      node.targets.push_back(self);
+    } else if (const SourceConfig* source = cfg.FindSource(endpoint.table)) {
+      ASSIGN_OR_RETURN(size_t index, open_source(*source));
+      auto& node = *impl->sources[index];
+      schema = node.reader->schema();
+      lineage = Lineage(*node.connection, *node.config);
+      node.targets.push_back(self);
+    } else {
+      return endpoint.location.Error("table '" + endpoint.table +
+                                     "' is neither a source nor a table made by sql");
+    }
     if (endpoint.primary_key) {
       auto key = schema.ResolveColumns(*endpoint.primary_key);
       if (!key.ok()) return endpoint.location.Error("primary_key: " + key.status().message());
       schema.primary_key = *key;
     }
-    node.sinks.push_back(impl->sinks.size());
-    impl->sinks.push_back(Impl::SinkNode{&endpoint, it->second, std::move(schema), nullptr, {}});
+    impl->sinks.push_back(Impl::SinkNode{&endpoint, std::move(schema), std::move(lineage), nullptr, {}});
+  }
+  for (auto& source : impl->sources) {
+    source->expected_deliveries = impl->CountSinkPaths(source->targets);
   }
   for (const SourceConfig& s : cfg.sources) {
     if (!source_index.count(s.name)) {
-      spdlog::warn("{}: source '{}' is not used by any endpoint; it will not be read",
+      spdlog::warn("{}: source '{}' is not used by any endpoint or statement; it will not be read",
                    s.location.ToString(), s.name);
     }
   }
   return std::unique_ptr<Pipeline>(new Pipeline(std::move(impl)));
 }
 
+size_t Pipeline::Impl::CountSinkPaths(const std::vector<Target>& targets) const {
+  size_t n = 0;
+  for (const Target& t : targets) {
+    n += t.kind == Target::kSink ? 1 : CountSinkPaths(statements[t.index]->targets);
+  }
+  return n;
+}
+
+bool Pipeline::needs_full_replay() const {
+  for (const auto& st : impl_->statements) {
+    if (st->plan->aggregated) return true;
+  }
+  return false;
+}
+
 std::vector<TableDefinition> Pipeline::TableDefinitions() const {
   std::vector<TableDefinition> out;
-  for (const auto& sink : impl_->sinks) {
-    const auto& source = *impl_->sources[sink.source];
-    out.push_back({sink.config->name, sink.schema, Lineage(*source.connection, *source.config)});
-  }
+  for (const auto& sink : impl_->sinks) out.push_back({sink.config->name, sink.schema, sink.lineage});
   return out;
 }
 
@@ -160,7 +258,12 @@ std::string Pipeline::Describe() const {
       out += std::string("files ") + (c.files.format == FileFormat::kCsv ? "csv" : "jsonl") + " " +
              c.files.path + "/" + source->config->table + ")\n";
     }
-    out += "  thread: source node -> " + std::to_string(source->sinks.size()) + " sink(s)\n";
+    out += "  thread: source node -> " + std::to_string(source->targets.size()) + " consumer(s)\n";
+  }
+  for (const auto& st : impl_->statements) {
+    out += st->plan->Describe();
+    out += "  thread: statement node (" + std::to_string(st->operators.chain.size()) +
+           " operator(s))\n";
   }
   for (const auto& sink : impl_->sinks) {
     out += "endpoint " + sink.config->name + " " + sink.config->path + " <- " + sink.config->table;
@@ -194,10 +297,16 @@ Status Pipeline::Start(CacheStore* store) {
   for (auto& sink : d.sinks) {
     sink.input = std::make_unique<BoundedChannel<SourceBatch>>(kSinkChannelBatches);
   }
+  for (auto& st : d.statements) {
+    st->input = std::make_unique<BoundedChannel<SourceBatch>>(kSinkChannelBatches);
+  }
   if (d.sinks.empty()) d.writer_input.Close();
   d.writer = std::thread([&d] { d.RunWriter(); });
   for (size_t i = 0; i < d.sinks.size(); ++i) {
     d.sinks[i].thread = std::thread([&d, i] { d.RunSink(i); });
+  }
+  for (size_t i = 0; i < d.statements.size(); ++i) {
+    d.statements[i]->thread = std::thread([&d, i] { d.RunStatement(i); });
   }
   for (size_t i = 0; i < d.sources.size(); ++i) {
     d.sources[i]->thread = std::thread([&d, i, p = positions[i]] { d.RunSource(i, p); });
@@ -205,27 +314,81 @@ Status Pipeline::Start(CacheStore* store) {
   return Status::OK();
 }
 
+bool Pipeline::Impl::Deliver(const std::vector<Target>& targets, const SourceBatch& batch) {
+  for (const Target& t : targets) {
+    auto& channel = t.kind == Target::kSink ? *sinks[t.index].input : *statements[t.index]->input;
+    if (!channel.Push(batch)) return false;
+  }
+  return true;
+}
+
+void Pipeline::Impl::CloseTargets(const std::vector<Target>& targets) {
+  for (const Target& t : targets) {
+    (t.kind == Target::kSink ? *sinks[t.index].input : *statements[t.index]->input).Close();
+  }
+}
+
+void Pipeline::Impl::Fail(const Status& status) {
+  {
+    std::lock_guard lock(error_mu);
+    if (fatal_error.ok()) fatal_error = status;
+  }
+  stop.request_stop();
+}
+
 void Pipeline::Impl::RunSource(size_t index, std::string start_position) {
   SourceNode& node = *sources[index];
   uint64_t seq = 0;
   SourceContext context;
-  context.start_position = std::move(start_position);
+  context.start_position = start_position;
   context.stop = stop.get_token();
   context.emit = [&](OperationBatch batch) {
+    const uint64_t rows = batch.ops.size();
     auto shared = std::make_shared<const OperationBatch>(std::move(batch));
-    const uint64_t this_seq = seq++;
-    for (size_t sink : node.sinks) {
-      if (!sinks[sink].input->Push(SourceBatch{this_seq, shared})) return false;
-    }
-    return true;
+    return Deliver(node.targets, SourceBatch{index, seq++, std::move(shared), rows});
   };
-  Status s = node.reader->Run(context);
+  // An empty first batch lets statements publish their initial output (the one row of an
+  // aggregate without GROUP BY) even when the source has nothing to say.
+  Status s = context.emit(OperationBatch{{}, start_position}) ? node.reader->Run(context)
+                                                              : Status::OK();
   if (!s.ok()) {
     node.failed = true;
     spdlog::error("source '{}' stopped: {}", node.config->name, s.message());
   }
   node.finished = true;
-  for (size_t sink : node.sinks) sinks[sink].input->Close();
+  CloseTargets(node.targets);
+}
+
+void Pipeline::Impl::RunStatement(size_t index) {
+  StatementNode& node = *statements[index];
+  bool started = false;
+  bool failed = false;
+  while (auto item = node.input->Pop()) {
+    std::vector<Operation> changes;
+    if (!started) {
+      node.operators.Start(changes);
+      started = true;
+    }
+    Status s;
+    if (!failed) s = node.operators.Process(item->batch->ops, changes);
+    if (!s.ok()) {
+      failed = true;
+      Fail(Status(s.code(), "sql statement at " + node.plan->location + " (INTO " + node.plan->into +
+                                ") failed: " + s.message()));
+      spdlog::error("sql statement at {} (INTO {}) failed: {}; stopping the pipeline",
+                    node.plan->location, node.plan->into, s.message());
+      changes.clear();
+    }
+    auto out = std::make_shared<OperationBatch>();
+    out->ops = std::move(changes);
+    out->position = item->batch->position;
+    if (!Deliver(node.targets,
+                 SourceBatch{item->source, item->seq, std::move(out), item->source_rows})) {
+      node.input->Close();
+      break;
+    }
+  }
+  CloseTargets(node.targets);
 }
 
 void Pipeline::Impl::EncodeInto(const SinkNode& sink, const OperationBatch& batch,
@@ -270,7 +433,8 @@ void Pipeline::Impl::EncodeInto(const SinkNode& sink, const OperationBatch& batc
 void Pipeline::Impl::RunSink(size_t index) {
   SinkNode& sink = sinks[index];
   while (auto item = sink.input->Pop()) {
-    EncodedBatch encoded{sink.source, item->seq, item->batch, TableChanges(uint32_t(index))};
+    EncodedBatch encoded{item->source, item->seq, item->batch, item->source_rows,
+                         TableChanges(uint32_t(index))};
     EncodeInto(sink, *item->batch, encoded.changes);
     if (!writer_input.Push(std::move(encoded))) {
       sink.input->Close();  // the writer failed: make the source stop too
@@ -316,18 +480,19 @@ void Pipeline::Impl::RunWriter() {
     if (item) {
       const size_t s = item->source;
       Pending& p = pending[s][item->seq];
-      p.origin = item->origin;
+      p.position = item->origin->position;
+      p.source_rows = item->source_rows;
       changes_in_commit += item->changes.size();
       p.changes.push_back(std::move(item->changes));
       // Move every batch that all of the source's endpoints have encoded, in order.
       while (!pending[s].empty() &&
-             pending[s].begin()->second.changes.size() == sources[s]->sinks.size()) {
+             pending[s].begin()->second.changes.size() == sources[s]->expected_deliveries) {
         Pending done = std::move(pending[s].begin()->second);
         pending[s].erase(pending[s].begin());
         for (auto& c : done.changes) commit.tables.push_back(std::move(c));
-        position[s] = done.origin->position;
+        position[s] = std::move(done.position);
         position_dirty[s] = true;
-        uncommitted_rows[s] += done.origin->ops.size();
+        uncommitted_rows[s] += done.source_rows;
         if (!oldest_uncommitted) oldest_uncommitted = std::chrono::steady_clock::now();
       }
     }
@@ -346,9 +511,8 @@ void Pipeline::Impl::RunWriter() {
   }
   if (!status.ok()) {
     spdlog::error("cache writer stopped: {}", status.ToString());
-    writer_status = status;
+    Fail(status);
     writer_input.Close();
-    stop.request_stop();
   }
   finished_after_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                           std::chrono::steady_clock::now() - started_at)
@@ -363,11 +527,15 @@ Status Pipeline::Wait() {
   for (auto& source : d.sources) {
     if (source->thread.joinable()) source->thread.join();
   }
+  for (auto& st : d.statements) {
+    if (st->thread.joinable()) st->thread.join();
+  }
   for (auto& sink : d.sinks) {
     if (sink.thread.joinable()) sink.thread.join();
   }
   if (d.writer.joinable()) d.writer.join();
-  return d.writer_status;
+  std::lock_guard lock(d.error_mu);
+  return d.fatal_error;
 }
 
 double Pipeline::elapsed_seconds() const {

@@ -1,11 +1,14 @@
-// Pipeline: the running form of a config. One source node thread per source, one sink thread
-// per endpoint, and one cache writer thread, joined by bounded channels:
+// Pipeline: the running form of a config. One source node thread per source, one thread per
+// SQL statement (its operator chain), one sink thread per endpoint, and one cache writer
+// thread, joined by bounded channels:
 //
-//   source ──batches──► sink (encode keys and rows) ──► cache writer (one LMDB txn per commit)
+//   source ──► [statement ──► statement ...] ──► sink (encode keys, rows) ──► cache writer
 //
-// A source batch fans out to every endpoint reading that source. The writer commits a source's
-// batch only once every one of its endpoints has encoded it, together with the source position
-// it reaches, so after a restart each source resumes exactly after what the cache holds.
+// A source batch fans out along every path to a sink; every statement forwards one (maybe
+// empty) batch per input batch, tagged with the source and its sequence number. The writer
+// commits a source's batch only when all its paths have delivered it, together with the
+// source position it reaches, so after a restart each source resumes exactly after what the
+// cache holds, and readers never see half of a source batch.
 // Thread-safety: Build/Start/RequestStop/Wait from one controlling thread; stats() from any.
 #pragma once
 
@@ -36,6 +39,9 @@ class Pipeline {
   ~Pipeline();
 
   std::vector<TableDefinition> TableDefinitions() const;
+  // True when SQL state (aggregates) cannot be restored after a restart yet, so the cache must
+  // be rebuilt from the sources (operator checkpoints come with step 6).
+  bool needs_full_replay() const;
   std::vector<RestEndpoint> RestEndpoints() const;
   // Human-readable plan for `sluice check`.
   std::string Describe() const;

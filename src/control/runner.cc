@@ -62,8 +62,12 @@ Status RunPipeline(const Config& config, const RunOptions& options) {
   HomeLock lock;
   RETURN_IF_ERROR(lock.Acquire(config.home_dir));
   ASSIGN_OR_RETURN(std::unique_ptr<CacheStore> store, CacheStore::Open(CacheDirectory(config)));
-  ASSIGN_OR_RETURN(bool rebuilt, store->DeclareTables(pipeline->TableDefinitions()));
-  if (rebuilt) {
+  const bool replay = pipeline->needs_full_replay();
+  ASSIGN_OR_RETURN(bool rebuilt, store->DeclareTables(pipeline->TableDefinitions(), replay));
+  if (replay) {
+    spdlog::warn("sql aggregates keep their state in memory until checkpoints exist (step 6): "
+                 "rebuilding the cache from the sources");
+  } else if (rebuilt) {
     spdlog::info("cache in {} is new or its endpoint definitions changed: loading from the start",
                  CacheDirectory(config));
   } else {

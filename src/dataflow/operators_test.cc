@@ -6,8 +6,7 @@
 #include <map>
 #include <random>
 
-#include "dataflow/aggregate.h"
-#include "dataflow/map_filter.h"
+#include "dataflow/statement_operators.h"
 #include "sql/binder.h"
 
 namespace sluice {
@@ -43,44 +42,20 @@ std::unique_ptr<BoundSelect> Bind(const std::string& sql) {
   return std::move((*plans)[0]);
 }
 
-// Builds the operator chain of a statement (filter/project, or filter + aggregate).
+// A statement's operator chain, as the pipeline builds it.
 struct Chain {
   std::unique_ptr<BoundSelect> plan;
-  std::vector<std::unique_ptr<Operator>> ops;
-  explicit Chain(std::unique_ptr<BoundSelect> p) : plan(std::move(p)) {
-    if (plan->aggregated) {
-      std::vector<const Expr*> identity;
-      if (plan->where) {
-        static thread_local std::vector<ExprPtr> columns;
-        for (size_t i = 0; i < plan->input_schema.fields.size(); ++i) {
-          columns.push_back(MakeColumn(i, plan->input_schema.fields[i].name, plan->input_schema.fields[i].type));
-          identity.push_back(columns.back().get());
-        }
-        ops.push_back(std::make_unique<MapFilter>(plan->where.get(), identity));
-      }
-      ops.push_back(std::make_unique<Aggregate>(*plan));
-    } else {
-      std::vector<const Expr*> projections;
-      for (auto& e : plan->projections) projections.push_back(e.get());
-      ops.push_back(std::make_unique<MapFilter>(plan->where.get(), projections));
-    }
-  }
+  StatementOperators ops;
+  explicit Chain(std::unique_ptr<BoundSelect> p) : plan(std::move(p)), ops(BuildStatementOperators(*plan)) {}
   std::vector<Operation> Start() {
     std::vector<Operation> out;
-    for (auto& op : ops) {
-      std::vector<Operation> next;
-      op->Start(next);
-      out.insert(out.end(), next.begin(), next.end());
-    }
+    ops.Start(out);
     return out;
   }
   std::vector<Operation> Run(std::vector<Operation> in) {
-    for (auto& op : ops) {
-      std::vector<Operation> out;
-      EXPECT_TRUE(op->Process(in, out).ok());
-      in = std::move(out);
-    }
-    return in;
+    std::vector<Operation> out;
+    EXPECT_TRUE(ops.Process(std::move(in), out).ok());
+    return out;
   }
 };
 

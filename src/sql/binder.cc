@@ -811,7 +811,7 @@ Result<std::unique_ptr<BoundSelect>> BindSelect(const SqlSource& source, element
 }  // namespace
 
 std::string BoundSelect::Describe() const {
-  std::string out = "statement at " + location + ": INTO " + into + "\n";
+  std::string out = "statement INTO " + into + " (sql " + location + ")\n";
   out += "  scan " + input + "\n";
   if (where) out += "  -> filter " + where->ToString() + "\n";
   if (aggregated) {

@@ -739,7 +739,7 @@ Result<ExprPtr> BindFunction(const std::string& name, std::vector<ExprPtr> args)
     return MakeStrictCall(name, t, std::move(args), [t, fn](V v) -> Result<Value> {
       if (t == FieldType::kFloat) {
         double d = v[0].as_float();
-        if (fn == "round") return Value(std::round(d));
+        if (fn == "round") return Value(std::nearbyint(d));  // half to even, like rint()
         if (fn == "floor") return Value(std::floor(d));
         if (fn == "trunc") return Value(std::trunc(d));
         return Value(std::ceil(d));

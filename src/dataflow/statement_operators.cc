@@ -1,0 +1,54 @@
+#include "dataflow/statement_operators.h"
+
+#include "dataflow/aggregate.h"
+#include "dataflow/map_filter.h"
+
+namespace sluice {
+
+StatementOperators BuildStatementOperators(const BoundSelect& plan) {
+  StatementOperators ops;
+  if (!plan.aggregated) {
+    std::vector<const Expr*> projections;
+    for (const auto& e : plan.projections) projections.push_back(e.get());
+    ops.chain.push_back(std::make_unique<MapFilter>(plan.where.get(), projections));
+    return ops;
+  }
+  if (plan.where) {
+    std::vector<const Expr*> identity;
+    for (size_t i = 0; i < plan.input_schema.fields.size(); ++i) {
+      const Field& f = plan.input_schema.fields[i];
+      ops.owned.push_back(MakeColumn(i, f.name, f.type));
+      identity.push_back(ops.owned.back().get());
+    }
+    ops.chain.push_back(std::make_unique<MapFilter>(plan.where.get(), identity));
+  }
+  ops.chain.push_back(std::make_unique<Aggregate>(plan));
+  return ops;
+}
+
+void StatementOperators::Start(std::vector<Operation>& output) {
+  for (auto& op : chain) {
+    std::vector<Operation> started;
+    op->Start(started);
+    // What an operator starts with flows through the operators after it.
+    for (size_t next = size_t(&op - chain.data()) + 1; next < chain.size() && !started.empty(); ++next) {
+      std::vector<Operation> out;
+      if (!chain[next]->Process(started, out).ok()) break;
+      started = std::move(out);
+    }
+    output.insert(output.end(), started.begin(), started.end());
+  }
+}
+
+Status StatementOperators::Process(std::vector<Operation> input, std::vector<Operation>& output) {
+  for (auto& op : chain) {
+    std::vector<Operation> out;
+    RETURN_IF_ERROR(op->Process(input, out));
+    input = std::move(out);
+  }
+  output.insert(output.end(), std::make_move_iterator(input.begin()),
+                std::make_move_iterator(input.end()));
+  return Status::OK();
+}
+
+}  // namespace sluice
