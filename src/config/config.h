@@ -86,6 +86,7 @@ struct Config {
   // starts on, so SQL errors can point into the config.
   std::string sql;
   int sql_line = 0;
+  int sql_indent = 0;  // columns the SQL text is indented by in the file
 
   const ConnectionConfig* FindConnection(std::string_view name) const;
   const SourceConfig* FindSource(std::string_view name) const;

@@ -346,6 +346,13 @@ Config Parse(const std::string& text, const std::string& file) {
     std::string indicator_line = text.substr(start, end == std::string::npos ? end : end - start);
     bool block = indicator_line.find_first_of("|>", size_t(n.Mark().column)) != std::string::npos;
     config.sql_line = line + (block ? 2 : 1);
+    if (block) {
+      size_t first = end == std::string::npos ? text.size() : end + 1;
+      size_t content = text.find_first_not_of(' ', first);
+      config.sql_indent = content == std::string::npos ? 0 : int(content - first);
+    } else {
+      config.sql_indent = n.Mark().column;
+    }
   }
 
   RequireUniqueNames(r, connections, config.connections, "connections");

@@ -149,7 +149,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Build(const Config& config) {
       ASSIGN_OR_RETURN(size_t index, open_source(s));
       catalog[s.name] = impl->sources[index]->reader->schema();
     }
-    auto plans = BindSqlScript(cfg.sql, cfg.sql_line, catalog);
+    auto plans = BindSqlScript(cfg.sql, cfg.sql_line, catalog, cfg.sql_indent);
     if (!plans.ok()) {
       return Status(plans.status().code() == StatusCode::kUnimplemented ? StatusCode::kInvalidArgument
                                                                        : plans.status().code(),

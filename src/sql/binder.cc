@@ -832,8 +832,9 @@ std::string BoundSelect::Describe() const {
 
 Result<std::vector<std::unique_ptr<BoundSelect>>> BindSqlScript(const std::string& sql,
                                                                 int first_line,
-                                                                TableCatalog& catalog) {
-  auto source = std::make_shared<SqlSource>(sql, first_line);
+                                                                TableCatalog& catalog,
+                                                                int indent) {
+  auto source = std::make_shared<SqlSource>(sql, first_line, indent);
   ASSIGN_OR_RETURN(ParsedSql parsed, ParseSql(source));
   std::vector<std::unique_ptr<BoundSelect>> out;
   for (auto stmt : parsed.statements) {

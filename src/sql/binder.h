@@ -12,10 +12,11 @@
 
 namespace sluice {
 
-// `first_line` is the config line the SQL text starts on (for line:column in errors).
-// Each statement's INTO table is added to `catalog` so later statements can read it.
+// `first_line` and `indent` place the SQL text in the config file, so errors say line:column
+// of the file. Each statement's INTO table is added to `catalog` so later ones can read it.
 Result<std::vector<std::unique_ptr<BoundSelect>>> BindSqlScript(const std::string& sql,
                                                                 int first_line,
-                                                                TableCatalog& catalog);
+                                                                TableCatalog& catalog,
+                                                                int indent = 0);
 
 }  // namespace sluice

@@ -16,7 +16,7 @@ std::string SqlSource::Position(int64_t offset) const {
       ++column;
     }
   }
-  return std::to_string(line) + ":" + std::to_string(column);
+  return std::to_string(line) + ":" + std::to_string(column + indent_);
 }
 
 std::string SqlSource::TokenAt(int64_t offset) const {

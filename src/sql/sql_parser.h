@@ -17,7 +17,8 @@ namespace sluice {
 // SQL starts on in the config file, so messages point into the config.
 class SqlSource {
  public:
-  SqlSource(std::string text, int first_line = 1) : text_(std::move(text)), first_line_(first_line) {}
+  SqlSource(std::string text, int first_line = 1, int indent = 0)
+      : text_(std::move(text)), first_line_(first_line), indent_(indent) {}
   const std::string& text() const { return text_; }
   std::string Position(int64_t offset) const;
   // The text of the literal token starting at `offset` (numbers, used to work around the
@@ -27,6 +28,7 @@ class SqlSource {
  private:
   std::string text_;
   int first_line_;
+  int indent_;  // columns the text is indented by in the file (a YAML block scalar)
 };
 
 struct ParsedSql {

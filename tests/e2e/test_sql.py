@@ -1,0 +1,97 @@
+"""SQL in the config end to end: statements over a source, endpoints on their INTO tables,
+results checked against the raw source rows the same process serves, restart, and errors
+that point into the config."""
+
+import collections
+import decimal
+
+import harness
+
+CONFIG = """
+home_dir: ./home
+connections:
+  - {name: gen, kind: generator, events: 60000, seed: 4}
+sources:
+  - {name: bid, connection: gen}
+sql: |
+  SELECT auction, count(*) AS bids, max(price) AS top, sum(price) AS total
+  INTO auction_stats FROM bid GROUP BY auction;
+  SELECT auction, price INTO big_bids FROM bid WHERE price > 500000;
+  SELECT count(*) AS n INTO bid_count FROM bid;
+endpoints:
+  - {name: bids, path: /bids, table: bid}
+  - {name: stats, path: /stats, table: auction_stats}
+  - {name: big, path: /big, table: big_bids}
+  - {name: count, path: /count, table: bid_count}
+api:
+  host: 127.0.0.1
+  rest: {port: 0}
+"""
+
+TOTAL_BIDS = 60000 * 46 // 50
+
+
+class Sql(harness.SluiceTestCase):
+    def check_results(self, s):
+        bids = []
+        for skip in range(0, TOTAL_BIDS, 10000):
+            bids += s.get_json("/bids?limit=10000&skip=%d" % skip)
+        self.assertEqual(len(bids), TOTAL_BIDS)
+        expected = collections.defaultdict(lambda: [0, 0, 0])
+        for b in bids:
+            e = expected[b["auction"]]
+            e[0] += 1
+            e[1] = max(e[1], b["price"])
+            e[2] += b["price"]
+        stats = s.get_json("/stats?limit=10000")
+        self.assertEqual(len(stats), len(expected))
+        for row in stats:
+            self.assertEqual([row["bids"], row["top"], decimal.Decimal(row["total"])],
+                             expected[row["auction"]], row)
+        # GROUP BY keys are the endpoint's primary key.
+        one = stats[0]
+        self.assertEqual(s.get_json("/stats/%d" % one["auction"]), one)
+        big = s.get_json("/big?limit=10000")
+        self.assertEqual(sorted((b["auction"], b["price"]) for b in big),
+                         sorted((b["auction"], b["price"]) for b in bids if b["price"] > 500000))
+        self.assertEqual(s.get_json("/count"), [{"n": TOTAL_BIDS}])
+
+    def test_results_match_the_source_rows_and_survive_a_restart(self):
+        s = self.sluice(CONFIG).start()
+        s.wait_for(lambda: s.get_json("/count") == [{"n": TOTAL_BIDS}], timeout=30,
+                   what="full load")
+        self.check_results(s)
+        self.assertEqual(s.stop(), 0)
+        s.start()
+        s.wait_for(lambda: s.get_json("/count") == [{"n": TOTAL_BIDS}], timeout=30,
+                   what="reload after restart")
+        self.check_results(s)
+        self.assertEqual(s.stop(), 0)
+
+    def test_check_prints_the_plan(self):
+        self.write("sluice.yaml", CONFIG)
+        r = self.run_cli("check", "-c", "sluice.yaml")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("statement INTO auction_stats", r.stdout)
+        self.assertIn("-> aggregate (incremental) by [auction]", r.stdout)
+        self.assertIn("-> filter (price > 500000)", r.stdout)
+
+    def test_sql_errors_point_into_the_config(self):
+        cases = {
+            "SELECT nope INTO t FROM bid;": "sluice.yaml: sql: column \"nope\" does not exist in bid",
+            "SELECT auction\n  INTO t FROM bid WHERE price >;": "syntax error at or near \";\" at 9:34",
+            "SELECT lag(price) OVER () INTO t FROM bid;": "window function lag() is not supported at 8:10",
+            "SELECT auction, price INTO t FROM bid GROUP BY auction;":
+                "column \"price\" must appear in the GROUP BY clause",
+        }
+        for sql, expected in cases.items():
+            text = CONFIG.split("sql: |")[0] + "sql: |\n  " + sql.replace("\n", "\n  ") + \
+                "\nendpoints:\n  - {name: t, path: /t, table: t}\n"
+            self.write("sluice.yaml", text)
+            r = self.run_cli("check", "-c", "sluice.yaml")
+            self.assertEqual(r.returncode, 2, (sql, r.stderr))
+            self.assertIn(expected, r.stderr, sql)
+
+
+if __name__ == "__main__":
+    harness.main()
