@@ -34,16 +34,21 @@ struct Aggregate::Group {
 Aggregate::Aggregate(const BoundSelect& plan) : plan_(plan) {}
 Aggregate::~Aggregate() = default;
 
-void Aggregate::Start(std::vector<Operation>& output) {
-  if (!plan_.group_keys.empty()) return;
-  // The single group of an aggregate without GROUP BY exists from the start.
-  std::vector<std::string> touched;
+std::unique_ptr<Aggregate::Group> Aggregate::NewGroup(Record keys) const {
   auto group = std::make_unique<Group>();
+  group->keys = std::move(keys);
   for (const auto& a : plan_.aggregates) {
     AggState s;
     s.values = std::map<Value, int64_t, ValueLess>(ValueLess{a.arg ? a.arg->type() : FieldType::kInt});
     group->states.push_back(std::move(s));
   }
+  return group;
+}
+
+void Aggregate::Start(std::vector<Operation>& output) {
+  if (!plan_.group_keys.empty()) return;
+  // The single group of an aggregate without GROUP BY exists from the start.
+  auto group = NewGroup({});
   Group& g = *group;
   groups_.emplace("", std::move(group));
   (void)EmitChange(g, output);
@@ -58,16 +63,7 @@ Status Aggregate::Apply(const Record& row, int weight, std::vector<std::string>&
     keys.push_back(std::move(v));
   }
   auto it = groups_.find(encoded);
-  if (it == groups_.end()) {
-    auto group = std::make_unique<Group>();
-    group->keys = std::move(keys);
-    for (const auto& a : plan_.aggregates) {
-      AggState s;
-      s.values = std::map<Value, int64_t, ValueLess>(ValueLess{a.arg ? a.arg->type() : FieldType::kInt});
-      group->states.push_back(std::move(s));
-    }
-    it = groups_.emplace(encoded, std::move(group)).first;
-  }
+  if (it == groups_.end()) it = groups_.emplace(encoded, NewGroup(std::move(keys))).first;
   Group& g = *it->second;
   if (!g.touched) {
     g.touched = true;

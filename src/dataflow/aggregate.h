@@ -29,6 +29,7 @@ class Aggregate final : public Operator {
 
  private:
   struct Group;
+  std::unique_ptr<Group> NewGroup(Record keys) const;
   Status Apply(const Record& row, int weight, std::vector<std::string>& touched);
   Result<std::optional<Record>> Output(const Group& group) const;
   Status EmitChange(Group& group, std::vector<Operation>& output);
