@@ -6,8 +6,9 @@
 // Concurrency: exactly one thread calls Commit/DeclareTables/Sync (the cache writer). Any
 // number of threads may hold ReadViews at the same time; a ReadView is an LMDB read
 // transaction (a consistent snapshot of whole commits); the environment uses MDB_NOTLS, so a
-// thread may hold several and a view may move between threads (not be shared by two at once). The map grows on demand: on MDB_MAP_FULL the writer waits for open ReadViews to finish,
-// doubles the map and retries, while new ReadViews wait briefly.
+// thread may hold several and a view may move between threads (not be shared by two at once). The
+// map grows on demand: on MDB_MAP_FULL the writer waits for open ReadViews to finish, doubles the
+// map and retries, while new ReadViews wait briefly.
 #pragma once
 
 #include <lmdb.h>
@@ -110,7 +111,7 @@ class CacheStore {
   MDB_dbi meta_ = 0;
   std::vector<MDB_dbi> table_dbs_;
   std::vector<std::optional<MDB_dbi>> hash_index_dbs_;  // multisets: row hash -> sequence
-  std::vector<uint64_t> next_seq_;                       // multisets: next insertion key
+  std::vector<uint64_t> next_seq_;                      // multisets: next insertion key
   std::vector<TableDefinition> tables_;
   size_t map_size_ = 0;
   uint64_t deletes_of_missing_rows_ = 0;

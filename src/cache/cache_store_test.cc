@@ -46,12 +46,14 @@ class CacheStoreTest : public ::testing::Test {
     std::map<int64_t, std::string> out;
     auto view = store.BeginRead();
     EXPECT_TRUE(view.ok());
-    EXPECT_TRUE(view->Scan(table, [&](std::string_view row, uint64_t) {
-                      auto r = DecodeRow(KeyedSchema(), row);
-                      EXPECT_TRUE(r.ok());
-                      out[(*r)[0].as_int()] = (*r)[1].as_string();
-                      return true;
-                    }).ok());
+    EXPECT_TRUE(view->Scan(table,
+                           [&](std::string_view row, uint64_t) {
+                             auto r = DecodeRow(KeyedSchema(), row);
+                             EXPECT_TRUE(r.ok());
+                             out[(*r)[0].as_int()] = (*r)[1].as_string();
+                             return true;
+                           })
+                    .ok());
     return out;
   }
 
@@ -107,10 +109,12 @@ TEST_F(CacheStoreTest, MultisetKeepsDuplicatesAndDeleteRemovesOneCopy) {
   auto view = store->BeginRead();
   EXPECT_EQ(*view->Count(0), 3u);
   std::map<std::string, uint64_t> copies;
-  ASSERT_TRUE(view->Scan(0, [&](std::string_view row, uint64_t n) {
-                    copies[std::string(row)] += n;
-                    return true;
-                  }).ok());
+  ASSERT_TRUE(view->Scan(0,
+                         [&](std::string_view row, uint64_t n) {
+                           copies[std::string(row)] += n;
+                           return true;
+                         })
+                  .ok());
   EXPECT_EQ(copies[Row(7, "same")], 2u);
   EXPECT_EQ(copies[Row(8, "other")], 1u);
   EXPECT_EQ(copies.size(), 2u);
@@ -139,10 +143,12 @@ TEST_F(CacheStoreTest, MultisetMatchesAReferenceUnderRandomChanges) {
   std::map<std::string, int64_t> stored;
   int64_t total = 0;
   auto view = store->BeginRead();
-  ASSERT_TRUE(view->Scan(0, [&](std::string_view row, uint64_t n) {
-                    stored[std::string(row)] += int64_t(n);
-                    return true;
-                  }).ok());
+  ASSERT_TRUE(view->Scan(0,
+                         [&](std::string_view row, uint64_t n) {
+                           stored[std::string(row)] += int64_t(n);
+                           return true;
+                         })
+                  .ok());
   for (auto it = reference.begin(); it != reference.end();) {
     total += it->second;
     it = it->second == 0 ? reference.erase(it) : std::next(it);

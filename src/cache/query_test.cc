@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-
 #include "common/temp_dir.h"
 #include "types/key_codec.h"
 #include "types/row_codec.h"

@@ -1,7 +1,7 @@
 // The `sluice` command: run | init | check | clean | version.
 // Exit codes: 0 success (also after a graceful stop), 2 bad config or usage, 1 other failures.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <filesystem>
 #include <iostream>

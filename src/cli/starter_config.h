@@ -3,7 +3,8 @@
 
 namespace sluice {
 
-inline constexpr const char* kStarterConfig = R"(# Sluice starter config: the Nexmark generator served as REST endpoints.
+inline constexpr const char* kStarterConfig =
+    R"(# Sluice starter config: the Nexmark generator served as REST endpoints.
 # Run it with `sluice run -c sluice.yaml`, then try `curl localhost:8080/people?limit=3`.
 app_name: starter
 home_dir: ./.sluice

@@ -13,7 +13,7 @@ namespace sluice {
 
 enum class StatusCode {
   kOk,
-  kInvalidArgument,    // bad user input: config, request, data row
+  kInvalidArgument,  // bad user input: config, request, data row
   kNotFound,
   kAlreadyExists,
   kFailedPrecondition,
@@ -49,7 +49,9 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status FailedPrecondition(std::string m) {
   return {StatusCode::kFailedPrecondition, std::move(m)};
@@ -71,7 +73,7 @@ Status ErrnoError(std::string_view operation, std::string_view what, int err);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {}  // NOLINT: implicit by design
 
   bool ok() const { return std::holds_alternative<T>(v_); }
@@ -96,10 +98,10 @@ class [[nodiscard]] Result {
 #define SLUICE_CONCAT_INNER(a, b) a##b
 #define SLUICE_CONCAT(a, b) SLUICE_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                         \
-  do {                                                \
-    ::sluice::Status _sluice_status = (expr);         \
-    if (!_sluice_status.ok()) return _sluice_status;  \
+#define RETURN_IF_ERROR(expr)                        \
+  do {                                               \
+    ::sluice::Status _sluice_status = (expr);        \
+    if (!_sluice_status.ok()) return _sluice_status; \
   } while (0)
 
 #define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

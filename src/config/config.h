@@ -15,8 +15,8 @@ namespace sluice {
 
 struct ConfigLocation {
   std::string file;
-  int line = 0;    // 1-based
-  int column = 0;  // 1-based
+  int line = 0;     // 1-based
+  int column = 0;   // 1-based
   std::string key;  // path of the key, e.g. "endpoints[0].table"
 
   // "sluice.yaml:12:5: endpoints[0].table"
@@ -51,9 +51,9 @@ struct ConnectionConfig {
 };
 
 struct SourceConfig {
-  std::string name;        // the table name SQL and endpoints see
+  std::string name;  // the table name SQL and endpoints see
   std::string connection;
-  std::string table;       // name at the source
+  std::string table;                         // name at the source
   std::optional<std::vector<Field>> schema;  // files only
   std::vector<std::string> primary_key;
   ConfigLocation location;

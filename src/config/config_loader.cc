@@ -77,7 +77,8 @@ class Reader {
     if (!map.IsMap()) Fail(map, path, "expected a mapping");
     for (auto it = map.begin(); it != map.end(); ++it) {
       std::string key = it->first.as<std::string>();
-      bool ok = std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; });
+      bool ok =
+          std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; });
       if (ok) continue;
       std::string best;
       size_t best_distance = 3;
@@ -174,9 +175,9 @@ ConnectionConfig ReadConnection(const Reader& r, const YAML::Node& node, const s
   c.name = r.RequiredString(node, "name", path);
   YAML::Node kind = node["kind"];
   if (!kind) r.Fail(node, path + ".kind", "missing required key 'kind' (generator | files)");
-  c.kind = r.Enum<ConnectionKind>(kind, path + ".kind",
-                                  {{"generator", ConnectionKind::kGenerator},
-                                   {"files", ConnectionKind::kFiles}});
+  c.kind = r.Enum<ConnectionKind>(
+      kind, path + ".kind",
+      {{"generator", ConnectionKind::kGenerator}, {"files", ConnectionKind::kFiles}});
   if (c.kind == ConnectionKind::kGenerator) {
     r.CheckKeys(node, path, {"name", "kind", "dataset", "events", "rate", "seed"});
     if (auto n = node["dataset"]) {
@@ -189,12 +190,12 @@ ConnectionConfig ReadConnection(const Reader& r, const YAML::Node& node, const s
     r.CheckKeys(node, path, {"name", "kind", "path", "format", "on_error"});
     c.files.path = r.RequiredString(node, "path", path);
     if (auto n = node["format"]) {
-      c.files.format = r.Enum<FileFormat>(n, path + ".format",
-                                          {{"csv", FileFormat::kCsv}, {"jsonl", FileFormat::kJsonl}});
+      c.files.format = r.Enum<FileFormat>(
+          n, path + ".format", {{"csv", FileFormat::kCsv}, {"jsonl", FileFormat::kJsonl}});
     }
     if (auto n = node["on_error"]) {
-      c.files.on_error =
-          r.Enum<OnError>(n, path + ".on_error", {{"fail", OnError::kFail}, {"skip", OnError::kSkip}});
+      c.files.on_error = r.Enum<OnError>(n, path + ".on_error",
+                                         {{"fail", OnError::kFail}, {"skip", OnError::kSkip}});
     }
   }
   return c;
@@ -217,8 +218,9 @@ std::vector<Field> ReadSchema(const Reader& r, const YAML::Node& node, const std
       std::string type_name = r.String(t, fpath + ".type");
       auto type = ParseFieldType(type_name);
       if (!type) {
-        r.Fail(t, fpath + ".type", "unknown type '" + type_name + "' (expected one of " +
-                                       std::string(FieldTypeNames()) + ")");
+        r.Fail(t, fpath + ".type",
+               "unknown type '" + type_name + "' (expected one of " +
+                   std::string(FieldTypeNames()) + ")");
       }
       field.type = *type;
     }
@@ -312,16 +314,20 @@ Config Parse(const std::string& text, const std::string& file) {
                                       ": invalid YAML: " + e.msg)};
   }
   if (!root || root.IsNull()) throw ConfigError{InvalidArgument(file + ": config is empty")};
-  r.CheckKeys(root, "", {"app_name", "home_dir", "log_level", "connections", "sources",
-                         "endpoints", "api", "sql"});
+  r.CheckKeys(
+      root, "",
+      {"app_name", "home_dir", "log_level", "connections", "sources", "endpoints", "api", "sql"});
   Config config;
   config.file = file;
   if (auto n = root["app_name"]) config.app_name = r.String(n, "app_name");
   if (auto n = root["home_dir"]) config.home_dir = r.String(n, "home_dir");
   if (auto n = root["log_level"]) {
-    config.log_level = r.Enum<std::string>(n, "log_level", {{"trace", "trace"}, {"debug", "debug"},
-                                                            {"info", "info"}, {"warn", "warn"},
-                                                            {"error", "error"}});
+    config.log_level = r.Enum<std::string>(n, "log_level",
+                                           {{"trace", "trace"},
+                                            {"debug", "debug"},
+                                            {"info", "info"},
+                                            {"warn", "warn"},
+                                            {"error", "error"}});
   }
   auto read_list = [&](const char* key, auto reader, auto& out) {
     YAML::Node list = root[key];
@@ -377,7 +383,8 @@ Config Parse(const std::string& text, const std::string& file) {
     const EndpointConfig& e = config.endpoints[i];
     std::string path = "endpoints[" + std::to_string(i) + "]";
     if (!config.FindSource(e.table) && config.sql.empty()) {
-      r.Fail(endpoints[i]["table"], path + ".table", "table '" + e.table + "' is not defined in sources");
+      r.Fail(endpoints[i]["table"], path + ".table",
+             "table '" + e.table + "' is not defined in sources");
     }
     if (!paths.insert(e.path).second) {
       r.Fail(endpoints[i]["path"], path + ".path", "path '" + e.path + "' is used twice");

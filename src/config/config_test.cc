@@ -86,10 +86,12 @@ TEST(Config, ErrorsNameFileLineAndKey) {
               "files)");
   ExpectError("    connection: gen", "    connection: nope",
               "sluice.yaml:16:17: sources[0].connection: connection 'nope' is not defined");
-  ExpectError("    table: products\n    primary_key: [id]\napi", "    table: prods\n    "
+  ExpectError("    table: products\n    primary_key: [id]\napi",
+              "    table: prods\n    "
               "primary_key: [id]\napi",
               "sluice.yaml:27:12: endpoints[0].table: table 'prods' is not defined in sources");
-  ExpectError("type: int", "type: integer", "sluice.yaml:21:26: sources[1].schema[0].type: "
+  ExpectError("type: int", "type: integer",
+              "sluice.yaml:21:26: sources[1].schema[0].type: "
               "unknown type 'integer'");
   ExpectError("format: jsonl", "format: xml", "connections[1].format: unknown value 'xml'");
   ExpectError("    primary_key: [id]\nendpoints", "    primary_key: [sku]\nendpoints",

@@ -38,9 +38,8 @@ Result<std::string> SubstituteEnv(const std::string& text, const std::string& fi
     std::optional<std::string> value = lookup(inner);
     if (!value || (value->empty() && fallback)) value = fallback;
     if (!value) {
-      return InvalidArgument(file + ":" + std::to_string(line) + ": environment variable " +
-                             inner + " is not set (give a default with ${" + inner +
-                             ":-value})");
+      return InvalidArgument(file + ":" + std::to_string(line) + ": environment variable " + inner +
+                             " is not set (give a default with ${" + inner + ":-value})");
     }
     out += *value;
     i = close;

@@ -151,8 +151,9 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Build(const Config& config) {
     }
     auto plans = BindSqlScript(cfg.sql, cfg.sql_line, catalog, cfg.sql_indent);
     if (!plans.ok()) {
-      return Status(plans.status().code() == StatusCode::kUnimplemented ? StatusCode::kInvalidArgument
-                                                                       : plans.status().code(),
+      return Status(plans.status().code() == StatusCode::kUnimplemented
+                        ? StatusCode::kInvalidArgument
+                        : plans.status().code(),
                     cfg.file + ": sql: " + plans.status().message());
     }
     for (auto& plan : *plans) {
@@ -200,7 +201,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Build(const Config& config) {
       if (!key.ok()) return endpoint.location.Error("primary_key: " + key.status().message());
       schema.primary_key = *key;
     }
-    impl->sinks.push_back(Impl::SinkNode{&endpoint, std::move(schema), std::move(lineage), nullptr, {}});
+    impl->sinks.push_back(
+        Impl::SinkNode{&endpoint, std::move(schema), std::move(lineage), nullptr, {}});
   }
   for (auto& source : impl->sources) {
     source->expected_deliveries = impl->CountSinkPaths(source->targets);
@@ -231,7 +233,8 @@ bool Pipeline::needs_full_replay() const {
 
 std::vector<TableDefinition> Pipeline::TableDefinitions() const {
   std::vector<TableDefinition> out;
-  for (const auto& sink : impl_->sinks) out.push_back({sink.config->name, sink.schema, sink.lineage});
+  for (const auto& sink : impl_->sinks)
+    out.push_back({sink.config->name, sink.schema, sink.lineage});
   return out;
 }
 
@@ -239,14 +242,15 @@ std::vector<RestEndpoint> Pipeline::RestEndpoints() const {
   std::vector<RestEndpoint> out;
   for (size_t i = 0; i < impl_->sinks.size(); ++i) {
     const auto& sink = impl_->sinks[i];
-    out.push_back({sink.config->name, sink.config->path, sink.config->table, sink.schema,
-                   uint32_t(i)});
+    out.push_back(
+        {sink.config->name, sink.config->path, sink.config->table, sink.schema, uint32_t(i)});
   }
   return out;
 }
 
 std::string Pipeline::Describe() const {
-  std::string out = "app " + impl_->config.app_name + " (home_dir " + impl_->config.home_dir + ")\n";
+  std::string out =
+      "app " + impl_->config.app_name + " (home_dir " + impl_->config.home_dir + ")\n";
   for (const auto& source : impl_->sources) {
     const ConnectionConfig& c = *source->connection;
     out += "source " + source->config->name + " <- connection " + c.name + " (";
@@ -280,7 +284,8 @@ std::string Pipeline::Describe() const {
     }
   }
   out += "cache writer: one LMDB transaction per commit, positions stored with the data\n";
-  out += "rest: " + impl_->config.api.host + ":" + std::to_string(impl_->config.api.rest_port) + "\n";
+  out +=
+      "rest: " + impl_->config.api.host + ":" + std::to_string(impl_->config.api.rest_port) + "\n";
   return out;
 }
 
@@ -349,8 +354,8 @@ void Pipeline::Impl::RunSource(size_t index, std::string start_position) {
   };
   // An empty first batch lets statements publish their initial output (the one row of an
   // aggregate without GROUP BY) even when the source has nothing to say.
-  Status s = context.emit(OperationBatch{{}, start_position}) ? node.reader->Run(context)
-                                                              : Status::OK();
+  Status s =
+      context.emit(OperationBatch{{}, start_position}) ? node.reader->Run(context) : Status::OK();
   if (!s.ok()) {
     node.failed = true;
     spdlog::error("source '{}' stopped: {}", node.config->name, s.message());
@@ -373,8 +378,8 @@ void Pipeline::Impl::RunStatement(size_t index) {
     if (!failed) s = node.operators.Process(item->batch->ops, changes);
     if (!s.ok()) {
       failed = true;
-      Fail(Status(s.code(), "sql statement at " + node.plan->location + " (INTO " + node.plan->into +
-                                ") failed: " + s.message()));
+      Fail(Status(s.code(), "sql statement at " + node.plan->location + " (INTO " +
+                                node.plan->into + ") failed: " + s.message()));
       spdlog::error("sql statement at {} (INTO {}) failed: {}; stopping the pipeline",
                     node.plan->location, node.plan->into, s.message());
       changes.clear();
@@ -541,7 +546,8 @@ Status Pipeline::Wait() {
 double Pipeline::elapsed_seconds() const {
   int64_t ns = impl_->finished_after_ns.load();
   if (ns >= 0) return double(ns) / 1e9;
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - impl_->started_at).count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - impl_->started_at)
+      .count();
 }
 
 bool Pipeline::idle() const { return impl_->writer_done.load(); }
@@ -549,7 +555,8 @@ bool Pipeline::idle() const { return impl_->writer_done.load(); }
 std::vector<SourceStats> Pipeline::stats() const {
   std::vector<SourceStats> out;
   for (const auto& s : impl_->sources) {
-    out.push_back({s->config->name, s->committed_rows.load(), s->finished.load(), s->failed.load()});
+    out.push_back(
+        {s->config->name, s->committed_rows.load(), s->finished.load(), s->failed.load()});
   }
   return out;
 }

@@ -19,7 +19,8 @@ class PipelineTest : public ::testing::Test {
   Config MakeConfig(uint64_t events) {
     std::string yaml = R"(
 connections:
-  - {name: gen, kind: generator, events: )" + std::to_string(events) + R"(, seed: 3}
+  - {name: gen, kind: generator, events: )" +
+                       std::to_string(events) + R"(, seed: 3}
 sources:
   - {name: bid, connection: gen}
   - {name: person, connection: gen}

@@ -30,8 +30,8 @@ class HomeLock {
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) return ErrnoError("cannot open", path, errno);
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      return FailedPrecondition("another sluice process is using home_dir " + home +
-                                " (lock " + path + " is held)");
+      return FailedPrecondition("another sluice process is using home_dir " + home + " (lock " +
+                                path + " is held)");
     }
     return Status::OK();
   }
@@ -65,8 +65,9 @@ Status RunPipeline(const Config& config, const RunOptions& options) {
   const bool replay = pipeline->needs_full_replay();
   ASSIGN_OR_RETURN(bool rebuilt, store->DeclareTables(pipeline->TableDefinitions(), replay));
   if (replay) {
-    spdlog::warn("sql aggregates keep their state in memory until checkpoints exist (step 6): "
-                 "rebuilding the cache from the sources");
+    spdlog::warn(
+        "sql aggregates keep their state in memory until checkpoints exist (step 6): "
+        "rebuilding the cache from the sources");
   } else if (rebuilt) {
     spdlog::info("cache in {} is new or its endpoint definitions changed: loading from the start",
                  CacheDirectory(config));

@@ -13,11 +13,11 @@ struct ValueLess {
 };
 
 struct AggState {
-  int64_t count = 0;          // non-NULL inputs (rows for COUNT(*))
-  Decimal decimal_sum;        // SUM/AVG over int and decimal inputs
-  double float_sum = 0;       // SUM/AVG over floats
-  int64_t int_sum = 0;        // SUM over durations
-  int64_t trues = 0;          // BOOL_AND / BOOL_OR
+  int64_t count = 0;     // non-NULL inputs (rows for COUNT(*))
+  Decimal decimal_sum;   // SUM/AVG over int and decimal inputs
+  double float_sum = 0;  // SUM/AVG over floats
+  int64_t int_sum = 0;   // SUM over durations
+  int64_t trues = 0;     // BOOL_AND / BOOL_OR
   std::map<Value, int64_t, ValueLess> values{ValueLess{FieldType::kInt}};  // MIN / MAX
 };
 
@@ -39,7 +39,8 @@ std::unique_ptr<Aggregate::Group> Aggregate::NewGroup(Record keys) const {
   group->keys = std::move(keys);
   for (const auto& a : plan_.aggregates) {
     AggState s;
-    s.values = std::map<Value, int64_t, ValueLess>(ValueLess{a.arg ? a.arg->type() : FieldType::kInt});
+    s.values =
+        std::map<Value, int64_t, ValueLess>(ValueLess{a.arg ? a.arg->type() : FieldType::kInt});
     group->states.push_back(std::move(s));
   }
   return group;
@@ -143,8 +144,9 @@ Result<std::optional<Record>> Aggregate::Output(const Group& g) const {
           agg_row.emplace_back(s.float_sum / double(s.count));
         } else {
           Decimal n(s.count, 0);
-          ASSIGN_OR_RETURN(Decimal avg, Decimal::Divide(s.decimal_sum, n,
-                                                        Decimal::PostgresDivisionScale(s.decimal_sum, n)));
+          ASSIGN_OR_RETURN(
+              Decimal avg,
+              Decimal::Divide(s.decimal_sum, n, Decimal::PostgresDivisionScale(s.decimal_sum, n)));
           agg_row.emplace_back(avg);
         }
         break;

@@ -46,7 +46,8 @@ std::unique_ptr<BoundSelect> Bind(const std::string& sql) {
 struct Chain {
   std::unique_ptr<BoundSelect> plan;
   StatementOperators ops;
-  explicit Chain(std::unique_ptr<BoundSelect> p) : plan(std::move(p)), ops(BuildStatementOperators(*plan)) {}
+  explicit Chain(std::unique_ptr<BoundSelect> p)
+      : plan(std::move(p)), ops(BuildStatementOperators(*plan)) {}
   std::vector<Operation> Start() {
     std::vector<Operation> out;
     ops.Start(out);
@@ -62,7 +63,8 @@ struct Chain {
 Record RandomRow(std::mt19937& rng) {
   auto maybe_null = [&](Value v) { return rng() % 6 == 0 ? Value::Null() : v; };
   return {maybe_null(Value(int64_t(rng() % 4))), maybe_null(Value(int64_t(rng() % 100) - 50)),
-          maybe_null(Value(double(rng() % 1000) / 8)), maybe_null(Value(std::string(1, char('a' + rng() % 3))))};
+          maybe_null(Value(double(rng() % 1000) / 8)),
+          maybe_null(Value(std::string(1, char('a' + rng() % 3))))};
 }
 
 void CheckAgainstRecompute(const std::string& sql, uint32_t seed) {
@@ -109,14 +111,16 @@ TEST(Operators, MapFilterMatchesRecompute) {
 
 TEST(Operators, AggregateMatchesRecompute) {
   CheckAgainstRecompute(
-      "SELECT k, count(*) AS n, count(v), sum(v), avg(v), min(v), max(v), sum(f) AS sf, min(s) AS ms INTO o "
+      "SELECT k, count(*) AS n, count(v), sum(v), avg(v), min(v), max(v), sum(f) AS sf, min(s) AS "
+      "ms INTO o "
       "FROM t GROUP BY k",
       3);
   CheckAgainstRecompute(
       "SELECT s, count(*) FILTER (WHERE v > 0) AS pos, bool_and(v > 0) INTO o FROM t "
       "WHERE k <> 2 GROUP BY s HAVING count(*) > 1",
       4);
-  CheckAgainstRecompute("SELECT k + 1 AS k1, max(v) - min(v) AS spread INTO o FROM t GROUP BY k + 1", 5);
+  CheckAgainstRecompute(
+      "SELECT k + 1 AS k1, max(v) - min(v) AS spread INTO o FROM t GROUP BY k + 1", 5);
 }
 
 TEST(Operators, AggregateWithoutGroupByHasOneRowAlsoWhenEmpty) {
@@ -134,8 +138,11 @@ TEST(Operators, AggregateWithoutGroupByHasOneRowAlsoWhenEmpty) {
 TEST(Operators, MaxStaysCorrectWhenTheExtremeIsDeleted) {
   Chain chain(Bind("SELECT k, max(v) INTO o FROM t GROUP BY k"));
   Multiset m;
-  auto row = [](int64_t v) { return Record{Value(int64_t{1}), Value(v), Value::Null(), Value::Null()}; };
-  ApplyTo(m, chain.Run({Operation::Insert(row(5)), Operation::Insert(row(9)), Operation::Insert(row(9))}));
+  auto row = [](int64_t v) {
+    return Record{Value(int64_t{1}), Value(v), Value::Null(), Value::Null()};
+  };
+  ApplyTo(m, chain.Run({Operation::Insert(row(5)), Operation::Insert(row(9)),
+                        Operation::Insert(row(9))}));
   EXPECT_EQ(m, (Multiset{{"1|9|", 1}}));
   ApplyTo(m, chain.Run({Operation::Delete(row(9))}));
   EXPECT_EQ(m, (Multiset{{"1|9|", 1}}));  // one copy of 9 is left

@@ -31,7 +31,8 @@ void StatementOperators::Start(std::vector<Operation>& output) {
     std::vector<Operation> started;
     op->Start(started);
     // What an operator starts with flows through the operators after it.
-    for (size_t next = size_t(&op - chain.data()) + 1; next < chain.size() && !started.empty(); ++next) {
+    for (size_t next = size_t(&op - chain.data()) + 1; next < chain.size() && !started.empty();
+         ++next) {
       std::vector<Operation> out;
       if (!chain[next]->Process(started, out).ok()) break;
       started = std::move(out);

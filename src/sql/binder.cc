@@ -90,17 +90,28 @@ bool SameTree(element a, element b) {
 
 std::optional<FieldType> TypeFromPgName(const std::string& name) {
   static const std::map<std::string, FieldType> kTypes = {
-      {"int2", FieldType::kInt},      {"int4", FieldType::kInt},
-      {"int8", FieldType::kInt},      {"integer", FieldType::kInt},
-      {"bigint", FieldType::kInt},    {"smallint", FieldType::kInt},
-      {"float4", FieldType::kFloat},  {"float8", FieldType::kFloat},
-      {"real", FieldType::kFloat},    {"numeric", FieldType::kDecimal},
-      {"decimal", FieldType::kDecimal}, {"text", FieldType::kString},
-      {"varchar", FieldType::kString}, {"bpchar", FieldType::kString},
-      {"bool", FieldType::kBoolean},  {"boolean", FieldType::kBoolean},
-      {"date", FieldType::kDate},     {"timestamp", FieldType::kTimestamp},
-      {"timestamptz", FieldType::kTimestamp}, {"interval", FieldType::kDuration},
-      {"json", FieldType::kJson},     {"jsonb", FieldType::kJson},
+      {"int2", FieldType::kInt},
+      {"int4", FieldType::kInt},
+      {"int8", FieldType::kInt},
+      {"integer", FieldType::kInt},
+      {"bigint", FieldType::kInt},
+      {"smallint", FieldType::kInt},
+      {"float4", FieldType::kFloat},
+      {"float8", FieldType::kFloat},
+      {"real", FieldType::kFloat},
+      {"numeric", FieldType::kDecimal},
+      {"decimal", FieldType::kDecimal},
+      {"text", FieldType::kString},
+      {"varchar", FieldType::kString},
+      {"bpchar", FieldType::kString},
+      {"bool", FieldType::kBoolean},
+      {"boolean", FieldType::kBoolean},
+      {"date", FieldType::kDate},
+      {"timestamp", FieldType::kTimestamp},
+      {"timestamptz", FieldType::kTimestamp},
+      {"interval", FieldType::kDuration},
+      {"json", FieldType::kJson},
+      {"jsonb", FieldType::kJson},
       {"bytea", FieldType::kBinary},
   };
   auto it = kTypes.find(name);
@@ -109,8 +120,8 @@ std::optional<FieldType> TypeFromPgName(const std::string& name) {
 }
 
 const std::set<std::string>& AggregateNames() {
-  static const std::set<std::string> kNames = {"count", "sum", "avg", "min", "max", "bool_and",
-                                               "bool_or", "every", "string_agg"};
+  static const std::set<std::string> kNames = {"count",    "sum",     "avg",   "min",       "max",
+                                               "bool_and", "bool_or", "every", "string_agg"};
   return kNames;
 }
 
@@ -155,7 +166,9 @@ class StatementBinder {
  public:
   StatementBinder(const SqlSource& source, const Schema& input, std::string input_name,
                   std::string alias)
-      : source_(source), input_(input), input_name_(std::move(input_name)),
+      : source_(source),
+        input_(input),
+        input_name_(std::move(input_name)),
         alias_(std::move(alias)) {}
 
   Status Error(std::string message, element fields) const {
@@ -203,8 +216,10 @@ class StatementBinder {
     }
     if (kind == "SubLink") return Unsupported("a subquery", fields);
     if (kind == "SQLValueFunction") {
-      return Unsupported("CURRENT_DATE / CURRENT_TIMESTAMP (results would depend on the time "
-                         "they are computed)", fields);
+      return Unsupported(
+          "CURRENT_DATE / CURRENT_TIMESTAMP (results would depend on the time "
+          "they are computed)",
+          fields);
     }
     return Unsupported("expression " + std::string(kind), fields);
   }
@@ -226,20 +241,24 @@ class StatementBinder {
       }
       column = StringNode(parts[1]);
     }
-    if (column.empty()) return Unsupported("this column reference (e.g. * inside an expression)", fields);
+    if (column.empty())
+      return Unsupported("this column reference (e.g. * inside an expression)", fields);
     auto index = input_.FindField(column);
     if (!index) {
       std::string known;
       for (const auto& f : input_.fields) known += (known.empty() ? "" : ", ") + f.name;
-      return Error("column \"" + column + "\" does not exist in " + input_name_ + " (columns: " +
-                       known + ")", fields);
+      return Error("column \"" + column + "\" does not exist in " + input_name_ +
+                       " (columns: " + known + ")",
+                   fields);
     }
     if (plan_ && !in_aggregate_arg_) {
       for (size_t k = 0; k < key_columns_.size(); ++k) {
         if (key_columns_[k] == index) return KeyRef(k);
       }
-      return Error("column \"" + column + "\" must appear in the GROUP BY clause or be used in an "
-                   "aggregate function", fields);
+      return Error("column \"" + column +
+                       "\" must appear in the GROUP BY clause or be used in an "
+                       "aggregate function",
+                   fields);
     }
     return MakeColumn(*index, column, input_.fields[*index].type);
   }
@@ -288,10 +307,12 @@ class StatementBinder {
   Result<std::vector<ExprPtr>> BindList(element list_node) {
     std::vector<ExprPtr> out;
     auto [kind, fields] = NodeOf(list_node);
-    std::vector<element> items = kind == "List" ? ListField(fields, "items") : std::vector<element>{};
+    std::vector<element> items =
+        kind == "List" ? ListField(fields, "items") : std::vector<element>{};
     if (kind != "List") {
       array arr;
-      if (!list_node.get(arr)) for (auto e : arr) items.push_back(e);
+      if (!list_node.get(arr))
+        for (auto e : arr) items.push_back(e);
     }
     for (auto item : items) {
       ASSIGN_OR_RETURN(ExprPtr e, Bind(item));
@@ -320,8 +341,8 @@ class StatementBinder {
       ASSIGN_OR_RETURN(ExprPtr r, Bind(rexpr));
       args.push_back(std::move(r));
       if (op == "~~" || op == "!~~" || op == "~~*" || op == "!~~*") {
-        return wrap(MakeLike(std::move(args[0]), std::move(args[1]), op.find('*') != std::string::npos,
-                             op[0] == '!'));
+        return wrap(MakeLike(std::move(args[0]), std::move(args[1]),
+                             op.find('*') != std::string::npos, op[0] == '!'));
       }
       return wrap(BindOperator(op, std::move(args)));
     }
@@ -408,7 +429,8 @@ class StatementBinder {
     if (e->type() != FieldType::kBoolean) {
       auto [kind, fields] = NodeOf(node);
       return Error("argument of AND/OR/NOT must be type boolean, not type " +
-                       std::string(FieldTypeName(e->type())), fields);
+                       std::string(FieldTypeName(e->type())),
+                   fields);
     }
     return e;
   }
@@ -429,7 +451,8 @@ class StatementBinder {
     std::string name = names.empty() ? "" : StringNode(names.back());
     if (HasField(fields, "over")) return Unsupported("window function " + name + "()", fields);
     if (AggregateNames().count(name)) return BindAggregate(name, fields);
-    if (HasField(fields, "agg_filter")) return Error("FILTER is only for aggregate functions", fields);
+    if (HasField(fields, "agg_filter"))
+      return Error("FILTER is only for aggregate functions", fields);
     return BindArgsFunction(name, fields);
   }
 
@@ -476,8 +499,9 @@ class StatementBinder {
         call.result_type = FieldType::kInt;
       } else if (name == "sum" || name == "avg") {
         if (!numeric() && !(name == "sum" && t == FieldType::kDuration)) {
-          return Error("function " + name + "(" + std::string(FieldTypeName(t)) + ") does not exist",
-                       fields);
+          return Error(
+              "function " + name + "(" + std::string(FieldTypeName(t)) + ") does not exist",
+              fields);
         }
         call.kind = name == "sum" ? AggregateKind::kSum : AggregateKind::kAvg;
         if (t == FieldType::kFloat || t == FieldType::kDuration) {
@@ -564,8 +588,10 @@ class StatementBinder {
         return Status::OK();
       }
       auto c = CommonType(*type, e->type());
-      if (!c) return Error("CASE types " + std::string(FieldTypeName(*type)) + " and " +
-                               std::string(FieldTypeName(e->type())) + " cannot be matched", fields);
+      if (!c)
+        return Error("CASE types " + std::string(FieldTypeName(*type)) + " and " +
+                         std::string(FieldTypeName(e->type())) + " cannot be matched",
+                     fields);
       type = c;
       return Status::OK();
     };
@@ -639,8 +665,8 @@ Result<std::unique_ptr<BoundSelect>> BindSelect(const SqlSource& source, element
                              "limitOffset", "windowClause", "valuesLists", "lockingClause"}) {
     if (HasField(select, clause)) {
       static const std::map<std::string, std::string> kNames = {
-          {"withClause", "WITH"}, {"distinctClause", "DISTINCT"}, {"sortClause", "ORDER BY"},
-          {"limitCount", "LIMIT"}, {"limitOffset", "OFFSET"}, {"windowClause", "WINDOW"},
+          {"withClause", "WITH"},    {"distinctClause", "DISTINCT"}, {"sortClause", "ORDER BY"},
+          {"limitCount", "LIMIT"},   {"limitOffset", "OFFSET"},      {"windowClause", "WINDOW"},
           {"valuesLists", "VALUES"}, {"lockingClause", "FOR UPDATE"}};
       element part;
       TryGet(select[clause], part);
@@ -688,7 +714,8 @@ Result<std::unique_ptr<BoundSelect>> BindSelect(const SqlSource& source, element
   element where;
   if (!select["whereClause"].get(where)) {
     if (ContainsAggregate(where)) {
-      return InvalidArgument("aggregate functions are not allowed in WHERE" + at(NodeOf(where).second));
+      return InvalidArgument("aggregate functions are not allowed in WHERE" +
+                             at(NodeOf(where).second));
     }
     ASSIGN_OR_RETURN(plan->where, row_binder.Bind(where));
     if (IsUnknownLiteral(*plan->where)) {
@@ -696,7 +723,8 @@ Result<std::unique_ptr<BoundSelect>> BindSelect(const SqlSource& source, element
     }
     if (plan->where->type() != FieldType::kBoolean) {
       return InvalidArgument("argument of WHERE must be type boolean, not type " +
-                             std::string(FieldTypeName(plan->where->type())) + at(NodeOf(where).second));
+                             std::string(FieldTypeName(plan->where->type())) +
+                             at(NodeOf(where).second));
     }
   }
 
@@ -737,7 +765,8 @@ Result<std::unique_ptr<BoundSelect>> BindSelect(const SqlSource& source, element
       }
       std::optional<size_t> column;
       auto [kkind, kfields] = NodeOf(key_tree);
-      if (kkind == "ColumnRef" && key->column_name()) column = plan->input_schema.FindField(*key->column_name());
+      if (kkind == "ColumnRef" && key->column_name())
+        column = plan->input_schema.FindField(*key->column_name());
       plan->group_keys.push_back(std::move(key));
       agg_binder.AddGroupKeyTree(key_tree, column);
     }
@@ -755,11 +784,14 @@ Result<std::unique_ptr<BoundSelect>> BindSelect(const SqlSource& source, element
     if (vkind == "ColumnRef") {
       auto parts = ListField(vfields, "fields");
       if (!parts.empty() && NodeOf(parts.back()).first == "A_Star") {
-        if (aggregated) return InvalidArgument("SELECT * cannot be used with GROUP BY or aggregates" + at(vfields));
+        if (aggregated)
+          return InvalidArgument("SELECT * cannot be used with GROUP BY or aggregates" +
+                                 at(vfields));
         for (size_t i = 0; i < plan->input_schema.fields.size(); ++i) {
           const Field& f = plan->input_schema.fields[i];
           if (!names.insert(f.name).second) {
-            return InvalidArgument("column \"" + f.name + "\" specified more than once" + at(vfields));
+            return InvalidArgument("column \"" + f.name + "\" specified more than once" +
+                                   at(vfields));
           }
           plan->projections.push_back(MakeColumn(i, f.name, f.type));
           plan->output_schema.fields.push_back({f.name, f.type, f.nullable});
@@ -774,7 +806,8 @@ Result<std::unique_ptr<BoundSelect>> BindSelect(const SqlSource& source, element
     std::string name = StringField(tfields, "name");
     if (name.empty()) name = FigureColumnName(val);
     if (!names.insert(name).second) {
-      return InvalidArgument("column \"" + name + "\" specified more than once (give it an alias with AS)" +
+      return InvalidArgument("column \"" + name +
+                             "\" specified more than once (give it an alias with AS)" +
                              at(tfields));
     }
     bool nullable = true;
@@ -816,7 +849,8 @@ std::string BoundSelect::Describe() const {
   if (where) out += "  -> filter " + where->ToString() + "\n";
   if (aggregated) {
     out += "  -> aggregate (incremental) by [";
-    for (size_t i = 0; i < group_keys.size(); ++i) out += (i ? ", " : "") + group_keys[i]->ToString();
+    for (size_t i = 0; i < group_keys.size(); ++i)
+      out += (i ? ", " : "") + group_keys[i]->ToString();
     out += "] computing [";
     for (size_t i = 0; i < aggregates.size(); ++i) out += (i ? ", " : "") + aggregates[i].text;
     out += "]\n";
@@ -832,8 +866,7 @@ std::string BoundSelect::Describe() const {
 
 Result<std::vector<std::unique_ptr<BoundSelect>>> BindSqlScript(const std::string& sql,
                                                                 int first_line,
-                                                                TableCatalog& catalog,
-                                                                int indent) {
+                                                                TableCatalog& catalog, int indent) {
   auto source = std::make_shared<SqlSource>(sql, first_line, indent);
   ASSIGN_OR_RETURN(ParsedSql parsed, ParseSql(source));
   std::vector<std::unique_ptr<BoundSelect>> out;

@@ -79,7 +79,8 @@ TEST(Binder, NegativeAndZeroConstantsSurviveTheParser) {
   TableCatalog c = Catalog();
   auto r = BindSqlScript("SELECT -2 AS a, 0 AS b, -7.5 AS c INTO t FROM bid", 1, c);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  Record row{Value(int64_t{1}), Value(int64_t{2}), Value(int64_t{3}), Value("x"), Value(int64_t{0})};
+  Record row{Value(int64_t{1}), Value(int64_t{2}), Value(int64_t{3}), Value("x"),
+             Value(int64_t{0})};
   EXPECT_EQ(*(*r)[0]->projections[0]->Eval(row), Value(int64_t{-2}));
   EXPECT_EQ(*(*r)[0]->projections[1]->Eval(row), Value(int64_t{0}));
   EXPECT_EQ((*(*r)[0]->projections[2]->Eval(row)).as_decimal().ToString(), "-7.5");

@@ -24,7 +24,7 @@ struct AggregateCall {
 
 struct BoundSelect {
   std::string into;
-  std::string input;   // the table read (a source or an earlier INTO table)
+  std::string input;  // the table read (a source or an earlier INTO table)
   Schema input_schema;
   std::string location;  // line:column of the statement, for messages
 

@@ -32,8 +32,12 @@ class CallExpr final : public Expr {
  public:
   CallExpr(std::string name, FieldType type, std::vector<ExprPtr> args, ScalarFn fn, bool strict,
            bool infix)
-      : Expr(type), name_(std::move(name)), args_(std::move(args)), fn_(std::move(fn)),
-        strict_(strict), infix_(infix) {}
+      : Expr(type),
+        name_(std::move(name)),
+        args_(std::move(args)),
+        fn_(std::move(fn)),
+        strict_(strict),
+        infix_(infix) {}
 
   Result<Value> Eval(const Record& row) const override {
     std::vector<Value> values;
@@ -146,10 +150,9 @@ ExprPtr MakeOr(std::vector<ExprPtr> args) {
 ExprPtr MakeNot(ExprPtr arg) {
   std::vector<ExprPtr> args;
   args.push_back(std::move(arg));
-  return MakeStrictCall("NOT", FieldType::kBoolean, std::move(args),
-                        [](const std::vector<Value>& v) -> Result<Value> {
-                          return Value(!v[0].as_bool());
-                        }, true);
+  return MakeStrictCall(
+      "NOT", FieldType::kBoolean, std::move(args),
+      [](const std::vector<Value>& v) -> Result<Value> { return Value(!v[0].as_bool()); }, true);
 }
 ExprPtr MakeCase(FieldType type, std::vector<std::pair<ExprPtr, ExprPtr>> whens,
                  ExprPtr otherwise) {

@@ -19,11 +19,15 @@ bool IsNumeric(FieldType t) {
 }
 int NumericRank(FieldType t) {
   switch (t) {
-    case FieldType::kInt: return 0;
+    case FieldType::kInt:
+      return 0;
     case FieldType::kUInt:
-    case FieldType::kDecimal: return 1;
-    case FieldType::kFloat: return 2;
-    default: return -1;
+    case FieldType::kDecimal:
+      return 1;
+    case FieldType::kFloat:
+      return 2;
+    default:
+      return -1;
   }
 }
 
@@ -36,9 +40,7 @@ class UnknownLiteral final : public Expr {
  public:
   explicit UnknownLiteral(std::optional<std::string> text)
       : Expr(FieldType::kString), text_(std::move(text)) {}
-  Result<Value> Eval(const Record&) const override {
-    return text_ ? Value(*text_) : Value::Null();
-  }
+  Result<Value> Eval(const Record&) const override { return text_ ? Value(*text_) : Value::Null(); }
   std::string ToString() const override { return text_ ? "'" + *text_ + "'" : "NULL"; }
   bool is_null() const { return !text_; }
   const std::string& text() const { return *text_; }
@@ -51,41 +53,55 @@ class UnknownLiteral final : public Expr {
 
 Result<Value> ToDecimal(FieldType from, const Value& v) {
   switch (from) {
-    case FieldType::kInt: return Value(Decimal(v.as_int(), 0));
-    case FieldType::kUInt: return Value(Decimal(__int128(v.as_uint()), 0));
-    case FieldType::kDecimal: return v;
+    case FieldType::kInt:
+      return Value(Decimal(v.as_int(), 0));
+    case FieldType::kUInt:
+      return Value(Decimal(__int128(v.as_uint()), 0));
+    case FieldType::kDecimal:
+      return v;
     case FieldType::kFloat: {
       double d = v.as_float();
-      if (!std::isfinite(d)) return InvalidArgument("cannot convert " + v.DebugString() + " to decimal");
+      if (!std::isfinite(d))
+        return InvalidArgument("cannot convert " + v.DebugString() + " to decimal");
       char buf[64];
       auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed);
       auto parsed = Decimal::Parse(std::string_view(buf, size_t(ptr - buf)));
       if (!parsed.ok()) return parsed.status();
       return Value(*parsed);
     }
-    default: return InvalidArgument("cannot convert to decimal");
+    default:
+      return InvalidArgument("cannot convert to decimal");
   }
 }
 
 double ToDouble(FieldType from, const Value& v) {
   switch (from) {
-    case FieldType::kInt: return double(v.as_int());
-    case FieldType::kUInt: return double(v.as_uint());
-    case FieldType::kDecimal: return v.as_decimal().ToDouble();
-    default: return v.as_float();
+    case FieldType::kInt:
+      return double(v.as_int());
+    case FieldType::kUInt:
+      return double(v.as_uint());
+    case FieldType::kDecimal:
+      return v.as_decimal().ToDouble();
+    default:
+      return v.as_float();
   }
 }
 
 // PostgreSQL-like text form of a value (casts to text, ||, concat).
 std::string ToText(FieldType type, const Value& v) {
   switch (type) {
-    case FieldType::kBoolean: return v.as_bool() ? "true" : "false";
-    case FieldType::kInt: return std::to_string(v.as_int());
-    case FieldType::kUInt: return std::to_string(v.as_uint());
-    case FieldType::kDecimal: return v.as_decimal().ToString();
+    case FieldType::kBoolean:
+      return v.as_bool() ? "true" : "false";
+    case FieldType::kInt:
+      return std::to_string(v.as_int());
+    case FieldType::kUInt:
+      return std::to_string(v.as_uint());
+    case FieldType::kDecimal:
+      return v.as_decimal().ToString();
     case FieldType::kString:
     case FieldType::kText:
-    case FieldType::kJson: return v.as_string();
+    case FieldType::kJson:
+      return v.as_string();
     case FieldType::kTimestamp: {
       std::string s = FormatTimestamp(v.as_int());  // 2026-01-01T00:00:00Z
       s[10] = ' ';
@@ -172,9 +188,15 @@ Status DivisionByZero() { return InvalidArgument("division by zero"); }
 Result<Value> IntArith(char op, int64_t a, int64_t b) {
   int64_t r;
   switch (op) {
-    case '+': if (__builtin_add_overflow(a, b, &r)) return IntOverflow(); return Value(r);
-    case '-': if (__builtin_sub_overflow(a, b, &r)) return IntOverflow(); return Value(r);
-    case '*': if (__builtin_mul_overflow(a, b, &r)) return IntOverflow(); return Value(r);
+    case '+':
+      if (__builtin_add_overflow(a, b, &r)) return IntOverflow();
+      return Value(r);
+    case '-':
+      if (__builtin_sub_overflow(a, b, &r)) return IntOverflow();
+      return Value(r);
+    case '*':
+      if (__builtin_mul_overflow(a, b, &r)) return IntOverflow();
+      return Value(r);
     case '/':
       if (b == 0) return DivisionByZero();
       if (a == std::numeric_limits<int64_t>::min() && b == -1) return IntOverflow();
@@ -190,14 +212,21 @@ Result<Value> IntArith(char op, int64_t a, int64_t b) {
 Result<Value> FloatArith(char op, double a, double b) {
   double r;
   switch (op) {
-    case '+': r = a + b; break;
-    case '-': r = a - b; break;
-    case '*': r = a * b; break;
+    case '+':
+      r = a + b;
+      break;
+    case '-':
+      r = a - b;
+      break;
+    case '*':
+      r = a * b;
+      break;
     case '/':
       if (b == 0) return DivisionByZero();
       r = a / b;
       break;
-    default: return Internal("bad operator");
+    default:
+      return Internal("bad operator");
   }
   if (std::isinf(r) && std::isfinite(a) && std::isfinite(b)) {
     return OutOfRange("value out of range: overflow");
@@ -208,9 +237,15 @@ Result<Value> FloatArith(char op, double a, double b) {
 Result<Value> DecimalArith(char op, const Decimal& a, const Decimal& b) {
   Result<Decimal> r = Decimal();
   switch (op) {
-    case '+': r = Decimal::Add(a, b); break;
-    case '-': r = Decimal::Subtract(a, b); break;
-    case '*': r = Decimal::Multiply(a, b); break;
+    case '+':
+      r = Decimal::Add(a, b);
+      break;
+    case '-':
+      r = Decimal::Subtract(a, b);
+      break;
+    case '*':
+      r = Decimal::Multiply(a, b);
+      break;
     case '/':
       if (b.coefficient() == 0) return DivisionByZero();
       r = Decimal::Divide(a, b, Decimal::PostgresDivisionScale(a, b));
@@ -232,7 +267,8 @@ Result<Value> DecimalArith(char op, const Decimal& a, const Decimal& b) {
       r = Decimal::Subtract(a, prod);
       break;
     }
-    default: return Internal("bad operator");
+    default:
+      return Internal("bad operator");
   }
   if (!r.ok()) return r.status();
   return Value(*r);
@@ -243,28 +279,34 @@ Result<ExprPtr> BindArithmetic(char op, ExprPtr a, ExprPtr b) {
   FieldType ta = a->type(), tb = b->type();
   // date/time arithmetic
   if (ta == FieldType::kTimestamp && tb == FieldType::kDuration && (op == '+' || op == '-')) {
-    return Binary(name, FieldType::kTimestamp, std::move(a), std::move(b),
-                  [op](const std::vector<Value>& v) { return IntArith(op, v[0].as_int(), v[1].as_int()); });
+    return Binary(
+        name, FieldType::kTimestamp, std::move(a), std::move(b),
+        [op](const std::vector<Value>& v) { return IntArith(op, v[0].as_int(), v[1].as_int()); });
   }
   if (ta == FieldType::kDuration && tb == FieldType::kTimestamp && op == '+') {
-    return Binary(name, FieldType::kTimestamp, std::move(a), std::move(b),
-                  [](const std::vector<Value>& v) { return IntArith('+', v[0].as_int(), v[1].as_int()); });
+    return Binary(
+        name, FieldType::kTimestamp, std::move(a), std::move(b),
+        [](const std::vector<Value>& v) { return IntArith('+', v[0].as_int(), v[1].as_int()); });
   }
   if (ta == FieldType::kTimestamp && tb == FieldType::kTimestamp && op == '-') {
-    return Binary(name, FieldType::kDuration, std::move(a), std::move(b),
-                  [](const std::vector<Value>& v) { return IntArith('-', v[0].as_int(), v[1].as_int()); });
+    return Binary(
+        name, FieldType::kDuration, std::move(a), std::move(b),
+        [](const std::vector<Value>& v) { return IntArith('-', v[0].as_int(), v[1].as_int()); });
   }
   if (ta == FieldType::kDuration && tb == FieldType::kDuration && (op == '+' || op == '-')) {
-    return Binary(name, FieldType::kDuration, std::move(a), std::move(b),
-                  [op](const std::vector<Value>& v) { return IntArith(op, v[0].as_int(), v[1].as_int()); });
+    return Binary(
+        name, FieldType::kDuration, std::move(a), std::move(b),
+        [op](const std::vector<Value>& v) { return IntArith(op, v[0].as_int(), v[1].as_int()); });
   }
   if (ta == FieldType::kDate && tb == FieldType::kInt && (op == '+' || op == '-')) {
-    return Binary(name, FieldType::kDate, std::move(a), std::move(b),
-                  [op](const std::vector<Value>& v) { return IntArith(op, v[0].as_int(), v[1].as_int()); });
+    return Binary(
+        name, FieldType::kDate, std::move(a), std::move(b),
+        [op](const std::vector<Value>& v) { return IntArith(op, v[0].as_int(), v[1].as_int()); });
   }
   if (ta == FieldType::kDate && tb == FieldType::kDate && op == '-') {
-    return Binary(name, FieldType::kInt, std::move(a), std::move(b),
-                  [](const std::vector<Value>& v) { return IntArith('-', v[0].as_int(), v[1].as_int()); });
+    return Binary(
+        name, FieldType::kInt, std::move(a), std::move(b),
+        [](const std::vector<Value>& v) { return IntArith('-', v[0].as_int(), v[1].as_int()); });
   }
   if (IsUnknownLiteral(*a) && IsNumeric(tb)) ta = tb;
   if (IsUnknownLiteral(*b) && IsNumeric(ta)) tb = ta;
@@ -278,14 +320,17 @@ Result<ExprPtr> BindArithmetic(char op, ExprPtr a, ExprPtr b) {
   ASSIGN_OR_RETURN(b, Coerce(std::move(b), common));
   switch (common) {
     case FieldType::kInt:
-      return Binary(name, common, std::move(a), std::move(b),
-                    [op](const std::vector<Value>& v) { return IntArith(op, v[0].as_int(), v[1].as_int()); });
+      return Binary(name, common, std::move(a), std::move(b), [op](const std::vector<Value>& v) {
+        return IntArith(op, v[0].as_int(), v[1].as_int());
+      });
     case FieldType::kFloat:
       if (op == '%') {
-        return InvalidArgument("operator does not exist: float % float (use mod on integers or decimals)");
+        return InvalidArgument(
+            "operator does not exist: float % float (use mod on integers or decimals)");
       }
-      return Binary(name, common, std::move(a), std::move(b),
-                    [op](const std::vector<Value>& v) { return FloatArith(op, v[0].as_float(), v[1].as_float()); });
+      return Binary(name, common, std::move(a), std::move(b), [op](const std::vector<Value>& v) {
+        return FloatArith(op, v[0].as_float(), v[1].as_float());
+      });
     default:
       return Binary(name, FieldType::kDecimal, std::move(a), std::move(b),
                     [op](const std::vector<Value>& v) {
@@ -299,19 +344,26 @@ Result<ExprPtr> BindNegate(ExprPtr a) {
     case FieldType::kInt:
     case FieldType::kDuration: {
       FieldType t = a->type();
-      return Unary("-", t, std::move(a), [](const std::vector<Value>& v) -> Result<Value> {
-        if (v[0].as_int() == std::numeric_limits<int64_t>::min()) return IntOverflow();
-        return Value(-v[0].as_int());
-      }, true);
+      return Unary(
+          "-", t, std::move(a),
+          [](const std::vector<Value>& v) -> Result<Value> {
+            if (v[0].as_int() == std::numeric_limits<int64_t>::min()) return IntOverflow();
+            return Value(-v[0].as_int());
+          },
+          true);
     }
     case FieldType::kFloat:
-      return Unary("-", FieldType::kFloat, std::move(a),
-                   [](const std::vector<Value>& v) -> Result<Value> { return Value(-v[0].as_float()); }, true);
+      return Unary(
+          "-", FieldType::kFloat, std::move(a),
+          [](const std::vector<Value>& v) -> Result<Value> { return Value(-v[0].as_float()); },
+          true);
     case FieldType::kDecimal:
-      return Unary("-", FieldType::kDecimal, std::move(a),
-                   [](const std::vector<Value>& v) -> Result<Value> {
-                     return Value(v[0].as_decimal().Negated());
-                   }, true);
+      return Unary(
+          "-", FieldType::kDecimal, std::move(a),
+          [](const std::vector<Value>& v) -> Result<Value> {
+            return Value(v[0].as_decimal().Negated());
+          },
+          true);
     default:
       return InvalidArgument("operator does not exist: - " + TypeName(a->type()));
   }
@@ -337,12 +389,18 @@ Result<ExprPtr> BindComparison(const std::string& op, ExprPtr a, ExprPtr b) {
   ASSIGN_OR_RETURN(auto pair, CoerceToCommon(std::move(a), std::move(b), "operator " + op));
   FieldType type = pair.first->type();
   std::function<bool(int)> test;
-  if (op == "=") test = [](int c) { return c == 0; };
-  else if (op == "<>" || op == "!=") test = [](int c) { return c != 0; };
-  else if (op == "<") test = [](int c) { return c < 0; };
-  else if (op == "<=") test = [](int c) { return c <= 0; };
-  else if (op == ">") test = [](int c) { return c > 0; };
-  else test = [](int c) { return c >= 0; };
+  if (op == "=")
+    test = [](int c) { return c == 0; };
+  else if (op == "<>" || op == "!=")
+    test = [](int c) { return c != 0; };
+  else if (op == "<")
+    test = [](int c) { return c < 0; };
+  else if (op == "<=")
+    test = [](int c) { return c <= 0; };
+  else if (op == ">")
+    test = [](int c) { return c > 0; };
+  else
+    test = [](int c) { return c >= 0; };
   return Binary(op == "!=" ? "<>" : op, FieldType::kBoolean, std::move(pair.first),
                 std::move(pair.second), [type, test](const std::vector<Value>& v) -> Result<Value> {
                   return Value(test(CompareValues(type, v[0], v[1])));
@@ -388,8 +446,10 @@ Value Substring(const std::string& s, int64_t start, std::optional<int64_t> coun
 
 std::string TrimChars(const std::string& s, const std::string& chars, bool left, bool right) {
   size_t b = 0, e = s.size();
-  if (left) while (b < e && chars.find(s[b]) != std::string::npos) ++b;
-  if (right) while (e > b && chars.find(s[e - 1]) != std::string::npos) --e;
+  if (left)
+    while (b < e && chars.find(s[b]) != std::string::npos) ++b;
+  if (right)
+    while (e > b && chars.find(s[e - 1]) != std::string::npos) --e;
   return s.substr(b, e - b);
 }
 
@@ -438,7 +498,8 @@ std::optional<FieldType> CommonType(FieldType a, FieldType b) {
 
 int CompareValues(FieldType type, const Value& a, const Value& b) {
   switch (type) {
-    case FieldType::kBoolean: return int(a.as_bool()) - int(b.as_bool());
+    case FieldType::kBoolean:
+      return int(a.as_bool()) - int(b.as_bool());
     case FieldType::kInt:
     case FieldType::kDate:
     case FieldType::kTimestamp:
@@ -477,9 +538,10 @@ Result<ExprPtr> Coerce(ExprPtr arg, FieldType target) {
   }
   if (arg->type() == target) return arg;
   FieldType from = arg->type();
-  bool implicit = (IsText(from) && IsText(target)) ||
-                  (IsNumeric(from) && IsNumeric(target) && NumericRank(from) <= NumericRank(target)) ||
-                  (from == FieldType::kDate && target == FieldType::kTimestamp);
+  bool implicit =
+      (IsText(from) && IsText(target)) ||
+      (IsNumeric(from) && IsNumeric(target) && NumericRank(from) <= NumericRank(target)) ||
+      (from == FieldType::kDate && target == FieldType::kTimestamp);
   if (!implicit) {
     return InvalidArgument("cannot use " + TypeName(from) + " " + arg->ToString() + " as " +
                            TypeName(target) + " without a cast");
@@ -499,10 +561,9 @@ Result<ExprPtr> BindCast(ExprPtr arg, FieldType target) {
   std::string text = "CAST(" + arg->ToString() + " AS " + TypeName(target) + ")";
   std::vector<ExprPtr> args;
   args.push_back(std::move(arg));
-  auto expr = MakeStrictCall("CAST", target, std::move(args),
-                             [from, target](const std::vector<Value>& v) {
-                               return ConvertValue(from, target, v[0]);
-                             });
+  auto expr = MakeStrictCall(
+      "CAST", target, std::move(args),
+      [from, target](const std::vector<Value>& v) { return ConvertValue(from, target, v[0]); });
   return expr;
 }
 
@@ -572,10 +633,12 @@ Result<ExprPtr> MakeLike(ExprPtr value, ExprPtr pattern, bool case_insensitive, 
                   while (si < s.size()) {
                     if (pi < p.size() && p[pi] == '\\' && pi + 1 < p.size() && p[pi + 1] == s[si]) {
                       pi += 2, ++si;
-                    } else if (pi < p.size() && (p[pi] == '_' || (p[pi] == s[si] && p[pi] != '%' && p[pi] != '\\'))) {
+                    } else if (pi < p.size() && (p[pi] == '_' || (p[pi] == s[si] && p[pi] != '%' &&
+                                                                  p[pi] != '\\'))) {
                       if (p[pi] == '_') {  // one character, which may be several UTF-8 bytes
                         ++si;
-                        while (si < s.size() && (static_cast<unsigned char>(s[si]) & 0xC0) == 0x80) ++si;
+                        while (si < s.size() && (static_cast<unsigned char>(s[si]) & 0xC0) == 0x80)
+                          ++si;
                         ++pi;
                       } else {
                         ++pi, ++si;
@@ -607,8 +670,8 @@ Result<ExprPtr> MakeInList(ExprPtr value, std::vector<ExprPtr> list, bool negate
       std::string ToString() const override { return e_->ToString(); }
       const Expr* e_;
     };
-    ASSIGN_OR_RETURN(ExprPtr cmp, BindComparison("=", std::make_unique<Shared>(value.get()),
-                                                 std::move(item)));
+    ASSIGN_OR_RETURN(ExprPtr cmp,
+                     BindComparison("=", std::make_unique<Shared>(value.get()), std::move(item)));
     terms.push_back(std::move(cmp));
   }
   std::vector<ExprPtr> keep;
@@ -628,8 +691,9 @@ Result<ExprPtr> BindFunction(const std::string& name, std::vector<ExprPtr> args)
     RETURN_IF_ERROR(ArgCount(name, args, 1, 1));
     ASSIGN_OR_RETURN(ExprPtr a, CoerceText(std::move(args[0])));
     bool upper = name == "upper";
-    return Unary(name, FieldType::kString, std::move(a),
-                 [upper](V v) -> Result<Value> { return Value(AsciiCase(v[0].as_string(), upper)); });
+    return Unary(name, FieldType::kString, std::move(a), [upper](V v) -> Result<Value> {
+      return Value(AsciiCase(v[0].as_string(), upper));
+    });
   }
   if (name == "length" || name == "char_length" || name == "character_length") {
     RETURN_IF_ERROR(ArgCount(name, args, 1, 1));
@@ -646,10 +710,13 @@ Result<ExprPtr> BindFunction(const std::string& name, std::vector<ExprPtr> args)
         case FieldType::kInt:
           if (v[0].as_int() == std::numeric_limits<int64_t>::min()) return IntOverflow();
           return Value(v[0].as_int() < 0 ? -v[0].as_int() : v[0].as_int());
-        case FieldType::kFloat: return Value(std::fabs(v[0].as_float()));
+        case FieldType::kFloat:
+          return Value(std::fabs(v[0].as_float()));
         case FieldType::kDecimal:
-          return Value(v[0].as_decimal().coefficient() < 0 ? v[0].as_decimal().Negated() : v[0].as_decimal());
-        default: return v[0];
+          return Value(v[0].as_decimal().coefficient() < 0 ? v[0].as_decimal().Negated()
+                                                           : v[0].as_decimal());
+        default:
+          return v[0];
       }
     });
   }
@@ -659,7 +726,9 @@ Result<ExprPtr> BindFunction(const std::string& name, std::vector<ExprPtr> args)
     for (auto& a : args) {
       if (!IsUnknownLiteral(*a) || IsUnknownLiteral(*args[0])) {
         auto c = CommonType(t, a->type());
-        if (!c) return InvalidArgument("COALESCE types " + TypeName(t) + " and " + TypeName(a->type()) + " cannot be matched");
+        if (!c)
+          return InvalidArgument("COALESCE types " + TypeName(t) + " and " + TypeName(a->type()) +
+                                 " cannot be matched");
         t = IsUnknownLiteral(*args[0]) && !IsUnknownLiteral(*a) ? a->type() : *c;
       }
     }
@@ -678,13 +747,13 @@ Result<ExprPtr> BindFunction(const std::string& name, std::vector<ExprPtr> args)
     };
     std::vector<ExprPtr> owned;
     for (auto& a : args) {
-      whens.emplace_back(MakeIsNull(std::make_unique<Ref>(a.get()), true), std::make_unique<Ref>(a.get()));
+      whens.emplace_back(MakeIsNull(std::make_unique<Ref>(a.get()), true),
+                         std::make_unique<Ref>(a.get()));
       owned.push_back(std::move(a));
     }
     auto chooser = MakeCase(t, std::move(whens), std::move(last));
     owned.insert(owned.begin(), std::move(chooser));
-    return MakeCall("COALESCE", t, std::move(owned),
-                    [](V v) -> Result<Value> { return v[0]; });
+    return MakeCall("COALESCE", t, std::move(owned), [](V v) -> Result<Value> { return v[0]; });
   }
   if (name == "nullif") {
     RETURN_IF_ERROR(ArgCount(name, args, 2, 2));
@@ -694,7 +763,8 @@ Result<ExprPtr> BindFunction(const std::string& name, std::vector<ExprPtr> args)
     a.push_back(std::move(pair.first));
     a.push_back(std::move(pair.second));
     return MakeCall("NULLIF", t, std::move(a), [t](V v) -> Result<Value> {
-      if (!v[0].is_null() && !v[1].is_null() && CompareValues(t, v[0], v[1]) == 0) return Value::Null();
+      if (!v[0].is_null() && !v[1].is_null() && CompareValues(t, v[0], v[1]) == 0)
+        return Value::Null();
       return v[0];
     });
   }
@@ -710,18 +780,20 @@ Result<ExprPtr> BindFunction(const std::string& name, std::vector<ExprPtr> args)
       ASSIGN_OR_RETURN(a, Coerce(std::move(a), t));
     }
     bool greatest = name == "greatest";
-    return MakeCall(greatest ? "GREATEST" : "LEAST", t, std::move(args), [t, greatest](V v) -> Result<Value> {
-      const Value* best = nullptr;  // NULLs are ignored
-      for (const auto& x : v) {
-        if (x.is_null()) continue;
-        if (!best || (CompareValues(t, x, *best) > 0) == greatest) {
-          if (!best || CompareValues(t, x, *best) != 0) best = &x;
-        }
-      }
-      return best ? *best : Value::Null();
-    });
+    return MakeCall(greatest ? "GREATEST" : "LEAST", t, std::move(args),
+                    [t, greatest](V v) -> Result<Value> {
+                      const Value* best = nullptr;  // NULLs are ignored
+                      for (const auto& x : v) {
+                        if (x.is_null()) continue;
+                        if (!best || (CompareValues(t, x, *best) > 0) == greatest) {
+                          if (!best || CompareValues(t, x, *best) != 0) best = &x;
+                        }
+                      }
+                      return best ? *best : Value::Null();
+                    });
   }
-  if (name == "round" || name == "floor" || name == "ceil" || name == "ceiling" || name == "trunc") {
+  if (name == "round" || name == "floor" || name == "ceil" || name == "ceiling" ||
+      name == "trunc") {
     RETURN_IF_ERROR(ArgCount(name, args, 1, name == "round" || name == "trunc" ? 2 : 1));
     FieldType t = args[0]->type();
     if (t == FieldType::kInt) {
@@ -732,7 +804,8 @@ Result<ExprPtr> BindFunction(const std::string& name, std::vector<ExprPtr> args)
       return InvalidArgument("function " + name + " does not accept " + TypeName(t));
     }
     if (args.size() == 2) {
-      if (t == FieldType::kFloat) return InvalidArgument("function " + name + "(float, int) does not exist; cast to decimal");
+      if (t == FieldType::kFloat)
+        return InvalidArgument("function " + name + "(float, int) does not exist; cast to decimal");
       ASSIGN_OR_RETURN(args[1], RequireType(std::move(args[1]), FieldType::kInt, name));
     }
     std::string fn = name == "ceiling" ? "ceil" : name;
@@ -812,7 +885,8 @@ Result<ExprPtr> BindFunction(const std::string& name, std::vector<ExprPtr> args)
     }
     return MakeCall("concat", FieldType::kString, std::move(texts), [](V v) -> Result<Value> {
       std::string out;
-      for (const auto& x : v) if (!x.is_null()) out += x.as_string();
+      for (const auto& x : v)
+        if (!x.is_null()) out += x.as_string();
       return Value(std::move(out));
     });
   }
@@ -823,7 +897,8 @@ Result<ExprPtr> BindFunction(const std::string& name, std::vector<ExprPtr> args)
       ASSIGN_OR_RETURN(args[i], RequireType(std::move(args[i]), FieldType::kInt, name));
     }
     return MakeStrictCall("substr", FieldType::kString, std::move(args), [](V v) -> Result<Value> {
-      if (v.size() == 3 && v[2].as_int() < 0) return InvalidArgument("negative substring length not allowed");
+      if (v.size() == 3 && v[2].as_int() < 0)
+        return InvalidArgument("negative substring length not allowed");
       return Substring(v[0].as_string(), v[1].as_int(),
                        v.size() == 3 ? std::optional<int64_t>(v[2].as_int()) : std::nullopt);
     });
@@ -865,9 +940,11 @@ Result<ExprPtr> BindFunction(const std::string& name, std::vector<ExprPtr> args)
       ASSIGN_OR_RETURN(a, CoerceText(std::move(a)));
     }
     bool left = name != "rtrim", right = name != "ltrim";
-    return MakeStrictCall(name, FieldType::kString, std::move(args), [left, right](V v) -> Result<Value> {
-      return Value(TrimChars(v[0].as_string(), v.size() == 2 ? v[1].as_string() : " ", left, right));
-    });
+    return MakeStrictCall(
+        name, FieldType::kString, std::move(args), [left, right](V v) -> Result<Value> {
+          return Value(
+              TrimChars(v[0].as_string(), v.size() == 2 ? v[1].as_string() : " ", left, right));
+        });
   }
   if (name == "strpos" || name == "position") {
     RETURN_IF_ERROR(ArgCount(name, args, 2, 2));

@@ -34,7 +34,7 @@ class SqlSource {
 struct ParsedSql {
   std::shared_ptr<SqlSource> source;
   std::unique_ptr<simdjson::dom::parser> json_parser;  // owns the DOM below
-  std::vector<simdjson::dom::element> statements;       // each {"SelectStmt": {...}} etc.
+  std::vector<simdjson::dom::element> statements;      // each {"SelectStmt": {...}} etc.
 };
 
 // Syntax errors come back as InvalidArgument "syntax error at or near \"x\" at 3:12".

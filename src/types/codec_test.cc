@@ -17,9 +17,9 @@ Schema AllTypesSchema() {
   Schema s;
   int i = 0;
   for (FieldType t : {FieldType::kBoolean, FieldType::kInt, FieldType::kUInt, FieldType::kFloat,
-                      FieldType::kDecimal, FieldType::kString, FieldType::kText,
-                      FieldType::kBinary, FieldType::kDate, FieldType::kTimestamp,
-                      FieldType::kDuration, FieldType::kJson, FieldType::kPoint}) {
+                      FieldType::kDecimal, FieldType::kString, FieldType::kText, FieldType::kBinary,
+                      FieldType::kDate, FieldType::kTimestamp, FieldType::kDuration,
+                      FieldType::kJson, FieldType::kPoint}) {
     s.fields.push_back({"f" + std::to_string(i++), t, true});
   }
   return s;
@@ -29,19 +29,35 @@ Record SampleRecord(int variant) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   switch (variant) {
     case 0:
-      return {Value(true), Value(int64_t{-5}), Value(uint64_t{7}), Value(nan),
-              Value(*Decimal::Parse("-12.345")), Value(""), Value("héllo wörld ✓"),
-              Value(std::string("\0\x01\xff", 3)), Value(int64_t{-1}),
-              Value(std::numeric_limits<int64_t>::min()), Value(int64_t{0}), Value("[]"),
+      return {Value(true),
+              Value(int64_t{-5}),
+              Value(uint64_t{7}),
+              Value(nan),
+              Value(*Decimal::Parse("-12.345")),
+              Value(""),
+              Value("héllo wörld ✓"),
+              Value(std::string("\0\x01\xff", 3)),
+              Value(int64_t{-1}),
+              Value(std::numeric_limits<int64_t>::min()),
+              Value(int64_t{0}),
+              Value("[]"),
               Value(Point{-0.5, 1e300})};
     case 1:
       return Record(13);  // all NULL
     default:
-      return {Value(false), Value(std::numeric_limits<int64_t>::max()),
-              Value(std::numeric_limits<uint64_t>::max()), Value(-INFINITY),
+      return {Value(false),
+              Value(std::numeric_limits<int64_t>::max()),
+              Value(std::numeric_limits<uint64_t>::max()),
+              Value(-INFINITY),
               Value(*Decimal::Parse("99999999999999999999999999999999999999")),
-              Value(std::string("a\0b", 3)), Value::Null(), Value(""), Value(int64_t{20000}),
-              Value(int64_t{1}), Value(int64_t{-86400}), Value::Null(), Value::Null()};
+              Value(std::string("a\0b", 3)),
+              Value::Null(),
+              Value(""),
+              Value(int64_t{20000}),
+              Value(int64_t{1}),
+              Value(int64_t{-86400}),
+              Value::Null(),
+              Value::Null()};
   }
 }
 
@@ -54,7 +70,8 @@ TEST(RowCodec, RoundTripsEveryTypeWithNulls) {
     auto back = DecodeRow(schema, bytes);
     ASSERT_TRUE(back.ok()) << back.status().ToString();
     ASSERT_EQ(back->size(), r.size());
-    for (size_t i = 0; i < r.size(); ++i) EXPECT_EQ((*back)[i], r[i]) << "variant " << v << " f" << i;
+    for (size_t i = 0; i < r.size(); ++i)
+      EXPECT_EQ((*back)[i], r[i]) << "variant " << v << " f" << i;
   }
 }
 
@@ -82,7 +99,8 @@ TEST(KeyCodec, RoundTripsEveryType) {
     EncodeKey(schema, r, cols, &key);
     auto back = DecodeKey(types, key);
     ASSERT_TRUE(back.ok()) << back.status().ToString();
-    for (size_t i = 0; i < r.size(); ++i) EXPECT_EQ((*back)[i], r[i]) << "variant " << v << " f" << i;
+    for (size_t i = 0; i < r.size(); ++i)
+      EXPECT_EQ((*back)[i], r[i]) << "variant " << v << " f" << i;
   }
 }
 
@@ -101,16 +119,15 @@ void ExpectOrdered(FieldType t, const std::vector<Value>& ascending) {
 }
 
 TEST(KeyCodec, PreservesOrderWithNullsLastAndNanHighest) {
-  ExpectOrdered(FieldType::kInt, {Value(std::numeric_limits<int64_t>::min()), Value(int64_t{-1}),
-                                  Value(int64_t{0}), Value(int64_t{1}),
-                                  Value(std::numeric_limits<int64_t>::max()), Value::Null()});
-  ExpectOrdered(FieldType::kFloat, {Value(-INFINITY), Value(-1e300), Value(-1.0), Value(0.0),
-                                    Value(1e-300), Value(2.5), Value(INFINITY), Value(NAN),
-                                    Value::Null()});
-  ExpectOrdered(FieldType::kString, {Value(""), Value(std::string("\0", 1)),
-                                     Value(std::string("\0\0", 2)), Value("a"),
-                                     Value(std::string("a\0", 2)), Value("ab"), Value("b"),
-                                     Value("é"), Value::Null()});
+  ExpectOrdered(FieldType::kInt,
+                {Value(std::numeric_limits<int64_t>::min()), Value(int64_t{-1}), Value(int64_t{0}),
+                 Value(int64_t{1}), Value(std::numeric_limits<int64_t>::max()), Value::Null()});
+  ExpectOrdered(FieldType::kFloat,
+                {Value(-INFINITY), Value(-1e300), Value(-1.0), Value(0.0), Value(1e-300),
+                 Value(2.5), Value(INFINITY), Value(NAN), Value::Null()});
+  ExpectOrdered(FieldType::kString,
+                {Value(""), Value(std::string("\0", 1)), Value(std::string("\0\0", 2)), Value("a"),
+                 Value(std::string("a\0", 2)), Value("ab"), Value("b"), Value("é"), Value::Null()});
   std::vector<Value> decimals;
   for (const char* d : {"-1000", "-999.99", "-1", "-0.5", "-0.05", "0", "0.0001", "0.5", "1",
                         "1.0001", "9.99", "10", "12345678901234567890"}) {
@@ -167,7 +184,8 @@ TEST(RowJson, MatchesValueByValueJson) {
     ASSERT_TRUE(AppendRowJson(schema, bytes, prefixes, &got).ok());
     EXPECT_EQ(got, "[" + expected) << "variant " << v;
     std::string untouched = "x";
-    EXPECT_FALSE(AppendRowJson(schema, bytes.substr(0, bytes.size() - 1), prefixes, &untouched).ok());
+    EXPECT_FALSE(
+        AppendRowJson(schema, bytes.substr(0, bytes.size() - 1), prefixes, &untouched).ok());
     EXPECT_EQ(untouched, "x") << "a failed row must not leave half an object behind";
   }
 }

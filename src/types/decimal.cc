@@ -1,8 +1,8 @@
 #include "types/decimal.h"
 
 #include <algorithm>
-#include <optional>
 #include <cmath>
+#include <optional>
 
 namespace sluice {
 namespace {
@@ -79,7 +79,8 @@ Result<Decimal> Decimal::Parse(std::string_view text) {
   }
   if (i != text.size()) return fail("unexpected character");
   if (scale > kMaxDigits) {
-    // Drop trailing zeros that only inflate the scale (0.000...0001 with >38 places stays an error).
+    // Drop trailing zeros that only inflate the scale (0.000...0001 with >38 places stays an
+    // error).
     while (scale > kMaxDigits && coefficient % 10 == 0 && coefficient != 0) {
       coefficient /= 10;
       --scale;
@@ -111,9 +112,7 @@ std::string Decimal::ToString() const {
   return out;
 }
 
-double Decimal::ToDouble() const {
-  return std::strtod(ToString().c_str(), nullptr);
-}
+double Decimal::ToDouble() const { return std::strtod(ToString().c_str(), nullptr); }
 
 Decimal Decimal::Normalized() const {
   __int128 c = coefficient_;

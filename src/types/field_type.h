@@ -8,12 +8,12 @@ namespace sluice {
 
 enum class FieldType {
   kBoolean,
-  kInt,        // signed 64-bit
-  kUInt,       // unsigned 64-bit
-  kFloat,      // IEEE double
-  kDecimal,    // exact, up to 38 significant digits (see decimal.h)
+  kInt,      // signed 64-bit
+  kUInt,     // unsigned 64-bit
+  kFloat,    // IEEE double
+  kDecimal,  // exact, up to 38 significant digits (see decimal.h)
   kString,
-  kText,       // like string; hints full-text use to later stages
+  kText,  // like string; hints full-text use to later stages
   kBinary,
   kDate,       // days since 1970-01-01
   kTimestamp,  // microseconds since the Unix epoch, UTC

@@ -53,8 +53,8 @@ void AppendDecimal(const Decimal& value, std::string* out) {
     return;
   }
   bool negative = c < 0;
-  unsigned __int128 mag = negative ? static_cast<unsigned __int128>(-c)
-                                   : static_cast<unsigned __int128>(c);
+  unsigned __int128 mag =
+      negative ? static_cast<unsigned __int128>(-c) : static_cast<unsigned __int128>(c);
   std::string digits;
   while (mag != 0) {
     digits.insert(digits.begin(), char(1 + int(mag % 10)));
@@ -186,7 +186,9 @@ Result<Record> DecodeKey(const std::vector<FieldType>& types, std::string_view k
           break;
         }
         bool negative = sign == 0x00;
-        auto byte = [&](size_t at) { return negative ? uint8_t(~uint8_t(key[at])) : uint8_t(key[at]); };
+        auto byte = [&](size_t at) {
+          return negative ? uint8_t(~uint8_t(key[at])) : uint8_t(key[at]);
+        };
         if (pos >= key.size()) return bad();
         int exponent = int(byte(pos++)) - 128;
         __int128 coefficient = 0;

@@ -1,6 +1,5 @@
 #include "types/row_codec.h"
 
-
 namespace sluice {
 
 void EncodeRow(const Schema& schema, const Record& record, std::string* out) {

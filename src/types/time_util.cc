@@ -136,13 +136,20 @@ Result<int64_t> ParseDuration(std::string_view text) {
     for (auto& c : unit) c = char(c | 0x20);
     t.remove_prefix(unit_len);
     double scale;
-    if (unit == "d") scale = 86400e6;
-    else if (unit == "h") scale = 3600e6;
-    else if (unit == "m") scale = in_time ? 60e6 : 0;  // ISO 'M' before 'T' is months: refused
-    else if (unit == "s") scale = 1e6;
-    else if (unit == "ms" && !iso) scale = 1e3;
-    else if ((unit == "us" || unit == "µs") && !iso) scale = 1;
-    else return fail();
+    if (unit == "d")
+      scale = 86400e6;
+    else if (unit == "h")
+      scale = 3600e6;
+    else if (unit == "m")
+      scale = in_time ? 60e6 : 0;  // ISO 'M' before 'T' is months: refused
+    else if (unit == "s")
+      scale = 1e6;
+    else if (unit == "ms" && !iso)
+      scale = 1e3;
+    else if ((unit == "us" || unit == "µs") && !iso)
+      scale = 1;
+    else
+      return fail();
     if (scale == 0) return fail();
     total += number * scale;
   }

@@ -1,7 +1,7 @@
 #include "types/value.h"
 
-#include <cmath>
 #include <fmt/format.h>
+#include <cmath>
 
 namespace sluice {
 

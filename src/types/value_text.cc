@@ -38,7 +38,8 @@ Result<Value> ParseFloat(std::string_view text) {
   if (!t.empty() && t[0] == '+') t.remove_prefix(1);
   double d;
   auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), d);
-  if (ec == std::errc::result_out_of_range) return TypeError(FieldType::kFloat, text, "out of range");
+  if (ec == std::errc::result_out_of_range)
+    return TypeError(FieldType::kFloat, text, "out of range");
   if (ec != std::errc() || ptr != t.data() + t.size()) return TypeError(FieldType::kFloat, text);
   return Value(d);
 }
@@ -232,13 +233,27 @@ void AppendJsonString(std::string_view s, std::string* out) {
     out->append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
       default:
         out->append("\\u00");
         out->push_back(kHex[c >> 4]);

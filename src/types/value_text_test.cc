@@ -32,8 +32,10 @@ TEST(ValueText, RejectionsNameTheTypeAndText) {
   auto r = ParseValueText(FieldType::kInt, "12x");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), "invalid int '12x'");
-  EXPECT_NE(ParseValueText(FieldType::kInt, "99999999999999999999").status().message().find(
-                "out of range"),
+  EXPECT_NE(ParseValueText(FieldType::kInt, "99999999999999999999")
+                .status()
+                .message()
+                .find("out of range"),
             std::string::npos);
   EXPECT_FALSE(ParseValueText(FieldType::kUInt, "-1").ok());
   EXPECT_FALSE(ParseValueText(FieldType::kBoolean, "maybe").ok());
@@ -48,8 +50,7 @@ TEST(ValueText, JsonOutputFollowsTheRestContract) {
   EXPECT_EQ(Json(FieldType::kUInt, Value(uint64_t{18446744073709551615ULL})),
             "\"18446744073709551615\"");
   EXPECT_EQ(Json(FieldType::kDecimal, *ParseValueText(FieldType::kDecimal, "0.10")), "\"0.10\"");
-  EXPECT_EQ(Json(FieldType::kTimestamp, Value(int64_t{1'500'000})),
-            "\"1970-01-01T00:00:01.5Z\"");
+  EXPECT_EQ(Json(FieldType::kTimestamp, Value(int64_t{1'500'000})), "\"1970-01-01T00:00:01.5Z\"");
   EXPECT_EQ(Json(FieldType::kBinary, Value(std::string("hi"))), "\"aGk=\"");
   EXPECT_EQ(Json(FieldType::kJson, Value("{\"a\":1}")), "{\"a\":1}");
   EXPECT_EQ(Json(FieldType::kString, Value::Null()), "null");

@@ -79,16 +79,20 @@ Record RandomRow(std::mt19937& rng) {
 std::string SqlLiteral(FieldType type, const Value& v) {
   if (v.is_null()) return "NULL";
   switch (type) {
-    case FieldType::kInt: return std::to_string(v.as_int());
+    case FieldType::kInt:
+      return std::to_string(v.as_int());
     case FieldType::kFloat: {
       std::ostringstream s;
       s.precision(17);
       s << v.as_float();
       return "'" + s.str() + "'::float8";
     }
-    case FieldType::kDecimal: return v.as_decimal().ToString();
-    case FieldType::kBoolean: return v.as_bool() ? "true" : "false";
-    default: return "'" + v.as_string() + "'";
+    case FieldType::kDecimal:
+      return v.as_decimal().ToString();
+    case FieldType::kBoolean:
+      return v.as_bool() ? "true" : "false";
+    default:
+      return "'" + v.as_string() + "'";
   }
 }
 
@@ -107,8 +111,10 @@ std::string Canonical(FieldType type, const std::optional<std::string>& pg_text)
       auto d = Decimal::Parse(t);
       return d.ok() ? d->Normalized().ToString() : "bad decimal " + t;
     }
-    case FieldType::kBoolean: return t == "t" || t == "true" ? "t" : "f";
-    default: return t;
+    case FieldType::kBoolean:
+      return t == "t" || t == "true" ? "t" : "f";
+    default:
+      return t;
   }
 }
 
@@ -123,10 +129,14 @@ std::string Canonical(FieldType type, const Value& v) {
       std::snprintf(buf, sizeof buf, "%.10g", d + 0.0);
       return buf;
     }
-    case FieldType::kDecimal: return v.as_decimal().Normalized().ToString();
-    case FieldType::kBoolean: return v.as_bool() ? "t" : "f";
-    case FieldType::kInt: return std::to_string(v.as_int());
-    default: return v.as_string();
+    case FieldType::kDecimal:
+      return v.as_decimal().Normalized().ToString();
+    case FieldType::kBoolean:
+      return v.as_bool() ? "t" : "f";
+    case FieldType::kInt:
+      return std::to_string(v.as_int());
+    default:
+      return v.as_string();
   }
 }
 
@@ -140,7 +150,8 @@ class Differential : public ::testing::Test {
     ASSERT_TRUE(conn.ok()) << conn.status().ToString();
     pg_ = std::move(*conn).release();
     ASSERT_TRUE(pg_->Exec("CREATE TABLE t (k bigint, v bigint, f double precision, s text, "
-                          "n numeric, b boolean)").ok());
+                          "n numeric, b boolean)")
+                    .ok());
   }
   static void TearDownTestSuite() {
     delete pg_;
@@ -205,10 +216,12 @@ TEST_F(Differential, CorpusMatchesPostgres) {
       for (const auto& op : changes) {
         auto key = [&](const Record& r) {
           std::string line;
-          for (size_t c = 0; c < r.size(); ++c) line += Canonical(plan.output_schema.fields[c].type, r[c]) + "|";
+          for (size_t c = 0; c < r.size(); ++c)
+            line += Canonical(plan.output_schema.fields[c].type, r[c]) + "|";
           return line;
         };
-        if (op.kind != OpKind::kInsert && --maintained[key(op.old_record)] == 0) maintained.erase(key(op.old_record));
+        if (op.kind != OpKind::kInsert && --maintained[key(op.old_record)] == 0)
+          maintained.erase(key(op.old_record));
         if (op.kind != OpKind::kDelete) ++maintained[key(op.new_record)];
       }
     };
@@ -223,7 +236,8 @@ TEST_F(Differential, CorpusMatchesPostgres) {
       for (int i = 0; i < size; ++i) {
         int action = int(rng() % 10);
         if (action < 5 || table.empty()) {
-          Record r = rng() % 5 == 0 && !table.empty() ? table[rng() % table.size()] : RandomRow(rng);
+          Record r =
+              rng() % 5 == 0 && !table.empty() ? table[rng() % table.size()] : RandomRow(rng);
           table.push_back(r);  // sometimes an exact duplicate
           batch.push_back(Operation::Insert(std::move(r)));
         } else if (action < 7) {

@@ -25,19 +25,19 @@ class EventRandom {
   uint64_t state_;
 };
 
-constexpr std::array<std::string_view, 12> kFirstNames = {
-    "Peter", "Paul", "Luke", "John", "Saul", "Vicky", "Kate", "Julie", "Sarah", "Deiter", "Walter",
-    "Ana"};
-constexpr std::array<std::string_view, 10> kLastNames = {
-    "Shultz", "Abrams", "Spencer", "White", "Bartels", "Walton", "Smith", "Jones", "Noris",
-    "Okafor"};
+constexpr std::array<std::string_view, 12> kFirstNames = {"Peter", "Paul",   "Luke",   "John",
+                                                          "Saul",  "Vicky",  "Kate",   "Julie",
+                                                          "Sarah", "Deiter", "Walter", "Ana"};
+constexpr std::array<std::string_view, 10> kLastNames = {"Shultz",  "Abrams", "Spencer", "White",
+                                                         "Bartels", "Walton", "Smith",   "Jones",
+                                                         "Noris",   "Okafor"};
 constexpr std::array<std::string_view, 10> kCities = {
-    "Phoenix", "Los Angeles", "San Francisco", "Boise", "Portland", "Bend", "Redmond", "Seattle",
-    "Kent", "Cheyenne"};
+    "Phoenix", "Los Angeles", "San Francisco", "Boise", "Portland",
+    "Bend",    "Redmond",     "Seattle",       "Kent",  "Cheyenne"};
 constexpr std::array<std::string_view, 6> kStates = {"AZ", "CA", "ID", "OR", "WA", "WY"};
 constexpr std::array<std::string_view, 4> kChannels = {"Google", "Facebook", "Baidu", "Apple"};
 constexpr std::array<std::string_view, 16> kWords = {
-    "vintage", "red",   "oak",    "table", "lamp",   "camera", "rare",   "signed",
+    "vintage", "red",   "oak",    "table", "lamp",   "camera", "rare",    "signed",
     "blue",    "shoes", "silver", "watch", "poster", "guitar", "antique", "mint"};
 constexpr char kLetters[] = "abcdefghijklmnopqrstuvwxyz";
 
@@ -115,20 +115,23 @@ Schema NexmarkGenerator::SchemaOf(Table table) {
                      f("category", FieldType::kInt), f("extra", FieldType::kString)},
                     {0}};
     case Table::kBid:
-      return Schema{{f("auction", FieldType::kInt), f("bidder", FieldType::kInt),
-                     f("price", FieldType::kInt), f("channel", FieldType::kString),
-                     f("url", FieldType::kString), f("date_time", FieldType::kTimestamp),
-                     f("extra", FieldType::kString)},
-                    {}};
+      return Schema{
+          {f("auction", FieldType::kInt), f("bidder", FieldType::kInt), f("price", FieldType::kInt),
+           f("channel", FieldType::kString), f("url", FieldType::kString),
+           f("date_time", FieldType::kTimestamp), f("extra", FieldType::kString)},
+          {}};
   }
   return {};
 }
 
 void NexmarkGenerator::Generate(uint64_t event, Record& out) const {
   switch (TableOf(event)) {
-    case Table::kPerson: return Person(event, out);
-    case Table::kAuction: return Auction(event, out);
-    case Table::kBid: return Bid(event, out);
+    case Table::kPerson:
+      return Person(event, out);
+    case Table::kAuction:
+      return Auction(event, out);
+    case Table::kBid:
+      return Bid(event, out);
   }
 }
 

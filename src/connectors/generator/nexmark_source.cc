@@ -37,8 +37,8 @@ class NexmarkSource final : public SourceReader {
       uint64_t limit = end;
       if (options_.rate > 0) {
         // Pace on the global event index so several tables of one stream keep the mix.
-        double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
-                             .count();
+        double elapsed =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         uint64_t due = first_event + uint64_t(elapsed * options_.rate) + 1;
         if (next >= due) {
           double wait = double(next - first_event) / options_.rate - elapsed;

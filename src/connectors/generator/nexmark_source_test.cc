@@ -102,8 +102,7 @@ TEST(Nexmark, RateLimitsWhenAsked) {
   c.generator.rate = 10'000;  // 2,000 events should take about 0.2 s
   auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(RunAll(c, "bid").size(), 1'840u);
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_GT(seconds, 0.15);
 }
 

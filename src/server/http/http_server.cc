@@ -1,15 +1,15 @@
 #include "server/http/http_server.h"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/socket_base.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/asio/socket_base.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/version.hpp>
-#include <spdlog/spdlog.h>
 
 #include <array>
 #include <thread>
@@ -63,8 +63,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(options_.max_body_bytes);
     parser_->header_limit(64 * 1024);
-    http::async_read(socket_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    http::async_read(
+        socket_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -74,8 +75,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return Close();
     }
     if (ec == http::error::body_limit) {
-      return SendError(413, "request body is larger than " +
-                                std::to_string(options_.max_body_bytes) + " bytes");
+      return SendError(
+          413, "request body is larger than " + std::to_string(options_.max_body_bytes) + " bytes");
     }
     if (ec == http::error::header_limit) return SendError(413, "request headers are too large");
     if (ec) return SendError(400, "malformed HTTP request: " + ec.message());
@@ -92,8 +93,7 @@ class Session : public std::enable_shared_from_this<Session> {
       spdlog::error("request {} {} failed: {}", request_.method, request_.target, e.what());
       response = RestApi::Error(500, "internal error");
     }
-    Send(std::move(response), req.keep_alive(), req.method() == http::verb::head,
-         req.version());
+    Send(std::move(response), req.keep_alive(), req.method() == http::verb::head, req.version());
   }
 
   void SendError(int status, std::string message) {

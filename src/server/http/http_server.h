@@ -14,8 +14,8 @@ namespace sluice {
 
 struct HttpServerOptions {
   std::string host = "0.0.0.0";
-  int port = 8080;          // 0 picks a free port (see port())
-  int threads = 0;          // 0 = one per core
+  int port = 8080;  // 0 picks a free port (see port())
+  int threads = 0;  // 0 = one per core
   size_t max_body_bytes = 1 << 20;
   int idle_timeout_seconds = 60;
 };

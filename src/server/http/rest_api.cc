@@ -14,12 +14,18 @@ namespace {
 
 std::string_view ErrorCodeFor(int status) {
   switch (status) {
-    case 400: return "bad_request";
-    case 404: return "not_found";
-    case 405: return "method_not_allowed";
-    case 413: return "payload_too_large";
-    case 503: return "unavailable";
-    default: return "internal";
+    case 400:
+      return "bad_request";
+    case 404:
+      return "not_found";
+    case 405:
+      return "method_not_allowed";
+    case 413:
+      return "payload_too_large";
+    case 503:
+      return "unavailable";
+    default:
+      return "internal";
   }
 }
 
@@ -149,8 +155,9 @@ Result<Query> ParseQueryBody(const RestEndpoint& e, const std::string& body, boo
 RestApi::RestApi(std::string app_name, const CacheStore& store, std::vector<RestEndpoint> endpoints)
     : app_name_(std::move(app_name)), store_(store), endpoints_(std::move(endpoints)) {
   // Longest paths first, so /a/b wins over /a for "/a/b/1".
-  std::sort(endpoints_.begin(), endpoints_.end(),
-            [](const RestEndpoint& a, const RestEndpoint& b) { return a.path.size() > b.path.size(); });
+  std::sort(endpoints_.begin(), endpoints_.end(), [](const RestEndpoint& a, const RestEndpoint& b) {
+    return a.path.size() > b.path.size();
+  });
   for (const auto& e : endpoints_) field_prefixes_.push_back(JsonFieldPrefixes(e.schema));
 }
 
@@ -234,8 +241,8 @@ HttpResponse RestApi::Index() const {
       const Field& field = e.schema.fields[f];
       if (f) r.body += ",";
       r.body += "{\"name\":" + JsonQuoted(field.name) + ",\"type\":\"" +
-                std::string(FieldTypeName(field.type)) + "\",\"nullable\":" +
-                (field.nullable ? "true" : "false") + "}";
+                std::string(FieldTypeName(field.type)) +
+                "\",\"nullable\":" + (field.nullable ? "true" : "false") + "}";
     }
     r.body += "]}";
   }
@@ -258,7 +265,8 @@ HttpResponse RestApi::List(const RestEndpoint& e, std::string_view query_string)
     size_t eq = pair.find('=');
     std::string_view name = pair.substr(0, eq);
     auto value = PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
-    if (!value) return Error(400, "malformed percent-encoding in query parameter " + std::string(name));
+    if (!value)
+      return Error(400, "malformed percent-encoding in query parameter " + std::string(name));
     if (name == "limit") {
       auto limit = ParseLimit("limit", *value);
       if (!limit.ok()) return FromStatus(limit.status());
@@ -268,7 +276,8 @@ HttpResponse RestApi::List(const RestEndpoint& e, std::string_view query_string)
       if (!skip.ok()) return FromStatus(skip.status());
       query.skip = *skip;
     } else {
-      return Error(400, "unknown query parameter '" + std::string(name) + "' (expected limit, skip)");
+      return Error(400,
+                   "unknown query parameter '" + std::string(name) + "' (expected limit, skip)");
     }
   }
   return Rows(e, query);
@@ -295,8 +304,10 @@ HttpResponse RestApi::Rows(const RestEndpoint& e, const Query& query) const {
 
 HttpResponse RestApi::GetById(const RestEndpoint& e, std::string_view id) const {
   if (!e.schema.has_primary_key()) {
-    return Error(404, "endpoint " + e.name + " has no primary key, so rows cannot be fetched by id; "
-                      "use POST " + e.path + "/query with a $filter");
+    return Error(404, "endpoint " + e.name +
+                          " has no primary key, so rows cannot be fetched by id; "
+                          "use POST " +
+                          e.path + "/query with a $filter");
   }
   if (e.schema.primary_key.size() != 1) {
     return Error(404, "endpoint " + e.name + " has a composite primary key; use POST " + e.path +

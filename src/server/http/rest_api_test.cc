@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-
 #include "common/temp_dir.h"
 #include "types/key_codec.h"
 #include "types/row_codec.h"
@@ -48,7 +47,9 @@ class RestApiTest : public ::testing::Test {
   }
   static size_t CountRecords(const std::string& body) {
     size_t n = 0;
-    for (size_t at = body.find("\"id\":"); at != std::string::npos; at = body.find("\"id\":", at + 1)) ++n;
+    for (size_t at = body.find("\"id\":"); at != std::string::npos;
+         at = body.find("\"id\":", at + 1))
+      ++n;
     return n;
   }
 
@@ -71,7 +72,8 @@ TEST_F(RestApiTest, IndexAndHealth) {
 TEST_F(RestApiTest, GetByIdFormatsValuesPerContract) {
   auto r = Get("/products/7");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(r.body, "{\"id\":7,\"title\":\"item 7\",\"price\":\"7.50\",\"big\":\"9007199254740993\"}");
+  EXPECT_EQ(r.body,
+            "{\"id\":7,\"title\":\"item 7\",\"price\":\"7.50\",\"big\":\"9007199254740993\"}");
   EXPECT_EQ(Get("/products/999").status, 404);
   auto bad = Get("/products/abc");
   EXPECT_EQ(bad.status, 400);
