@@ -26,6 +26,7 @@ constexpr auto kSyncInterval = std::chrono::seconds(1);
 // source's identity and sequence number so the writer can commit it as one unit.
 struct SourceBatch {
   size_t source;
+  size_t slot;  // which FROM input of the receiving statement this is (0 for sinks)
   uint64_t seq;
   std::shared_ptr<const OperationBatch> batch;  // after statements: their output
   uint64_t source_rows;                         // operations the source batch held
@@ -35,6 +36,7 @@ struct SourceBatch {
 struct Target {
   enum Kind { kSink, kStatement } kind;
   size_t index;
+  size_t slot = 0;  // statements: the FROM input this edge feeds
 };
 
 struct EncodedBatch {
@@ -74,6 +76,7 @@ struct Pipeline::Impl {
     std::unique_ptr<BoundSelect> plan;
     StatementOperators operators;
     std::unique_ptr<BoundedChannel<SourceBatch>> input;
+    std::atomic<size_t> open_inputs{0};  // edges feeding it; the input closes after the last
     std::vector<Target> targets;
     std::string lineage;
     std::thread thread;
@@ -160,15 +163,19 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Build(const Config& config) {
       auto node = std::make_unique<Impl::StatementNode>();
       const BoundSelect& p = *plan;
       node->operators = BuildStatementOperators(p);
-      Target self{Target::kStatement, impl->statements.size()};
-      if (auto up = statement_of_table.find(p.input); up != statement_of_table.end()) {
-        node->lineage = impl->statements[up->second]->lineage;
-        impl->statements[up->second]->targets.push_back(self);
-      } else {
-        size_t src = source_index.at(p.input);
-        const auto& sn = *impl->sources[src];
-        node->lineage = Lineage(*sn.connection, *sn.config);
-        impl->sources[src]->targets.push_back(self);
+      for (size_t slot = 0; slot < p.inputs.size(); ++slot) {
+        Target self{Target::kStatement, impl->statements.size(), slot};
+        const std::string& table = p.inputs[slot].table;
+        if (auto up = statement_of_table.find(table); up != statement_of_table.end()) {
+          node->lineage += impl->statements[up->second]->lineage + " ; ";
+          impl->statements[up->second]->targets.push_back(self);
+        } else {
+          size_t src = source_index.at(table);
+          const auto& sn = *impl->sources[src];
+          node->lineage += Lineage(*sn.connection, *sn.config) + " ; ";
+          impl->sources[src]->targets.push_back(self);
+        }
+        ++node->open_inputs;
       }
       node->lineage += " | " + p.Describe();
       node->plan = std::move(plan);
@@ -322,14 +329,20 @@ Status Pipeline::Start(CacheStore* store) {
 bool Pipeline::Impl::Deliver(const std::vector<Target>& targets, const SourceBatch& batch) {
   for (const Target& t : targets) {
     auto& channel = t.kind == Target::kSink ? *sinks[t.index].input : *statements[t.index]->input;
-    if (!channel.Push(batch)) return false;
+    SourceBatch copy = batch;
+    copy.slot = t.slot;
+    if (!channel.Push(std::move(copy))) return false;
   }
   return true;
 }
 
 void Pipeline::Impl::CloseTargets(const std::vector<Target>& targets) {
   for (const Target& t : targets) {
-    (t.kind == Target::kSink ? *sinks[t.index].input : *statements[t.index]->input).Close();
+    if (t.kind == Target::kSink) {
+      sinks[t.index].input->Close();
+    } else if (--statements[t.index]->open_inputs == 0) {
+      statements[t.index]->input->Close();
+    }
   }
 }
 
@@ -350,7 +363,7 @@ void Pipeline::Impl::RunSource(size_t index, std::string start_position) {
   context.emit = [&](OperationBatch batch) {
     const uint64_t rows = batch.ops.size();
     auto shared = std::make_shared<const OperationBatch>(std::move(batch));
-    return Deliver(node.targets, SourceBatch{index, seq++, std::move(shared), rows});
+    return Deliver(node.targets, SourceBatch{index, 0, seq++, std::move(shared), rows});
   };
   // An empty first batch lets statements publish their initial output (the one row of an
   // aggregate without GROUP BY) even when the source has nothing to say.
@@ -375,7 +388,7 @@ void Pipeline::Impl::RunStatement(size_t index) {
       started = true;
     }
     Status s;
-    if (!failed) s = node.operators.Process(item->batch->ops, changes);
+    if (!failed) s = node.operators.Process(item->slot, item->batch->ops, changes);
     if (!s.ok()) {
       failed = true;
       Fail(Status(s.code(), "sql statement at " + node.plan->location + " (INTO " +
@@ -388,7 +401,7 @@ void Pipeline::Impl::RunStatement(size_t index) {
     out->ops = std::move(changes);
     out->position = item->batch->position;
     if (!Deliver(node.targets,
-                 SourceBatch{item->source, item->seq, std::move(out), item->source_rows})) {
+                 SourceBatch{item->source, 0, item->seq, std::move(out), item->source_rows})) {
       node.input->Close();
       break;
     }

@@ -7,6 +7,13 @@ namespace sluice {
 
 StatementOperators BuildStatementOperators(const BoundSelect& plan) {
   StatementOperators ops;
+  for (size_t i = 0; i < plan.joins.size(); ++i) {
+    Schema left;
+    const InputTable& right = plan.inputs[i + 1];
+    left.fields.assign(plan.input_schema.fields.begin(),
+                       plan.input_schema.fields.begin() + long(right.offset));
+    ops.joins.push_back(std::make_unique<Join>(plan.joins[i], std::move(left), right.schema));
+  }
   if (!plan.aggregated) {
     std::vector<const Expr*> projections;
     for (const auto& e : plan.projections) projections.push_back(e.get());
@@ -41,7 +48,16 @@ void StatementOperators::Start(std::vector<Operation>& output) {
   }
 }
 
-Status StatementOperators::Process(std::vector<Operation> input, std::vector<Operation>& output) {
+Status StatementOperators::Process(size_t slot, std::vector<Operation> input,
+                                   std::vector<Operation>& output) {
+  // Through the joins: slot 0 enters the first join on the left, slot k on the right of join
+  // k - 1; each join's output is the left input of the next.
+  for (size_t j = slot == 0 ? 0 : slot - 1; j < joins.size(); ++j) {
+    std::vector<Operation> out;
+    Join::Side side = (j == 0 && slot == 0) || j + 1 != slot ? Join::kLeft : Join::kRight;
+    RETURN_IF_ERROR(joins[j]->Process(side, input, out));
+    input = std::move(out);
+  }
   for (auto& op : chain) {
     std::vector<Operation> out;
     RETURN_IF_ERROR(op->Process(input, out));

@@ -1,10 +1,12 @@
-// The operator chain that computes one bound statement: a MapFilter (WHERE and the select
-// list), or for aggregated statements a MapFilter for WHERE in front of an Aggregate.
+// The operators that compute one bound statement: the joins of its FROM chain (one per extra
+// table), then a MapFilter (WHERE and the select list), or for aggregated statements a
+// MapFilter for WHERE in front of an Aggregate.
 #pragma once
 
 #include <memory>
 #include <vector>
 
+#include "dataflow/join.h"
 #include "dataflow/operator.h"
 #include "sql/bound_select.h"
 
@@ -12,11 +14,15 @@ namespace sluice {
 
 struct StatementOperators {
   std::vector<ExprPtr> owned;  // expressions the chain refers to beyond the plan's own
+  std::vector<std::unique_ptr<Join>> joins;  // joins[i]: inputs[0..i] with inputs[i + 1]
   std::vector<std::unique_ptr<Operator>> chain;
 
   void Start(std::vector<Operation>& output);
-  // Runs `input` through the chain, appending the statement's output changes.
-  Status Process(std::vector<Operation> input, std::vector<Operation>& output);
+  // Runs changes of FROM input `slot` through the statement, appending its output changes.
+  Status Process(size_t slot, std::vector<Operation> input, std::vector<Operation>& output);
+  Status Process(std::vector<Operation> input, std::vector<Operation>& output) {
+    return Process(0, std::move(input), output);
+  }
 };
 
 // `plan` must outlive the result.

@@ -1,6 +1,7 @@
 #include "sql/binder.h"
 
 #include <charconv>
+#include <functional>
 #include <set>
 
 #include "sql/functions.h"
@@ -164,12 +165,11 @@ std::string FigureColumnName(element node) {
 
 class StatementBinder {
  public:
-  StatementBinder(const SqlSource& source, const Schema& input, std::string input_name,
-                  std::string alias)
-      : source_(source),
-        input_(input),
-        input_name_(std::move(input_name)),
-        alias_(std::move(alias)) {}
+  // Columns of inputs[0..visible) can be referenced (ON clauses see only the tables joined so
+  // far, as in PostgreSQL).
+  StatementBinder(const SqlSource& source, const std::vector<InputTable>& inputs,
+                  size_t visible = SIZE_MAX)
+      : source_(source), inputs_(inputs), visible_(std::min(visible, inputs.size())) {}
 
   Status Error(std::string message, element fields) const {
     int64_t loc = LocationOf(fields);
@@ -229,38 +229,69 @@ class StatementBinder {
     return MakeColumn(k, plan_->group_keys[k]->ToString(), plan_->group_keys[k]->type());
   }
 
-  Result<ExprPtr> BindColumn(element fields) {
+  // Resolves a column reference to its index in the joined row, or says why it cannot.
+ public:
+  Result<size_t> ResolveColumn(element fields) const {
     auto parts = ListField(fields, "fields");
-    std::string column;
+    std::string table, column;
     if (parts.size() == 1) {
       column = StringNode(parts[0]);
     } else if (parts.size() == 2) {
-      std::string table = StringNode(parts[0]);
-      if (table != alias_) {
-        return Error("missing FROM-clause entry for table \"" + table + "\"", fields);
-      }
+      table = StringNode(parts[0]);
       column = StringNode(parts[1]);
     }
-    if (column.empty())
-      return Unsupported("this column reference (e.g. * inside an expression)", fields);
-    auto index = input_.FindField(column);
-    if (!index) {
+    if (column.empty()) {
+      return Status(StatusCode::kUnimplemented,
+                    Error("this column reference (e.g. * inside an expression) is not supported",
+                          fields).message());
+    }
+    std::optional<size_t> found;
+    bool table_seen = table.empty();
+    for (size_t t = 0; t < visible_; ++t) {
+      const InputTable& input = inputs_[t];
+      if (!table.empty() && input.alias != table) continue;
+      table_seen = true;
+      if (auto index = input.schema.FindField(column)) {
+        if (found) return Error("column reference \"" + column + "\" is ambiguous", fields);
+        found = input.offset + *index;
+      }
+    }
+    if (!table_seen) return Error("missing FROM-clause entry for table \"" + table + "\"", fields);
+    if (!found) {
       std::string known;
-      for (const auto& f : input_.fields) known += (known.empty() ? "" : ", ") + f.name;
-      return Error("column \"" + column + "\" does not exist in " + input_name_ +
-                       " (columns: " + known + ")",
+      for (size_t t = 0; t < visible_; ++t) {
+        if (!table.empty() && inputs_[t].alias != table) continue;
+        for (const auto& f : inputs_[t].schema.fields) {
+          known += (known.empty() ? "" : ", ") + (visible_ > 1 ? inputs_[t].alias + "." : "") + f.name;
+        }
+      }
+      std::string where = table.empty() ? (visible_ == 1 ? inputs_[0].table : "FROM") : table;
+      return Error("column \"" + column + "\" does not exist in " + where + " (columns: " + known + ")",
                    fields);
     }
+    return *found;
+  }
+
+  const Field& FieldAt(size_t index) const {
+    for (size_t t = 0; t < visible_; ++t) {
+      const InputTable& input = inputs_[t];
+      if (index < input.offset + input.schema.fields.size()) return input.schema.fields[index - input.offset];
+    }
+    return inputs_.back().schema.fields.back();
+  }
+
+ private:
+  Result<ExprPtr> BindColumn(element fields) {
+    ASSIGN_OR_RETURN(size_t index, ResolveColumn(fields));
+    const Field& field = FieldAt(index);
     if (plan_ && !in_aggregate_arg_) {
       for (size_t k = 0; k < key_columns_.size(); ++k) {
         if (key_columns_[k] == index) return KeyRef(k);
       }
-      return Error("column \"" + column +
-                       "\" must appear in the GROUP BY clause or be used in an "
-                       "aggregate function",
-                   fields);
+      return Error("column \"" + field.name + "\" must appear in the GROUP BY clause or be used in an "
+                   "aggregate function", fields);
     }
-    return MakeColumn(*index, column, input_.fields[*index].type);
+    return MakeColumn(index, field.name, field.type);
   }
 
   Result<ExprPtr> BindConst(element fields) {
@@ -609,9 +640,8 @@ class StatementBinder {
   }
 
   const SqlSource& source_;
-  const Schema& input_;
-  std::string input_name_;
-  std::string alias_;
+  const std::vector<InputTable>& inputs_;
+  size_t visible_;
   BoundSelect* plan_ = nullptr;
   std::vector<element> key_trees_;
   std::vector<std::optional<size_t>> key_columns_;
@@ -691,40 +721,209 @@ Result<std::unique_ptr<BoundSelect>> BindSelect(const SqlSource& source, element
   }
   auto from = ListField(select, "fromClause");
   if (from.empty()) return InvalidArgument("SELECT without FROM is not supported" + at(into_rel));
-  if (from.size() > 1) return unsupported("joins (a FROM list)", NodeOf(from[1]).second);
-  auto [from_kind, range] = NodeOf(from[0]);
-  if (from_kind != "RangeVar") {
-    return unsupported(from_kind == "JoinExpr" ? "JOIN" : "a subquery in FROM", range);
+  // Flatten FROM into a left-deep chain: inputs[0] JOIN inputs[1] ON ... JOIN inputs[2] ...
+  std::vector<std::pair<JoinType, std::optional<element>>> steps;  // per join: type and ON
+  std::function<Status(element)> add_item = [&](element item) -> Status {
+    auto [item_kind, item_fields] = NodeOf(item);
+    if (item_kind == "RangeVar") {
+      InputTable input;
+      input.table = StringField(item_fields, "relname");
+      std::string schema_name = StringField(item_fields, "schemaname");
+      if (!schema_name.empty() && schema_name != "public") {
+        return InvalidArgument("schema \"" + schema_name + "\" does not exist" + at(item_fields));
+      }
+      auto table = catalog.find(input.table);
+      if (table == catalog.end()) {
+        return InvalidArgument("relation \"" + input.table + "\" does not exist" + at(item_fields));
+      }
+      input.schema = table->second;
+      input.alias = input.table;
+      element alias_node;
+      if (!item_fields["alias"].get(alias_node)) input.alias = StringField(alias_node, "aliasname");
+      for (const auto& other : plan->inputs) {
+        if (other.alias == input.alias) {
+          return InvalidArgument("table name \"" + input.alias + "\" specified more than once" +
+                                 at(item_fields));
+        }
+      }
+      input.offset = plan->input_schema.fields.size();
+      for (const auto& f : input.schema.fields) plan->input_schema.fields.push_back(f);
+      plan->inputs.push_back(std::move(input));
+      return Status::OK();
+    }
+    if (item_kind == "JoinExpr") {
+      if (HasField(item_fields, "usingClause") || HasField(item_fields, "isNatural")) {
+        return unsupported("JOIN ... USING / NATURAL JOIN (write ON a.x = b.x)", item_fields);
+      }
+      element larg, rarg;
+      TryGet(item_fields["larg"], larg);
+      TryGet(item_fields["rarg"], rarg);
+      RETURN_IF_ERROR(add_item(larg));
+      if (NodeOf(rarg).first != "RangeVar") {
+        return unsupported("a join or subquery on the right side of JOIN", NodeOf(rarg).second);
+      }
+      RETURN_IF_ERROR(add_item(rarg));
+      std::string type = StringField(item_fields, "jointype");
+      JoinType jt = type == "JOIN_LEFT"    ? JoinType::kLeft
+                    : type == "JOIN_RIGHT" ? JoinType::kRight
+                    : type == "JOIN_FULL"  ? JoinType::kFull
+                                           : JoinType::kInner;
+      if (type != "JOIN_INNER" && type != "JOIN_LEFT" && type != "JOIN_RIGHT" && type != "JOIN_FULL") {
+        return unsupported("join type " + type, item_fields);
+      }
+      element quals;
+      std::optional<element> on;
+      if (!item_fields["quals"].get(quals)) on = quals;
+      steps.emplace_back(jt, on);
+      return Status::OK();
+    }
+    if (item_kind == "RangeFunction") return unsupported("a function in FROM (TUMBLE/HOP)", item_fields);
+    return unsupported("a subquery in FROM", item_fields);
+  };
+  for (size_t i = 0; i < from.size(); ++i) {
+    const size_t before = plan->inputs.size();
+    RETURN_IF_ERROR(add_item(from[i]));
+    // A comma is a cross join between what came before and the item's first table; WHERE
+    // may supply its keys below.
+    if (i > 0) steps.insert(steps.begin() + long(before - 1), {JoinType::kInner, std::nullopt});
   }
-  plan->input = StringField(range, "relname");
-  std::string schema_name = StringField(range, "schemaname");
-  if (!schema_name.empty() && schema_name != "public") {
-    return InvalidArgument("schema \"" + schema_name + "\" does not exist" + at(range));
+  if (steps.size() != plan->inputs.size() - 1) {
+    return Internal("join steps do not match the FROM inputs");
   }
-  auto table = catalog.find(plan->input);
-  if (table == catalog.end()) {
-    return InvalidArgument("relation \"" + plan->input + "\" does not exist" + at(range));
-  }
-  plan->input_schema = table->second;
-  std::string alias = plan->input;
-  element alias_node;
-  if (!range["alias"].get(alias_node)) alias = StringField(alias_node, "aliasname");
 
-  StatementBinder row_binder(source, plan->input_schema, plan->input, alias);
+  // Which input a joined-row column belongs to.
+  auto slot_of = [&](size_t column) {
+    size_t slot = 0;
+    while (slot + 1 < plan->inputs.size() && plan->inputs[slot + 1].offset <= column) ++slot;
+    return slot;
+  };
+  // Splits a condition's parse tree into its top-level AND parts.
+  std::function<void(element, std::vector<element>&)> conjuncts = [&](element node,
+                                                                      std::vector<element>& out) {
+    auto [k, f] = NodeOf(node);
+    if (k == "BoolExpr" && StringField(f, "boolop") == "AND_EXPR") {
+      for (auto a : ListField(f, "args")) conjuncts(a, out);
+    } else {
+      out.push_back(node);
+    }
+  };
+  // If `node` is colA = colB across the boundary of join step i, the key pair.
+  auto equi_key = [&](element node, size_t step, size_t visible)
+      -> std::optional<std::pair<size_t, size_t>> {
+    auto [k, f] = NodeOf(node);
+    if (k != "A_Expr" || StringField(f, "kind") != "AEXPR_OP") return std::nullopt;
+    auto names = ListField(f, "name");
+    if (names.empty() || StringNode(names.back()) != "=") return std::nullopt;
+    element l, r;
+    if (f["lexpr"].get(l) || f["rexpr"].get(r)) return std::nullopt;
+    if (NodeOf(l).first != "ColumnRef" || NodeOf(r).first != "ColumnRef") return std::nullopt;
+    StatementBinder scope(source, plan->inputs, visible);
+    auto a = scope.ResolveColumn(NodeOf(l).second), b = scope.ResolveColumn(NodeOf(r).second);
+    if (!a.ok() || !b.ok()) return std::nullopt;
+    size_t sa = slot_of(*a), sb = slot_of(*b);
+    if (sa <= step && sb == step + 1) return std::make_pair(*a, *b);
+    if (sb <= step && sa == step + 1) return std::make_pair(*b, *a);
+    return std::nullopt;
+  };
+  std::vector<element> where_parts;
   element where;
-  if (!select["whereClause"].get(where)) {
+  const bool has_where = !select["whereClause"].get(where);
+  if (has_where) conjuncts(where, where_parts);
+  std::vector<bool> where_used(where_parts.size(), false);
+  for (size_t i = 0; i < steps.size(); ++i) {
+    JoinStep step;
+    step.type = steps[i].first;
+    const size_t visible = i + 2;
+    const InputTable& right = plan->inputs[i + 1];
+    std::vector<element> on_parts;
+    if (steps[i].second) {
+      if (ContainsAggregate(*steps[i].second)) {
+        return InvalidArgument("aggregate functions are not allowed in JOIN conditions" +
+                               at(NodeOf(*steps[i].second).second));
+      }
+      conjuncts(*steps[i].second, on_parts);
+    }
+    // An inner join may take its keys from WHERE too, when no later join can NULL-pad its
+    // rows (a later RIGHT or FULL join would make WHERE see padded rows).
+    bool take_from_where = step.type == JoinType::kInner;
+    for (size_t later = i + 1; later < steps.size(); ++later) {
+      if (steps[later].first == JoinType::kRight || steps[later].first == JoinType::kFull) {
+        take_from_where = false;
+      }
+    }
+    std::vector<element> residual_parts;
+    auto take_key = [&](std::pair<size_t, size_t> key) -> Status {
+      FieldType lt = plan->input_schema.fields[key.first].type;
+      FieldType rt = plan->input_schema.fields[key.second].type;
+      auto common = CommonType(lt, rt);
+      if (!common) {
+        return InvalidArgument("JOIN cannot compare " + std::string(FieldTypeName(lt)) + " with " +
+                               std::string(FieldTypeName(rt)));
+      }
+      step.left_keys.push_back(key.first);
+      step.right_keys.push_back(key.second - right.offset);
+      step.key_types.push_back(*common);
+      step.text += (step.text.empty() ? "" : " AND ") + plan->input_schema.fields[key.first].name +
+                   " = " + right.alias + "." + plan->input_schema.fields[key.second].name;
+      return Status::OK();
+    };
+    for (auto part : on_parts) {
+      if (auto key = equi_key(part, i, visible)) {
+        RETURN_IF_ERROR(take_key(*key));
+      } else {
+        residual_parts.push_back(part);
+      }
+    }
+    if (take_from_where) {
+      for (size_t w = 0; w < where_parts.size(); ++w) {
+        if (where_used[w]) continue;
+        if (auto key = equi_key(where_parts[w], i, visible)) {
+          RETURN_IF_ERROR(take_key(*key));
+          where_used[w] = true;
+        }
+      }
+    }
+    if (!residual_parts.empty()) {
+      StatementBinder on_binder(source, plan->inputs, visible);
+      std::vector<ExprPtr> bound;
+      for (auto part : residual_parts) {
+        ASSIGN_OR_RETURN(ExprPtr e, on_binder.Bind(part));
+        if (IsUnknownLiteral(*e)) {
+          ASSIGN_OR_RETURN(e, Coerce(std::move(e), FieldType::kBoolean));
+        }
+        if (e->type() != FieldType::kBoolean) {
+          return InvalidArgument("argument of JOIN/ON must be type boolean" + at(NodeOf(part).second));
+        }
+        bound.push_back(std::move(e));
+      }
+      step.residual = bound.size() == 1 ? std::move(bound[0]) : MakeAnd(std::move(bound));
+      step.text += (step.text.empty() ? "" : " AND ") + step.residual->ToString();
+    }
+    plan->joins.push_back(std::move(step));
+  }
+
+  StatementBinder row_binder(source, plan->inputs);
+  if (has_where) {
     if (ContainsAggregate(where)) {
-      return InvalidArgument("aggregate functions are not allowed in WHERE" +
-                             at(NodeOf(where).second));
+      return InvalidArgument("aggregate functions are not allowed in WHERE" + at(NodeOf(where).second));
     }
-    ASSIGN_OR_RETURN(plan->where, row_binder.Bind(where));
-    if (IsUnknownLiteral(*plan->where)) {
-      ASSIGN_OR_RETURN(plan->where, Coerce(std::move(plan->where), FieldType::kBoolean));
+    std::vector<ExprPtr> kept;
+    for (size_t w = 0; w < where_parts.size(); ++w) {
+      if (where_used[w]) continue;
+      ASSIGN_OR_RETURN(ExprPtr e, row_binder.Bind(where_parts[w]));
+      if (IsUnknownLiteral(*e)) {
+        ASSIGN_OR_RETURN(e, Coerce(std::move(e), FieldType::kBoolean));
+      }
+      if (e->type() != FieldType::kBoolean) {
+        return InvalidArgument("argument of WHERE must be type boolean, not type " +
+                               std::string(FieldTypeName(e->type())) + at(NodeOf(where_parts[w]).second));
+      }
+      kept.push_back(std::move(e));
     }
-    if (plan->where->type() != FieldType::kBoolean) {
-      return InvalidArgument("argument of WHERE must be type boolean, not type " +
-                             std::string(FieldTypeName(plan->where->type())) +
-                             at(NodeOf(where).second));
+    if (kept.size() == 1) {
+      plan->where = std::move(kept[0]);
+    } else if (!kept.empty()) {
+      plan->where = MakeAnd(std::move(kept));
     }
   }
 
@@ -736,7 +935,7 @@ Result<std::unique_ptr<BoundSelect>> BindSelect(const SqlSource& source, element
   for (auto t : targets) aggregated = aggregated || ContainsAggregate(t);
   plan->aggregated = aggregated;
 
-  StatementBinder agg_binder(source, plan->input_schema, plan->input, alias);
+  StatementBinder agg_binder(source, plan->inputs);
   StatementBinder& binder = aggregated ? agg_binder : row_binder;
   if (aggregated) {
     for (auto g : groups) {
@@ -784,17 +983,27 @@ Result<std::unique_ptr<BoundSelect>> BindSelect(const SqlSource& source, element
     if (vkind == "ColumnRef") {
       auto parts = ListField(vfields, "fields");
       if (!parts.empty() && NodeOf(parts.back()).first == "A_Star") {
-        if (aggregated)
-          return InvalidArgument("SELECT * cannot be used with GROUP BY or aggregates" +
-                                 at(vfields));
-        for (size_t i = 0; i < plan->input_schema.fields.size(); ++i) {
-          const Field& f = plan->input_schema.fields[i];
-          if (!names.insert(f.name).second) {
-            return InvalidArgument("column \"" + f.name + "\" specified more than once" +
-                                   at(vfields));
+        if (aggregated) {
+          return InvalidArgument("SELECT * cannot be used with GROUP BY or aggregates" + at(vfields));
+        }
+        // t.* expands one table, * all of them, in FROM order.
+        std::string only = parts.size() == 2 ? StringNode(parts[0]) : "";
+        bool found = only.empty();
+        for (const InputTable& input : plan->inputs) {
+          if (!only.empty() && input.alias != only) continue;
+          found = true;
+          for (size_t i = 0; i < input.schema.fields.size(); ++i) {
+            const Field& f = input.schema.fields[i];
+            if (!names.insert(f.name).second) {
+              return InvalidArgument("column \"" + f.name + "\" specified more than once" + at(vfields));
+            }
+            plan->projections.push_back(MakeColumn(input.offset + i, f.name, f.type));
+            plan->output_schema.fields.push_back(
+                {f.name, f.type, plan->joins.empty() ? f.nullable : true});
           }
-          plan->projections.push_back(MakeColumn(i, f.name, f.type));
-          plan->output_schema.fields.push_back({f.name, f.type, f.nullable});
+        }
+        if (!found) {
+          return InvalidArgument("missing FROM-clause entry for table \"" + only + "\"" + at(vfields));
         }
         continue;
       }
@@ -817,9 +1026,8 @@ Result<std::unique_ptr<BoundSelect>> BindSelect(const SqlSource& source, element
         bool is_key_ref = e->column_name() && *e->column_name() == plan->group_keys[k]->ToString();
         if (is_key_ref && !output_key_of[k]) output_key_of[k] = plan->output_schema.fields.size();
       }
-    } else if (e->column_name()) {
-      auto idx = plan->input_schema.FindField(*e->column_name());
-      if (idx) nullable = plan->input_schema.fields[*idx].nullable;
+    } else if (e->column_index() && plan->joins.empty()) {
+      nullable = plan->input_schema.fields[*e->column_index()].nullable;
     }
     plan->output_schema.fields.push_back({name, e->type(), nullable});
     plan->projections.push_back(std::move(e));
@@ -843,9 +1051,26 @@ Result<std::unique_ptr<BoundSelect>> BindSelect(const SqlSource& source, element
 
 }  // namespace
 
+std::string_view JoinTypeName(JoinType type) {
+  switch (type) {
+    case JoinType::kInner: return "inner";
+    case JoinType::kLeft: return "left outer";
+    case JoinType::kRight: return "right outer";
+    case JoinType::kFull: return "full outer";
+  }
+  return "?";
+}
+
 std::string BoundSelect::Describe() const {
   std::string out = "statement INTO " + into + " (sql " + location + ")\n";
-  out += "  scan " + input + "\n";
+  out += "  scan " + inputs[0].table + (inputs[0].alias != inputs[0].table ? " AS " + inputs[0].alias : "") + "\n";
+  for (size_t i = 0; i < joins.size(); ++i) {
+    const InputTable& right = inputs[i + 1];
+    out += "  -> " + std::string(JoinTypeName(joins[i].type)) + " join (incremental) with " +
+           right.table + (right.alias != right.table ? " AS " + right.alias : "") + " on [" +
+           (joins[i].text.empty() ? "true" : joins[i].text) + "]" +
+           (joins[i].left_keys.empty() ? " (no equality: every pair is compared)" : "") + "\n";
+  }
   if (where) out += "  -> filter " + where->ToString() + "\n";
   if (aggregated) {
     out += "  -> aggregate (incremental) by [";

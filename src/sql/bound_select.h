@@ -22,10 +22,33 @@ struct AggregateCall {
   std::string text;
 };
 
+enum class JoinType { kInner, kLeft, kRight, kFull };
+std::string_view JoinTypeName(JoinType type);
+
+// One table of FROM. Its columns sit at [offset, offset + schema.fields.size()) of the
+// joined row that WHERE, GROUP BY and the select list see.
+struct InputTable {
+  std::string table;  // a source or an earlier INTO table
+  std::string alias;
+  Schema schema;
+  size_t offset = 0;
+};
+
+// joins[i] joins the row of inputs[0..i] (left) with inputs[i + 1] (right).
+struct JoinStep {
+  JoinType type = JoinType::kInner;
+  std::vector<size_t> left_keys;     // columns of the left (joined) row
+  std::vector<size_t> right_keys;    // columns of the right table's own row
+  std::vector<FieldType> key_types;  // the type each key pair compares in
+  ExprPtr residual;  // the rest of ON, over the joined row of inputs[0..i+1]; may be null
+  std::string text;  // for plans
+};
+
 struct BoundSelect {
   std::string into;
-  std::string input;  // the table read (a source or an earlier INTO table)
-  Schema input_schema;
+  std::vector<InputTable> inputs;  // FROM, in order; one entry without joins
+  std::vector<JoinStep> joins;
+  Schema input_schema;   // the joined row: every input's columns, in order
   std::string location;  // line:column of the statement, for messages
 
   ExprPtr where;  // over the input row; may be null

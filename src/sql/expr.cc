@@ -10,6 +10,7 @@ class ColumnExpr final : public Expr {
   Result<Value> Eval(const Record& row) const override { return row[index_]; }
   std::string ToString() const override { return name_; }
   const std::string* column_name() const override { return &name_; }
+  std::optional<size_t> column_index() const override { return index_; }
 
  private:
   size_t index_;

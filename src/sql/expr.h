@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,8 +24,9 @@ class Expr {
   virtual Result<Value> Eval(const Record& row) const = 0;
   // SQL-like text for plans and errors.
   virtual std::string ToString() const = 0;
-  // True for a column reference (used to name output columns as PostgreSQL does).
+  // Set for a column reference (used to name output columns as PostgreSQL does).
   virtual const std::string* column_name() const { return nullptr; }
+  virtual std::optional<size_t> column_index() const { return std::nullopt; }
 
  private:
   FieldType type_;

@@ -117,7 +117,7 @@ std::string ToText(FieldType type, const Value& v) {
   }
 }
 
-Result<Value> ConvertValue(FieldType from, FieldType to, const Value& v) {
+Result<Value> Convert(FieldType from, FieldType to, const Value& v) {
   if (v.is_null() || from == to) return v;
   if (IsText(from) && IsText(to)) return v;
   if (IsText(to)) return Value(ToText(from, v));
@@ -474,6 +474,10 @@ Result<ExprPtr> RequireType(ExprPtr e, FieldType type, const std::string& fn) {
 
 }  // namespace
 
+Result<Value> ConvertValue(FieldType from, FieldType to, const Value& v) {
+  return Convert(from, to, v);
+}
+
 ExprPtr MakeUnknownLiteral(std::string text) {
   return std::make_unique<UnknownLiteral>(std::move(text));
 }
@@ -532,7 +536,7 @@ Result<ExprPtr> Coerce(ExprPtr arg, FieldType target) {
   if (auto* unknown = dynamic_cast<UnknownLiteral*>(arg.get())) {
     if (unknown->is_null()) return MakeLiteral(Value::Null(), target, "NULL");
     if (IsText(target)) return MakeLiteral(Value(unknown->text()), target, arg->ToString());
-    auto v = ConvertValue(FieldType::kString, target, Value(unknown->text()));
+    auto v = Convert(FieldType::kString, target, Value(unknown->text()));
     if (!v.ok()) return v.status();
     return MakeLiteral(std::move(*v), target, arg->ToString() + "::" + TypeName(target));
   }
@@ -563,7 +567,7 @@ Result<ExprPtr> BindCast(ExprPtr arg, FieldType target) {
   args.push_back(std::move(arg));
   auto expr = MakeStrictCall(
       "CAST", target, std::move(args),
-      [from, target](const std::vector<Value>& v) { return ConvertValue(from, target, v[0]); });
+      [from, target](const std::vector<Value>& v) { return Convert(from, target, v[0]); });
   return expr;
 }
 

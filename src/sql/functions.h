@@ -18,6 +18,8 @@ Result<ExprPtr> BindFunction(const std::string& name, std::vector<ExprPtr> args)
 Result<ExprPtr> BindCast(ExprPtr arg, FieldType target);
 // Implicit conversion for operators and set operations; errors say what could not convert.
 Result<ExprPtr> Coerce(ExprPtr arg, FieldType target);
+// Converts a value between types as CAST does (NULL stays NULL).
+Result<Value> ConvertValue(FieldType from, FieldType to, const Value& v);
 // The common type two operands are converted to, if any.
 std::optional<FieldType> CommonType(FieldType a, FieldType b);
 

@@ -18,11 +18,14 @@ sql: |
   INTO auction_stats FROM bid GROUP BY auction;
   SELECT auction, price INTO big_bids FROM bid WHERE price > 500000;
   SELECT count(*) AS n INTO bid_count FROM bid;
+  SELECT s.auction, b.bidder, b.price INTO winning FROM auction_stats s
+  JOIN bid b ON b.auction = s.auction AND b.price = s.top;
 endpoints:
   - {name: bids, path: /bids, table: bid}
   - {name: stats, path: /stats, table: auction_stats}
   - {name: big, path: /big, table: big_bids}
   - {name: count, path: /count, table: bid_count}
+  - {name: winning, path: /winning, table: winning}
 api:
   host: 127.0.0.1
   rest: {port: 0}
@@ -55,6 +58,13 @@ class Sql(harness.SluiceTestCase):
         self.assertEqual(sorted((b["auction"], b["price"]) for b in big),
                          sorted((b["auction"], b["price"]) for b in bids if b["price"] > 500000))
         self.assertEqual(s.get_json("/count"), [{"n": TOTAL_BIDS}])
+        # A join of a statement's output with its own source: the bids that hold the maximum.
+        winning = []
+        for skip in range(0, TOTAL_BIDS, 10000):
+            winning += s.get_json("/winning?limit=10000&skip=%d" % skip)
+        self.assertEqual(sorted((w["auction"], w["bidder"], w["price"]) for w in winning),
+                         sorted((b["auction"], b["bidder"], b["price"]) for b in bids
+                                if b["price"] == expected[b["auction"]][1]))
 
     def test_results_match_the_source_rows_and_survive_a_restart(self):
         s = self.sluice(CONFIG).start()

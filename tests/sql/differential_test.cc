@@ -22,6 +22,15 @@ namespace {
 using testing::PgConnection;
 using testing::PostgresServer;
 
+// The second table, for joins: u(k bigint, w bigint, s text).
+const Schema& OtherSchema() {
+  static const Schema schema{{{"k", FieldType::kInt, true},
+                              {"w", FieldType::kInt, true},
+                              {"s", FieldType::kString, true}},
+                             {}};
+  return schema;
+}
+
 const Schema& TableSchema() {
   static const Schema schema{{{"k", FieldType::kInt, true},
                               {"v", FieldType::kInt, true},
@@ -58,6 +67,13 @@ std::vector<Statement> LoadCorpus() {
     }
   }
   return out;
+}
+
+Record RandomOtherRow(std::mt19937& rng) {
+  auto maybe = [&](Value v) { return rng() % 8 == 0 ? Value::Null() : v; };
+  static const char* kStrings[] = {"a", "b", "ab", "c"};
+  return {maybe(Value(int64_t(rng() % 6))), maybe(Value(int64_t(rng() % 21) - 10)),
+          maybe(Value(kStrings[rng() % 4]))};
 }
 
 Record RandomRow(std::mt19937& rng) {
@@ -150,7 +166,7 @@ class Differential : public ::testing::Test {
     ASSERT_TRUE(conn.ok()) << conn.status().ToString();
     pg_ = std::move(*conn).release();
     ASSERT_TRUE(pg_->Exec("CREATE TABLE t (k bigint, v bigint, f double precision, s text, "
-                          "n numeric, b boolean)")
+                          "n numeric, b boolean); CREATE TABLE u (k bigint, w bigint, s text)")
                     .ok());
   }
   static void TearDownTestSuite() {
@@ -165,20 +181,26 @@ class Differential : public ::testing::Test {
 PostgresServer* Differential::server_ = nullptr;
 PgConnection* Differential::pg_ = nullptr;
 
-std::vector<std::string> PostgresRows(PgConnection& pg, const Statement& st,
-                                      const std::vector<Record>& table, const Schema& out_schema) {
-  std::string load = "BEGIN; TRUNCATE t; DROP TABLE IF EXISTS out;";
-  if (!table.empty()) {
-    load += "INSERT INTO t VALUES ";
-    for (size_t i = 0; i < table.size(); ++i) {
-      load += i ? ",(" : "(";
-      for (size_t c = 0; c < table[i].size(); ++c) {
-        load += (c ? "," : "") + SqlLiteral(TableSchema().fields[c].type, table[i][c]);
-      }
-      load += ")";
+std::string InsertRows(const std::string& table, const Schema& schema,
+                       const std::vector<Record>& rows) {
+  if (rows.empty()) return "";
+  std::string sql = "INSERT INTO " + table + " VALUES ";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    sql += i ? ",(" : "(";
+    for (size_t c = 0; c < rows[i].size(); ++c) {
+      sql += (c ? "," : "") + SqlLiteral(schema.fields[c].type, rows[i][c]);
     }
-    load += ";";
+    sql += ")";
   }
+  return sql + ";";
+}
+
+std::vector<std::string> PostgresRows(PgConnection& pg, const Statement& st,
+                                      const std::vector<Record>& table,
+                                      const std::vector<Record>& other, const Schema& out_schema) {
+  std::string load = "BEGIN; TRUNCATE t; TRUNCATE u; DROP TABLE IF EXISTS out;";
+  load += InsertRows("t", TableSchema(), table);
+  load += InsertRows("u", OtherSchema(), other);
   load += st.sql + " COMMIT;";
   Status s = pg.Exec(load);
   if (!s.ok()) {
@@ -206,7 +228,7 @@ TEST_F(Differential, CorpusMatchesPostgres) {
   for (size_t q = 0; q < corpus.size(); ++q) {
     const Statement& st = corpus[q];
     SCOPED_TRACE(st.file + ":" + std::to_string(st.line) + ": " + st.sql);
-    TableCatalog catalog{{"t", TableSchema()}};
+    TableCatalog catalog{{"t", TableSchema()}, {"u", OtherSchema()}};
     auto plans = BindSqlScript(st.sql, st.line, catalog);
     ASSERT_TRUE(plans.ok()) << plans.status().ToString();
     const BoundSelect& plan = *(*plans)[0];
@@ -229,15 +251,18 @@ TEST_F(Differential, CorpusMatchesPostgres) {
     ops.Start(started);
     apply(started);
     std::mt19937 rng(uint32_t(1000 + q));
-    std::vector<Record> table;
+    std::vector<Record> tables[2];  // t and u
     for (int round = 1; round <= 30; ++round) {
+      // Each batch changes one table; it reaches every FROM slot that reads that table.
+      const int which = plan.inputs.size() > 1 || plan.inputs[0].table == "u" ? int(rng() % 2) : 0;
+      std::vector<Record>& table = tables[which];
+      auto random_row = [&] { return which == 0 ? RandomRow(rng) : RandomOtherRow(rng); };
       std::vector<Operation> batch;
       int size = 1 + int(rng() % 12);
       for (int i = 0; i < size; ++i) {
         int action = int(rng() % 10);
         if (action < 5 || table.empty()) {
-          Record r =
-              rng() % 5 == 0 && !table.empty() ? table[rng() % table.size()] : RandomRow(rng);
+          Record r = rng() % 5 == 0 && !table.empty() ? table[rng() % table.size()] : random_row();
           table.push_back(r);  // sometimes an exact duplicate
           batch.push_back(Operation::Insert(std::move(r)));
         } else if (action < 7) {
@@ -247,15 +272,18 @@ TEST_F(Differential, CorpusMatchesPostgres) {
         } else {
           size_t at = rng() % table.size();
           Record r = table[at];
-          size_t column = rng() % r.size();  // change one column (maybe the group key k)
-          r[column] = RandomRow(rng)[column];
+          size_t column = rng() % r.size();  // change one column (maybe a key)
+          r[column] = random_row()[column];
           batch.push_back(Operation::Update(table[at], r));
           table[at] = std::move(r);
         }
       }
       std::vector<Operation> changes;
-      Status s = ops.Process(std::move(batch), changes);
-      ASSERT_TRUE(s.ok()) << s.ToString();
+      for (size_t slot = 0; slot < plan.inputs.size(); ++slot) {
+        if (plan.inputs[slot].table != (which == 0 ? "t" : "u")) continue;
+        Status s = ops.Process(slot, batch, changes);
+        ASSERT_TRUE(s.ok()) << s.ToString();
+      }
       apply(changes);
       if (round == 3 || round == 12 || round == 30) {
         std::vector<std::string> ours;
@@ -264,8 +292,9 @@ TEST_F(Differential, CorpusMatchesPostgres) {
           for (int64_t i = 0; i < n; ++i) ours.push_back(row);
         }
         std::sort(ours.begin(), ours.end());
-        auto theirs = PostgresRows(*pg_, st, table, plan.output_schema);
-        ASSERT_EQ(ours, theirs) << "after round " << round << " with " << table.size() << " rows";
+        auto theirs = PostgresRows(*pg_, st, tables[0], tables[1], plan.output_schema);
+        ASSERT_EQ(ours, theirs) << "after round " << round << " with " << tables[0].size()
+                                << " + " << tables[1].size() << " rows";
       }
     }
   }

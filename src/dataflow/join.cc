@@ -1,0 +1,109 @@
+#include "dataflow/join.h"
+
+#include "sql/functions.h"
+#include "types/key_codec.h"
+
+namespace sluice {
+
+Join::Join(const JoinStep& step, Schema left, Schema right) : step_(step) {
+  schemas_[kLeft] = std::move(left);
+  schemas_[kRight] = std::move(right);
+}
+
+bool Join::Pads(Side side) const {
+  if (step_.type == JoinType::kFull) return true;
+  return side == kLeft ? step_.type == JoinType::kLeft : step_.type == JoinType::kRight;
+}
+
+std::optional<std::string> Join::Key(Side side, const Record& row) const {
+  const auto& columns = side == kLeft ? step_.left_keys : step_.right_keys;
+  std::string key;
+  for (size_t i = 0; i < columns.size(); ++i) {
+    const Value& v = row[columns[i]];
+    if (v.is_null()) return std::nullopt;
+    FieldType from = schemas_[side].fields[columns[i]].type;
+    auto converted = ConvertValue(from, step_.key_types[i], v);
+    if (!converted.ok()) return std::nullopt;
+    EncodeKeyValue(step_.key_types[i], *converted, &key);
+  }
+  return key;
+}
+
+Record Join::Joined(const Record* left, const Record* right) const {
+  Record out;
+  out.reserve(schemas_[kLeft].fields.size() + schemas_[kRight].fields.size());
+  if (left) {
+    out.insert(out.end(), left->begin(), left->end());
+  } else {
+    out.resize(schemas_[kLeft].fields.size());
+  }
+  if (right) {
+    out.insert(out.end(), right->begin(), right->end());
+  } else {
+    out.resize(out.size() + schemas_[kRight].fields.size());
+  }
+  return out;
+}
+
+void Join::Emit(Record row, int64_t weight, std::vector<Operation>& output) {
+  for (int64_t i = 1; i < weight; ++i) output.push_back(Operation::Insert(row));
+  for (int64_t i = -1; i > weight; --i) output.push_back(Operation::Delete(row));
+  if (weight > 0) output.push_back(Operation::Insert(std::move(row)));
+  if (weight < 0) output.push_back(Operation::Delete(std::move(row)));
+}
+
+Status Join::Apply(Side side, const Record& row, int weight, std::vector<Operation>& output) {
+  const Side other = side == kLeft ? kRight : kLeft;
+  auto key = Key(side, row);
+  int64_t matched = 0;
+  if (key) {
+    auto bucket = index_[other].find(*key);
+    if (bucket != index_[other].end()) {
+      for (auto& [encoded, entry] : bucket->second) {
+        Record joined = side == kLeft ? Joined(&row, &entry.row) : Joined(&entry.row, &row);
+        if (step_.residual) {
+          ASSIGN_OR_RETURN(Value pass, step_.residual->Eval(joined));
+          if (!IsTrue(pass)) continue;
+        }
+        Emit(std::move(joined), int64_t(weight) * entry.copies, output);
+        matched += entry.copies;
+        if (Pads(other)) {
+          const int64_t before = entry.matches;
+          entry.matches += weight;
+          Record padded = other == kLeft ? Joined(&entry.row, nullptr) : Joined(nullptr, &entry.row);
+          if (before == 0 && entry.matches > 0) Emit(padded, -entry.copies, output);
+          if (before > 0 && entry.matches == 0) Emit(padded, entry.copies, output);
+        }
+      }
+    }
+  }
+  if (Pads(side) && matched == 0) {
+    Emit(side == kLeft ? Joined(&row, nullptr) : Joined(nullptr, &row), weight, output);
+  }
+  if (!key) return Status::OK();  // never matches: nothing to remember
+  std::string encoded;
+  std::vector<size_t> all(schemas_[side].fields.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  EncodeKey(schemas_[side], row, all, &encoded);
+  Bucket& bucket = index_[side][*key];
+  Entry& entry = bucket[encoded];
+  if (entry.copies == 0) entry.row = row;
+  entry.copies += weight;
+  entry.matches = matched;
+  if (entry.copies <= 0) {
+    bucket.erase(encoded);
+    if (bucket.empty()) index_[side].erase(*key);
+  }
+  return Status::OK();
+}
+
+Status Join::Process(Side side, const std::vector<Operation>& input,
+                     std::vector<Operation>& output) {
+  for (const Operation& op : input) {
+    if (op.kind != OpKind::kInsert) RETURN_IF_ERROR(Apply(side, op.old_record, -1, output));
+    if (op.kind != OpKind::kDelete) RETURN_IF_ERROR(Apply(side, op.new_record, +1, output));
+  }
+  return Status::OK();
+}
+
+}  // namespace sluice
