@@ -233,7 +233,7 @@ size_t Pipeline::Impl::CountSinkPaths(const std::vector<Target>& targets) const 
 
 bool Pipeline::needs_full_replay() const {
   for (const auto& st : impl_->statements) {
-    if (st->plan->aggregated) return true;
+    if (st->plan->stateful()) return true;
   }
   return false;
 }

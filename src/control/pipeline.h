@@ -39,8 +39,8 @@ class Pipeline {
   ~Pipeline();
 
   std::vector<TableDefinition> TableDefinitions() const;
-  // True when SQL state (aggregates) cannot be restored after a restart yet, so the cache must
-  // be rebuilt from the sources (operator checkpoints come with step 6).
+  // True when SQL state (joins, aggregates, ...) cannot be restored after a restart yet, so the
+  // cache must be rebuilt from the sources (operator checkpoints come with step 6).
   bool needs_full_replay() const;
   std::vector<RestEndpoint> RestEndpoints() const;
   // Human-readable plan for `sluice check`.

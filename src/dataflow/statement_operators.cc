@@ -7,6 +7,11 @@ namespace sluice {
 
 StatementOperators BuildStatementOperators(const BoundSelect& plan) {
   StatementOperators ops;
+  if (plan.set_op) {
+    ops.set = std::make_unique<SetOperation>(SetOperation::FromSetOp(*plan.set_op),
+                                             plan.output_schema);
+    return ops;
+  }
   for (size_t i = 0; i < plan.joins.size(); ++i) {
     Schema left;
     const InputTable& right = plan.inputs[i + 1];
@@ -18,6 +23,10 @@ StatementOperators BuildStatementOperators(const BoundSelect& plan) {
     std::vector<const Expr*> projections;
     for (const auto& e : plan.projections) projections.push_back(e.get());
     ops.chain.push_back(std::make_unique<MapFilter>(plan.where.get(), projections));
+    if (plan.distinct) {
+      ops.chain.push_back(std::make_unique<SetOperation>(SetOperation::Kind::kDistinct,
+                                                         plan.output_schema));
+    }
     return ops;
   }
   if (plan.where) {
@@ -30,6 +39,10 @@ StatementOperators BuildStatementOperators(const BoundSelect& plan) {
     ops.chain.push_back(std::make_unique<MapFilter>(plan.where.get(), identity));
   }
   ops.chain.push_back(std::make_unique<Aggregate>(plan));
+  if (plan.distinct) {
+    ops.chain.push_back(std::make_unique<SetOperation>(SetOperation::Kind::kDistinct,
+                                                       plan.output_schema));
+  }
   return ops;
 }
 
@@ -50,6 +63,7 @@ void StatementOperators::Start(std::vector<Operation>& output) {
 
 Status StatementOperators::Process(size_t slot, std::vector<Operation> input,
                                    std::vector<Operation>& output) {
+  if (set) return set->Process(int(slot), input, output);
   // Through the joins: slot 0 enters the first join on the left, slot k on the right of join
   // k - 1; each join's output is the left input of the next.
   for (size_t j = slot == 0 ? 0 : slot - 1; j < joins.size(); ++j) {

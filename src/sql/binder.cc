@@ -673,10 +673,111 @@ bool ContainsAggregate(element node) {
   return false;
 }
 
-Result<std::unique_ptr<BoundSelect>> BindSelect(const SqlSource& source, element stmt,
-                                                TableCatalog& catalog) {
-  auto [kind, select] = NodeOf(stmt);
-  int64_t stmt_loc = 0;
+// What binding one top-level statement accumulates: statements it needs first (WITH,
+// subqueries in FROM, the sides of UNION ...), named "#..." so SQL cannot refer to them.
+struct BindContext {
+  std::vector<std::unique_ptr<BoundSelect>> internal;
+  std::map<std::string, std::string> ctes;  // WITH name -> internal table
+  int counter = 0;
+  std::string NewName(const std::string& what) { return "#" + what + std::to_string(++counter); }
+};
+
+Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element select,
+                                               TableCatalog& catalog, BindContext& ctx,
+                                               const std::string& into, int64_t stmt_loc);
+
+// Binds `select` as an internal statement and returns its name.
+Result<std::string> BindInternal(const SqlSource& source, element select, TableCatalog& catalog,
+                                 BindContext& ctx, const std::string& what, int64_t loc) {
+  std::string name = ctx.NewName(what);
+  ASSIGN_OR_RETURN(auto plan, BindQuery(source, select, catalog, ctx, name, loc));
+  ctx.internal.push_back(std::move(plan));
+  return name;
+}
+
+Result<std::unique_ptr<BoundSelect>> BindSetOperation(const SqlSource& source, element select,
+                                                      TableCatalog& catalog, BindContext& ctx,
+                                                      const std::string& into, int64_t stmt_loc) {
+  auto at = [&](element fields) {
+    int64_t loc = LocationOf(fields);
+    return " at " + source.Position(loc >= 0 ? loc : stmt_loc);
+  };
+  std::string op = StringField(select, "op");
+  bool all = false;
+  TryGet(select["all"], all);
+  for (const char* clause : {"sortClause", "limitCount", "limitOffset"}) {
+    if (HasField(select, clause)) {
+      return Status(StatusCode::kUnimplemented,
+                    "ORDER BY / LIMIT on a set operation is not supported yet" + at(select));
+    }
+  }
+  element larg, rarg;
+  TryGet(select["larg"], larg);
+  TryGet(select["rarg"], rarg);
+  auto plan = std::make_unique<BoundSelect>();
+  plan->into = into;
+  plan->location = source.Position(stmt_loc);
+  plan->set_op = op == "SETOP_UNION"       ? (all ? SetOp::kUnionAll : SetOp::kUnion)
+                 : op == "SETOP_INTERSECT" ? (all ? SetOp::kIntersectAll : SetOp::kIntersect)
+                                           : (all ? SetOp::kExceptAll : SetOp::kExcept);
+  std::string sides[2];
+  ASSIGN_OR_RETURN(sides[0], BindInternal(source, larg, catalog, ctx, "left", stmt_loc));
+  ASSIGN_OR_RETURN(sides[1], BindInternal(source, rarg, catalog, ctx, "right", stmt_loc));
+  BoundSelect* side_plans[2] = {nullptr, nullptr};
+  for (auto& p : ctx.internal) {
+    for (int i = 0; i < 2; ++i) {
+      if (p->into == sides[i]) side_plans[i] = p.get();
+    }
+  }
+  Schema& left = side_plans[0]->output_schema;
+  Schema& right = side_plans[1]->output_schema;
+  std::string op_name = op == "SETOP_UNION" ? "UNION" : op == "SETOP_INTERSECT" ? "INTERSECT" : "EXCEPT";
+  if (left.fields.size() != right.fields.size()) {
+    return InvalidArgument("each " + op_name + " query must have the same number of columns" + at(select));
+  }
+  // Columns take the common type of both sides; a plain SELECT side is cast to it.
+  for (size_t c = 0; c < left.fields.size(); ++c) {
+    FieldType lt = left.fields[c].type, rt = right.fields[c].type;
+    auto common = CommonType(lt, rt);
+    if (!common) {
+      return InvalidArgument(op_name + " types " + std::string(FieldTypeName(lt)) + " and " +
+                             std::string(FieldTypeName(rt)) + " cannot be matched" + at(select));
+    }
+    for (BoundSelect* side : side_plans) {
+      Field& f = side->output_schema.fields[c];
+      if (f.type == *common) continue;
+      if (side->set_op || side->aggregated) {
+        // Aggregated and nested set sides carry their types as computed; ask for a cast.
+        if (side->set_op) {
+          return InvalidArgument(op_name + " types " + std::string(FieldTypeName(lt)) + " and " +
+                                 std::string(FieldTypeName(rt)) +
+                                 " differ; add a CAST in the inner query" + at(select));
+        }
+      }
+      ASSIGN_OR_RETURN(side->projections[c], Coerce(std::move(side->projections[c]), *common));
+      f.type = *common;
+    }
+    Field out = left.fields[c];
+    out.type = *common;
+    out.nullable = true;
+    plan->output_schema.fields.push_back(out);
+  }
+  for (int i = 0; i < 2; ++i) {
+    InputTable input;
+    input.table = sides[i];
+    input.alias = sides[i];
+    input.schema = side_plans[i]->output_schema;
+    input.offset = plan->input_schema.fields.size();
+    for (const auto& f : input.schema.fields) plan->input_schema.fields.push_back(f);
+    plan->inputs.push_back(std::move(input));
+  }
+  catalog[plan->into] = plan->output_schema;
+  return plan;
+}
+
+Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element select,
+                                               TableCatalog& catalog, BindContext& ctx,
+                                               const std::string& into, int64_t stmt_loc) {
   auto at = [&](element fields) {
     int64_t loc = LocationOf(fields);
     return " at " + source.Position(loc >= 0 ? loc : stmt_loc);
@@ -684,20 +785,31 @@ Result<std::unique_ptr<BoundSelect>> BindSelect(const SqlSource& source, element
   auto unsupported = [&](const std::string& what, element fields) {
     return Status(StatusCode::kUnimplemented, what + " is not supported yet" + at(fields));
   };
-  if (kind != "SelectStmt") {
-    return InvalidArgument("only SELECT ... INTO statements belong in sql: (found " +
-                           std::string(kind) + ")");
+  if (NodeOf(select).first == "SelectStmt") select = NodeOf(select).second;
+  element with;
+  if (!select["withClause"].get(with)) {
+    bool recursive = false;
+    TryGet(with["recursive"], recursive);
+    if (recursive) return unsupported("WITH RECURSIVE", with);
+    for (auto cte : ListField(with, "ctes")) {
+      auto [ck, cf] = NodeOf(cte);
+      std::string name = StringField(cf, "ctename");
+      element query;
+      TryGet(cf["ctequery"], query);
+      ASSIGN_OR_RETURN(std::string internal,
+                       BindInternal(source, query, catalog, ctx, "with_" + name + "_", LocationOf(cf)));
+      ctx.ctes[name] = internal;
+    }
   }
   if (StringField(select, "op") != "SETOP_NONE") {
-    return unsupported("UNION / INTERSECT / EXCEPT", select);
+    return BindSetOperation(source, select, catalog, ctx, into, stmt_loc);
   }
-  for (const char* clause : {"withClause", "distinctClause", "sortClause", "limitCount",
-                             "limitOffset", "windowClause", "valuesLists", "lockingClause"}) {
+  for (const char* clause : {"sortClause", "limitCount", "limitOffset", "windowClause",
+                             "valuesLists", "lockingClause"}) {
     if (HasField(select, clause)) {
       static const std::map<std::string, std::string> kNames = {
-          {"withClause", "WITH"},    {"distinctClause", "DISTINCT"}, {"sortClause", "ORDER BY"},
-          {"limitCount", "LIMIT"},   {"limitOffset", "OFFSET"},      {"windowClause", "WINDOW"},
-          {"valuesLists", "VALUES"}, {"lockingClause", "FOR UPDATE"}};
+          {"sortClause", "ORDER BY"}, {"limitCount", "LIMIT"},   {"limitOffset", "OFFSET"},
+          {"windowClause", "WINDOW"}, {"valuesLists", "VALUES"}, {"lockingClause", "FOR UPDATE"}};
       element part;
       TryGet(select[clause], part);
       array arr;
@@ -707,18 +819,17 @@ Result<std::unique_ptr<BoundSelect>> BindSelect(const SqlSource& source, element
     }
   }
   auto plan = std::make_unique<BoundSelect>();
-  element into;
-  if (select["intoClause"].get(into)) {
-    return InvalidArgument("a statement has no INTO: write SELECT ... INTO <table> FROM ...");
-  }
-  element into_rel;
-  TryGet(into["rel"], into_rel);
-  plan->into = StringField(into_rel, "relname");
-  stmt_loc = LocationOf(into_rel);
+  plan->into = into;
   plan->location = source.Position(stmt_loc);
-  if (catalog.count(plan->into)) {
-    return InvalidArgument("relation \"" + plan->into + "\" already exists" + at(into_rel));
+  auto distinct = ListField(select, "distinctClause");
+  if (HasField(select, "distinctClause")) {
+    bool plain = distinct.empty() || (distinct.size() == 1 && NodeOf(distinct[0]).first.empty() &&
+                                      distinct[0].type() == element_type::OBJECT &&
+                                      distinct[0].get_object().value_unsafe().size() == 0);
+    if (!plain) return unsupported("DISTINCT ON", select);
+    plan->distinct = true;
   }
+  element into_rel = select;
   auto from = ListField(select, "fromClause");
   if (from.empty()) return InvalidArgument("SELECT without FROM is not supported" + at(into_rel));
   // Flatten FROM into a left-deep chain: inputs[0] JOIN inputs[1] ON ... JOIN inputs[2] ...
@@ -728,16 +839,18 @@ Result<std::unique_ptr<BoundSelect>> BindSelect(const SqlSource& source, element
     if (item_kind == "RangeVar") {
       InputTable input;
       input.table = StringField(item_fields, "relname");
+      std::string written = input.table;
+      if (auto cte = ctx.ctes.find(input.table); cte != ctx.ctes.end()) input.table = cte->second;
       std::string schema_name = StringField(item_fields, "schemaname");
       if (!schema_name.empty() && schema_name != "public") {
         return InvalidArgument("schema \"" + schema_name + "\" does not exist" + at(item_fields));
       }
       auto table = catalog.find(input.table);
       if (table == catalog.end()) {
-        return InvalidArgument("relation \"" + input.table + "\" does not exist" + at(item_fields));
+        return InvalidArgument("relation \"" + written + "\" does not exist" + at(item_fields));
       }
       input.schema = table->second;
-      input.alias = input.table;
+      input.alias = written;
       element alias_node;
       if (!item_fields["alias"].get(alias_node)) input.alias = StringField(alias_node, "aliasname");
       for (const auto& other : plan->inputs) {
@@ -777,8 +890,33 @@ Result<std::unique_ptr<BoundSelect>> BindSelect(const SqlSource& source, element
       steps.emplace_back(jt, on);
       return Status::OK();
     }
+    if (item_kind == "RangeSubselect") {
+      bool lateral = false;
+      TryGet(item_fields["lateral"], lateral);
+      if (lateral) return unsupported("LATERAL", item_fields);
+      element subquery, alias_node;
+      TryGet(item_fields["subquery"], subquery);
+      if (item_fields["alias"].get(alias_node)) {
+        return InvalidArgument("subquery in FROM must have an alias" + at(item_fields));
+      }
+      InputTable input;
+      ASSIGN_OR_RETURN(input.table, BindInternal(source, subquery, catalog, ctx, "subquery",
+                                                 LocationOf(NodeOf(subquery).second)));
+      input.alias = StringField(alias_node, "aliasname");
+      input.schema = catalog.at(input.table);
+      for (const auto& other : plan->inputs) {
+        if (other.alias == input.alias) {
+          return InvalidArgument("table name \"" + input.alias + "\" specified more than once" +
+                                 at(item_fields));
+        }
+      }
+      input.offset = plan->input_schema.fields.size();
+      for (const auto& f : input.schema.fields) plan->input_schema.fields.push_back(f);
+      plan->inputs.push_back(std::move(input));
+      return Status::OK();
+    }
     if (item_kind == "RangeFunction") return unsupported("a function in FROM (TUMBLE/HOP)", item_fields);
-    return unsupported("a subquery in FROM", item_fields);
+    return unsupported("this FROM item (" + std::string(item_kind) + ")", item_fields);
   };
   for (size_t i = 0; i < from.size(); ++i) {
     const size_t before = plan->inputs.size();
@@ -1063,6 +1201,13 @@ std::string_view JoinTypeName(JoinType type) {
 
 std::string BoundSelect::Describe() const {
   std::string out = "statement INTO " + into + " (sql " + location + ")\n";
+  if (set_op) {
+    static const char* kNames[] = {"UNION ALL", "UNION", "INTERSECT", "INTERSECT ALL", "EXCEPT",
+                                   "EXCEPT ALL"};
+    out += "  -> " + std::string(kNames[int(*set_op)]) + " (incremental) of " + inputs[0].table +
+           " and " + inputs[1].table + "\n";
+    return out;
+  }
   out += "  scan " + inputs[0].table + (inputs[0].alias != inputs[0].table ? " AS " + inputs[0].alias : "") + "\n";
   for (size_t i = 0; i < joins.size(); ++i) {
     const InputTable& right = inputs[i + 1];
@@ -1086,17 +1231,45 @@ std::string BoundSelect::Describe() const {
     out += (i ? ", " : "") + projections[i]->ToString() + " AS " + output_schema.fields[i].name;
   }
   out += "\n";
+  if (distinct) out += "  -> distinct (incremental)\n";
   return out;
+}
+
+// The INTO of a statement: on the statement itself, or on the leftmost SELECT of a set
+// operation (PostgreSQL's grammar puts it there).
+std::optional<element> FindInto(element select) {
+  element into;
+  if (!select["intoClause"].get(into)) return into;
+  element larg;
+  if (!select["larg"].get(larg)) return FindInto(NodeOf(larg).second);
+  return std::nullopt;
 }
 
 Result<std::vector<std::unique_ptr<BoundSelect>>> BindSqlScript(const std::string& sql,
                                                                 int first_line,
-                                                                TableCatalog& catalog, int indent) {
+                                                                TableCatalog& catalog,
+                                                                int indent) {
   auto source = std::make_shared<SqlSource>(sql, first_line, indent);
   ASSIGN_OR_RETURN(ParsedSql parsed, ParseSql(source));
   std::vector<std::unique_ptr<BoundSelect>> out;
   for (auto stmt : parsed.statements) {
-    ASSIGN_OR_RETURN(auto plan, BindSelect(*source, stmt, catalog));
+    auto [kind, select] = NodeOf(stmt);
+    if (kind != "SelectStmt") {
+      return InvalidArgument("only SELECT ... INTO statements belong in sql: (found " +
+                             std::string(kind) + ")");
+    }
+    auto into = FindInto(select);
+    if (!into) return InvalidArgument("a statement has no INTO: write SELECT ... INTO <table> FROM ...");
+    element rel;
+    TryGet((*into)["rel"], rel);
+    std::string name = StringField(rel, "relname");
+    int64_t loc = LocationOf(rel);
+    if (catalog.count(name)) {
+      return InvalidArgument("relation \"" + name + "\" already exists at " + source->Position(loc));
+    }
+    BindContext ctx;
+    ASSIGN_OR_RETURN(auto plan, BindQuery(*source, select, catalog, ctx, name, loc));
+    for (auto& internal : ctx.internal) out.push_back(std::move(internal));
     out.push_back(std::move(plan));
   }
   return out;

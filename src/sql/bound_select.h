@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,8 +45,13 @@ struct JoinStep {
   std::string text;  // for plans
 };
 
+// A set operation combines two statements' rows (inputs[0] and inputs[1]).
+enum class SetOp { kUnionAll, kUnion, kIntersect, kIntersectAll, kExcept, kExceptAll };
+
 struct BoundSelect {
-  std::string into;
+  std::string into;  // internal statements (subqueries, WITH, set-operation sides) use "#..."
+  std::optional<SetOp> set_op;  // set: inputs are the two sides; no projections
+  bool distinct = false;        // SELECT DISTINCT
   std::vector<InputTable> inputs;  // FROM, in order; one entry without joins
   std::vector<JoinStep> joins;
   Schema input_schema;   // the joined row: every input's columns, in order
@@ -64,6 +70,11 @@ struct BoundSelect {
   Schema output_schema;  // primary_key = the group keys when each is projected as a column
 
   std::string Describe() const;
+  // Whether operators keep state between batches (joins, aggregates, DISTINCT, set operations
+  // other than UNION ALL): such state must be rebuilt or restored after a restart.
+  bool stateful() const {
+    return aggregated || !joins.empty() || distinct || (set_op && *set_op != SetOp::kUnionAll);
+  }
 };
 
 // The tables statements may read: sources first, then each statement's INTO table.

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <sstream>
@@ -231,8 +232,30 @@ TEST_F(Differential, CorpusMatchesPostgres) {
     TableCatalog catalog{{"t", TableSchema()}, {"u", OtherSchema()}};
     auto plans = BindSqlScript(st.sql, st.line, catalog);
     ASSERT_TRUE(plans.ok()) << plans.status().ToString();
-    const BoundSelect& plan = *(*plans)[0];
-    StatementOperators ops = BuildStatementOperators(plan);
+    // Internal statements (WITH, subqueries, set-operation sides) come first; the last one is
+    // the statement's own. Changes flow from t/u through them as in the pipeline.
+    const BoundSelect& plan = *plans->back();
+    std::vector<StatementOperators> all_ops;
+    for (const auto& p : *plans) all_ops.push_back(BuildStatementOperators(*p));
+    StatementOperators& ops = all_ops.back();
+    std::function<Status(const std::string&, const std::vector<Operation>&, std::vector<Operation>&)>
+        feed = [&](const std::string& table, const std::vector<Operation>& changes,
+                   std::vector<Operation>& final_out) -> Status {
+      for (size_t i = 0; i < plans->size(); ++i) {
+        const BoundSelect& p = *(*plans)[i];
+        for (size_t slot = 0; slot < p.inputs.size(); ++slot) {
+          if (p.inputs[slot].table != table) continue;
+          std::vector<Operation> out;
+          RETURN_IF_ERROR(all_ops[i].Process(slot, changes, out));
+          if (i + 1 == plans->size()) {
+            final_out.insert(final_out.end(), out.begin(), out.end());
+          } else {
+            RETURN_IF_ERROR(feed(p.into, out, final_out));
+          }
+        }
+      }
+      return Status::OK();
+    };
     std::map<std::string, int64_t> maintained;
     auto apply = [&](const std::vector<Operation>& changes) {
       for (const auto& op : changes) {
@@ -248,13 +271,18 @@ TEST_F(Differential, CorpusMatchesPostgres) {
       }
     };
     std::vector<Operation> started;
+    for (size_t i = 0; i + 1 < all_ops.size(); ++i) {
+      std::vector<Operation> internal_start;
+      all_ops[i].Start(internal_start);
+      ASSERT_TRUE(feed((*plans)[i]->into, internal_start, started).ok());
+    }
     ops.Start(started);
     apply(started);
     std::mt19937 rng(uint32_t(1000 + q));
     std::vector<Record> tables[2];  // t and u
     for (int round = 1; round <= 30; ++round) {
       // Each batch changes one table; it reaches every FROM slot that reads that table.
-      const int which = plan.inputs.size() > 1 || plan.inputs[0].table == "u" ? int(rng() % 2) : 0;
+      const int which = st.sql.find(" u") != std::string::npos ? int(rng() % 2) : 0;
       std::vector<Record>& table = tables[which];
       auto random_row = [&] { return which == 0 ? RandomRow(rng) : RandomOtherRow(rng); };
       std::vector<Operation> batch;
@@ -279,11 +307,8 @@ TEST_F(Differential, CorpusMatchesPostgres) {
         }
       }
       std::vector<Operation> changes;
-      for (size_t slot = 0; slot < plan.inputs.size(); ++slot) {
-        if (plan.inputs[slot].table != (which == 0 ? "t" : "u")) continue;
-        Status s = ops.Process(slot, batch, changes);
-        ASSERT_TRUE(s.ok()) << s.ToString();
-      }
+      Status s = feed(which == 0 ? "t" : "u", batch, changes);
+      ASSERT_TRUE(s.ok()) << s.ToString();
       apply(changes);
       if (round == 3 || round == 12 || round == 30) {
         std::vector<std::string> ours;
