@@ -470,12 +470,13 @@ void Pipeline::Impl::RunWriter() {
   std::vector<bool> position_dirty(sources.size(), false);
   std::vector<uint64_t> uncommitted_rows(sources.size(), 0);
   size_t changes_in_commit = 0;
-  std::optional<std::chrono::steady_clock::time_point> oldest_uncommitted;
+  bool have_uncommitted = false;
+  auto oldest_uncommitted = std::chrono::steady_clock::now();
   auto last_sync = std::chrono::steady_clock::now();
   bool synced = true;
 
   auto flush = [&]() -> Status {
-    if (!oldest_uncommitted) return Status::OK();
+    if (!have_uncommitted) return Status::OK();
     for (size_t s = 0; s < sources.size(); ++s) {
       if (position_dirty[s]) commit.positions.emplace_back(sources[s]->config->name, position[s]);
     }
@@ -487,7 +488,7 @@ void Pipeline::Impl::RunWriter() {
     }
     commit = CommitBatch();
     changes_in_commit = 0;
-    oldest_uncommitted.reset();
+    have_uncommitted = false;
     synced = false;
     return Status::OK();
   };
@@ -511,13 +512,16 @@ void Pipeline::Impl::RunWriter() {
         position[s] = std::move(done.position);
         position_dirty[s] = true;
         uncommitted_rows[s] += done.source_rows;
-        if (!oldest_uncommitted) oldest_uncommitted = std::chrono::steady_clock::now();
+        if (!have_uncommitted) {
+          have_uncommitted = true;
+          oldest_uncommitted = std::chrono::steady_clock::now();
+        }
       }
     }
     const auto now = std::chrono::steady_clock::now();
     const bool closed = !item && writer_input.closed_and_empty();
     if (!item || changes_in_commit >= kMaxChangesPerCommit ||
-        (oldest_uncommitted && now - *oldest_uncommitted >= kMaxCommitDelay)) {
+        (have_uncommitted && now - oldest_uncommitted >= kMaxCommitDelay)) {
       status = flush();
     }
     if (status.ok() && !synced && (closed || now - last_sync >= kSyncInterval)) {

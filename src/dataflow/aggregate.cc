@@ -98,7 +98,9 @@ Status Aggregate::Apply(const Record& row, int weight, std::vector<std::string>&
         }
         break;
       case AggregateKind::kMin:
-      case AggregateKind::kMax: {
+      case AggregateKind::kMax:
+      case AggregateKind::kCountDistinct:
+      case AggregateKind::kStringAgg: {
         auto [vit, inserted] = s.values.try_emplace(v, 0);
         vit->second += weight;
         if (vit->second == 0) s.values.erase(vit);
@@ -159,6 +161,31 @@ Result<std::optional<Record>> Aggregate::Output(const Group& g) const {
       case AggregateKind::kBoolAnd:
         agg_row.push_back(s.count == 0 ? Value::Null() : Value(s.trues == s.count));
         break;
+      case AggregateKind::kCountDistinct:
+        agg_row.emplace_back(int64_t(s.values.size()));
+        break;
+      case AggregateKind::kStringAgg: {
+        if (s.values.empty()) {
+          agg_row.emplace_back();
+          break;
+        }
+        std::string joined;
+        bool first = true;
+        auto append = [&](const Value& v, int64_t copies) {
+          for (int64_t i = 0; i < copies; ++i) {
+            if (!first) joined += call.separator;
+            first = false;
+            joined += v.as_string();
+          }
+        };
+        if (call.descending) {
+          for (auto it = s.values.rbegin(); it != s.values.rend(); ++it) append(it->first, it->second);
+        } else {
+          for (const auto& [v, copies] : s.values) append(v, copies);
+        }
+        agg_row.emplace_back(std::move(joined));
+        break;
+      }
       case AggregateKind::kBoolOr:
         agg_row.push_back(s.count == 0 ? Value::Null() : Value(s.trues > 0));
         break;

@@ -492,8 +492,7 @@ class StatementBinder {
     if (in_aggregate_arg_) return Error("aggregate function calls cannot be nested", fields);
     bool distinct = false;
     TryGet(fields["agg_distinct"], distinct);
-    if (distinct) return Unsupported(name + "(DISTINCT ...)", fields);
-    if (name == "string_agg") return Unsupported("string_agg()", fields);
+    if (distinct && name != "count") return Unsupported(name + "(DISTINCT ...)", fields);
     bool star = false;
     TryGet(fields["agg_star"], star);
     auto args = ListField(fields, "args");
@@ -513,6 +512,37 @@ class StatementBinder {
       call.kind = AggregateKind::kCountStar;
       call.result_type = FieldType::kInt;
       call.text = "count(*)";
+    } else if (name == "string_agg") {
+      // The result's order must not depend on arrival order, so the rows are ordered by the
+      // value itself: string_agg(x, sep [ORDER BY x [DESC]]).
+      if (args.size() != 2) return Error("string_agg() takes a value and a separator", fields);
+      ASSIGN_OR_RETURN(call.arg, Bind(args[0]));
+      if (IsUnknownLiteral(*call.arg)) {
+        ASSIGN_OR_RETURN(call.arg, Coerce(std::move(call.arg), FieldType::kString));
+      }
+      if (call.arg->type() != FieldType::kString && call.arg->type() != FieldType::kText) {
+        return Error("string_agg() needs a text value", fields);
+      }
+      auto [sk, sf] = NodeOf(args[1]);
+      element sv;
+      if (sk != "A_Const" || sf["sval"].get(sv)) {
+        return Unsupported("string_agg() with a separator that is not a string constant", fields);
+      }
+      call.separator = StringField(sv, "sval");
+      auto order = ListField(fields, "agg_order");
+      if (!order.empty()) {
+        auto [ok, of] = NodeOf(order[0]);
+        element by;
+        TryGet(of["node"], by);
+        if (order.size() != 1 || !SameTree(by, args[0])) {
+          return Unsupported("string_agg() ordered by anything but its value", fields);
+        }
+        call.descending = StringField(of, "sortby_dir") == "SORTBY_DESC";
+      }
+      call.kind = AggregateKind::kStringAgg;
+      call.result_type = FieldType::kString;
+      call.text = "string_agg(" + call.arg->ToString() + ", '" + call.separator + "' ORDER BY " +
+                  call.arg->ToString() + (call.descending ? " DESC" : "") + ")";
     } else {
       if (args.size() != 1) return Error(name + "() takes exactly one argument", fields);
       ASSIGN_OR_RETURN(call.arg, Bind(args[0]));
@@ -526,7 +556,7 @@ class StatementBinder {
                t == FieldType::kFloat;
       };
       if (name == "count") {
-        call.kind = AggregateKind::kCount;
+        call.kind = distinct ? AggregateKind::kCountDistinct : AggregateKind::kCount;
         call.result_type = FieldType::kInt;
       } else if (name == "sum" || name == "avg") {
         if (!numeric() && !(name == "sum" && t == FieldType::kDuration)) {
@@ -551,7 +581,7 @@ class StatementBinder {
         call.kind = name == "bool_or" ? AggregateKind::kBoolOr : AggregateKind::kBoolAnd;
         call.result_type = FieldType::kBoolean;
       }
-      call.text = name + "(" + call.arg->ToString() + ")";
+      call.text = name + "(" + std::string(distinct ? "DISTINCT " : "") + call.arg->ToString() + ")";
     }
     if (call.filter) call.text += " FILTER (WHERE " + call.filter->ToString() + ")";
     size_t index = plan_->group_keys.size() + plan_->aggregates.size();

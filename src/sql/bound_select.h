@@ -13,7 +13,18 @@
 
 namespace sluice {
 
-enum class AggregateKind { kCount, kCountStar, kSum, kAvg, kMin, kMax, kBoolAnd, kBoolOr };
+enum class AggregateKind {
+  kCount,
+  kCountStar,
+  kCountDistinct,
+  kSum,
+  kAvg,
+  kMin,
+  kMax,
+  kBoolAnd,
+  kBoolOr,
+  kStringAgg,  // ordered by its argument (ascending unless `descending`)
+};
 
 struct AggregateCall {
   AggregateKind kind;
@@ -21,6 +32,8 @@ struct AggregateCall {
   ExprPtr filter;  // FILTER (WHERE ...), over the input row; may be null
   FieldType result_type;
   std::string text;
+  std::string separator;    // STRING_AGG
+  bool descending = false;  // STRING_AGG ... ORDER BY x DESC
 };
 
 enum class JoinType { kInner, kLeft, kRight, kFull };

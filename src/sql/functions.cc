@@ -1,6 +1,7 @@
 #include "sql/functions.h"
 
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <limits>
 
@@ -470,6 +471,84 @@ Result<ExprPtr> RequireType(ExprPtr e, FieldType type, const std::string& fn) {
   if (e->type() == type || IsUnknownLiteral(*e)) return Coerce(std::move(e), type);
   if (type == FieldType::kInt && e->type() == FieldType::kInt) return e;
   return InvalidArgument("function " + fn + " does not accept " + TypeName(e->type()));
+}
+
+// ---------- date and time ----------
+
+struct CivilTime {
+  std::chrono::year_month_day ymd;
+  int64_t days;             // since 1970-01-01
+  int64_t micros_of_day;
+};
+
+CivilTime Civil(int64_t micros) {
+  int64_t days = micros / kMicrosPerDay, rest = micros % kMicrosPerDay;
+  if (rest < 0) {
+    rest += kMicrosPerDay;
+    --days;
+  }
+  return {std::chrono::year_month_day{std::chrono::sys_days{std::chrono::days{days}}}, days, rest};
+}
+
+int64_t DaysFrom(int year, unsigned month, unsigned day) {
+  using namespace std::chrono;
+  return sys_days{year_month_day{std::chrono::year{year}, std::chrono::month{month}, std::chrono::day{day}}}
+      .time_since_epoch()
+      .count();
+}
+
+Result<int64_t> TruncateTimestamp(const std::string& unit_text, int64_t micros) {
+  std::string unit = AsciiCase(unit_text, false);
+  CivilTime c = Civil(micros);
+  int y = int(c.ymd.year());
+  unsigned m = unsigned(c.ymd.month());
+  auto at_day = [&](int64_t days) { return days * kMicrosPerDay; };
+  if (unit == "microseconds" || unit == "microsecond") return micros;
+  if (unit == "milliseconds" || unit == "millisecond") return micros - ((micros % 1000) + 1000) % 1000;
+  if (unit == "second" || unit == "seconds") return micros - ((micros % 1'000'000) + 1'000'000) % 1'000'000;
+  if (unit == "minute" || unit == "minutes") return at_day(c.days) + c.micros_of_day / 60'000'000 * 60'000'000;
+  if (unit == "hour" || unit == "hours") return at_day(c.days) + c.micros_of_day / 3'600'000'000LL * 3'600'000'000LL;
+  if (unit == "day" || unit == "days") return at_day(c.days);
+  if (unit == "week" || unit == "weeks") {
+    // ISO weeks start on Monday; 1970-01-01 was a Thursday.
+    int64_t weekday = ((c.days + 3) % 7 + 7) % 7;  // 0 = Monday
+    return at_day(c.days - weekday);
+  }
+  if (unit == "month" || unit == "months") return at_day(DaysFrom(y, m, 1));
+  if (unit == "quarter") return at_day(DaysFrom(y, (m - 1) / 3 * 3 + 1, 1));
+  if (unit == "year" || unit == "years") return at_day(DaysFrom(y, 1, 1));
+  if (unit == "decade") return at_day(DaysFrom(y - ((y % 10) + 10) % 10, 1, 1));
+  return InvalidArgument("unit \"" + unit_text + "\" not recognized for date_trunc");
+}
+
+// EXTRACT / date_part: the field as a decimal (PostgreSQL 15's EXTRACT returns numeric).
+Result<Decimal> ExtractField(const std::string& field_text, int64_t micros) {
+  std::string field = AsciiCase(field_text, false);
+  CivilTime c = Civil(micros);
+  int y = int(c.ymd.year());
+  unsigned m = unsigned(c.ymd.month()), d = unsigned(c.ymd.day());
+  int64_t seconds_micros = c.micros_of_day % 60'000'000;
+  if (field == "epoch") return Decimal(micros, 6).Normalized();
+  if (field == "year") return Decimal(y, 0);
+  if (field == "quarter") return Decimal((m - 1) / 3 + 1, 0);
+  if (field == "month") return Decimal(m, 0);
+  if (field == "day") return Decimal(d, 0);
+  if (field == "hour") return Decimal(c.micros_of_day / 3'600'000'000LL, 0);
+  if (field == "minute") return Decimal(c.micros_of_day / 60'000'000 % 60, 0);
+  if (field == "second") return Decimal(seconds_micros, 6).Normalized();
+  if (field == "milliseconds" || field == "millisecond") return Decimal(seconds_micros, 3).Normalized();
+  if (field == "microseconds" || field == "microsecond") return Decimal(seconds_micros, 0);
+  if (field == "dow") return Decimal(((c.days + 4) % 7 + 7) % 7, 0);  // 0 = Sunday
+  if (field == "isodow") return Decimal(((c.days + 3) % 7 + 7) % 7 + 1, 0);
+  if (field == "doy") return Decimal(c.days - DaysFrom(y, 1, 1) + 1, 0);
+  if (field == "week") {
+    // ISO week: the week (Monday-based) containing the year's first Thursday is week 1.
+    int64_t weekday = ((c.days + 3) % 7 + 7) % 7;
+    int64_t thursday = c.days - weekday + 3;
+    int iso_year = int(std::chrono::year_month_day{std::chrono::sys_days{std::chrono::days{thursday}}}.year());
+    return Decimal((thursday - DaysFrom(iso_year, 1, 1)) / 7 + 1, 0);
+  }
+  return InvalidArgument("unit \"" + field_text + "\" not recognized for timestamp");
 }
 
 }  // namespace
@@ -968,6 +1047,123 @@ Result<ExprPtr> BindFunction(const std::string& name, std::vector<ExprPtr> args)
     }
     return MakeStrictCall(name, FieldType::kBoolean, std::move(args), [](V v) -> Result<Value> {
       return Value(v[0].as_string().starts_with(v[1].as_string()));
+    });
+  }
+  if (name == "date_trunc") {
+    RETURN_IF_ERROR(ArgCount(name, args, 2, 2));
+    ASSIGN_OR_RETURN(args[0], CoerceText(std::move(args[0])));
+    if (IsUnknownLiteral(*args[1])) {
+      ASSIGN_OR_RETURN(args[1], Coerce(std::move(args[1]), FieldType::kTimestamp));
+    }
+    if (args[1]->type() == FieldType::kDate) {
+      ASSIGN_OR_RETURN(args[1], Coerce(std::move(args[1]), FieldType::kTimestamp));
+    }
+    if (args[1]->type() != FieldType::kTimestamp) {
+      return InvalidArgument("function date_trunc does not accept " + TypeName(args[1]->type()));
+    }
+    return MakeStrictCall(name, FieldType::kTimestamp, std::move(args), [](V v) -> Result<Value> {
+      ASSIGN_OR_RETURN(int64_t t, TruncateTimestamp(v[0].as_string(), v[1].as_int()));
+      return Value(t);
+    });
+  }
+  if (name == "extract" || name == "date_part") {
+    RETURN_IF_ERROR(ArgCount(name, args, 2, 2));
+    ASSIGN_OR_RETURN(args[0], CoerceText(std::move(args[0])));
+    if (IsUnknownLiteral(*args[1])) {
+      ASSIGN_OR_RETURN(args[1], Coerce(std::move(args[1]), FieldType::kTimestamp));
+    }
+    FieldType t = args[1]->type();
+    if (t != FieldType::kTimestamp && t != FieldType::kDate) {
+      return InvalidArgument("function " + name + " does not accept " + TypeName(t));
+    }
+    const bool as_float = name == "date_part";  // date_part is double precision, EXTRACT numeric
+    return MakeStrictCall(name, as_float ? FieldType::kFloat : FieldType::kDecimal, std::move(args),
+                          [t, as_float](V v) -> Result<Value> {
+                            int64_t micros = t == FieldType::kDate ? v[1].as_int() * kMicrosPerDay
+                                                                   : v[1].as_int();
+                            ASSIGN_OR_RETURN(Decimal d, ExtractField(v[0].as_string(), micros));
+                            if (as_float) return Value(d.ToDouble());
+                            return Value(d);
+                          });
+  }
+  if (name == "to_timestamp") {
+    RETURN_IF_ERROR(ArgCount(name, args, 1, 1));
+    ASSIGN_OR_RETURN(args[0], Coerce(std::move(args[0]), FieldType::kFloat));
+    return Unary(name, FieldType::kTimestamp, std::move(args[0]), [](V v) -> Result<Value> {
+      double seconds = v[0].as_float();
+      if (!std::isfinite(seconds) || std::fabs(seconds) > 9.2e12) {
+        return OutOfRange("timestamp out of range");
+      }
+      // As PostgreSQL computes it: shift to its 2000-01-01 epoch first, then round, so the
+      // floating-point rounding matches to the microsecond.
+      constexpr int64_t kPostgresEpochSeconds = 946'684'800;
+      double shifted = std::nearbyint((seconds - double(kPostgresEpochSeconds)) * 1e6);
+      return Value(int64_t(shifted) + kPostgresEpochSeconds * 1'000'000);
+    });
+  }
+  if (name == "make_date") {
+    RETURN_IF_ERROR(ArgCount(name, args, 3, 3));
+    for (auto& a : args) {
+      ASSIGN_OR_RETURN(a, RequireType(std::move(a), FieldType::kInt, name));
+    }
+    return MakeStrictCall(name, FieldType::kDate, std::move(args), [](V v) -> Result<Value> {
+      std::chrono::year_month_day ymd{std::chrono::year{int(v[0].as_int())},
+                                      std::chrono::month{unsigned(v[1].as_int())},
+                                      std::chrono::day{unsigned(v[2].as_int())}};
+      if (!ymd.ok() || v[0].as_int() == 0) {
+        return OutOfRange("date field value out of range: " + std::to_string(v[0].as_int()) + "-" +
+                          std::to_string(v[1].as_int()) + "-" + std::to_string(v[2].as_int()));
+      }
+      return Value(int64_t(std::chrono::sys_days{ymd}.time_since_epoch().count()));
+    });
+  }
+  if (name == "split_part") {
+    RETURN_IF_ERROR(ArgCount(name, args, 3, 3));
+    ASSIGN_OR_RETURN(args[0], CoerceText(std::move(args[0])));
+    ASSIGN_OR_RETURN(args[1], CoerceText(std::move(args[1])));
+    ASSIGN_OR_RETURN(args[2], RequireType(std::move(args[2]), FieldType::kInt, name));
+    return MakeStrictCall(name, FieldType::kString, std::move(args), [](V v) -> Result<Value> {
+      const std::string &s = v[0].as_string(), &delim = v[1].as_string();
+      int64_t n = v[2].as_int();
+      if (n == 0) return InvalidArgument("field position must not be zero");
+      std::vector<std::string> parts;
+      if (delim.empty()) {
+        parts.push_back(s);
+      } else {
+        size_t pos = 0;
+        for (size_t hit; (hit = s.find(delim, pos)) != std::string::npos; pos = hit + delim.size()) {
+          parts.push_back(s.substr(pos, hit - pos));
+        }
+        parts.push_back(s.substr(pos));
+      }
+      if (s.empty()) return Value("");
+      int64_t index = n > 0 ? n - 1 : int64_t(parts.size()) + n;
+      if (index < 0 || index >= int64_t(parts.size())) return Value("");
+      return Value(parts[size_t(index)]);
+    });
+  }
+  if (name == "lpad" || name == "rpad") {
+    RETURN_IF_ERROR(ArgCount(name, args, 2, 3));
+    ASSIGN_OR_RETURN(args[0], CoerceText(std::move(args[0])));
+    ASSIGN_OR_RETURN(args[1], RequireType(std::move(args[1]), FieldType::kInt, name));
+    if (args.size() == 3) {
+      ASSIGN_OR_RETURN(args[2], CoerceText(std::move(args[2])));
+    }
+    bool left = name == "lpad";
+    return MakeStrictCall(name, FieldType::kString, std::move(args), [left](V v) -> Result<Value> {
+      const std::string& s = v[0].as_string();
+      std::string fill = v.size() == 3 ? v[2].as_string() : " ";
+      int64_t want = std::max<int64_t>(v[1].as_int(), 0), have = Utf8Length(s);
+      if (want <= have) return Value(s.substr(0, Utf8Offset(s, want)));
+      if (fill.empty()) return Value(s);
+      std::string pad;
+      int64_t need = want - have, fill_len = Utf8Length(fill);
+      while (need >= fill_len) {
+        pad += fill;
+        need -= fill_len;
+      }
+      pad += fill.substr(0, Utf8Offset(fill, need));
+      return Value(left ? pad + s : s + pad);
     });
   }
   return Unimplemented("function " + name + "() is not supported");

@@ -101,9 +101,14 @@ Result<int64_t> ParseTimestamp(std::string_view text) {
 Result<int64_t> ParseDuration(std::string_view text) {
   auto fail = [&] {
     return InvalidArgument("invalid duration '" + std::string(text) +
-                           "' (expected e.g. 15m, 1h30m, 250ms or ISO 8601 PT1H30M)");
+                           "' (expected e.g. 15m, 1h30m, 250ms, '10 seconds', 01:30:00 or ISO "
+                           "8601 PT1H30M; months and years have no fixed length)");
   };
   std::string_view t = text;
+  auto skip_spaces = [&] {
+    while (!t.empty() && t[0] == ' ') t.remove_prefix(1);
+  };
+  skip_spaces();
   bool negative = false;
   if (!t.empty() && (t[0] == '-' || t[0] == '+')) {
     negative = t[0] == '-';
@@ -117,16 +122,40 @@ Result<int64_t> ParseDuration(std::string_view text) {
   if (t.empty()) return fail();
   double total = 0;
   bool in_time = !iso;
-  while (!t.empty()) {
+  while (true) {
+    skip_spaces();
+    if (t.empty()) break;
     if (iso && (t[0] == 'T' || t[0] == 't')) {
       in_time = true;
       t.remove_prefix(1);
       continue;
     }
+    double sign = 1;
+    if (!iso && (t[0] == '-' || t[0] == '+')) {
+      sign = t[0] == '-' ? -1 : 1;
+      t.remove_prefix(1);
+    }
     double number;
     auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), number);
     if (ec != std::errc() || ptr == t.data()) return fail();
     t.remove_prefix(size_t(ptr - t.data()));
+    if (!iso && !t.empty() && t[0] == ':') {
+      // A clock part: HH:MM[:SS[.ffffff]]
+      double minutes, seconds = 0;
+      t.remove_prefix(1);
+      auto [p2, e2] = std::from_chars(t.data(), t.data() + t.size(), minutes);
+      if (e2 != std::errc() || p2 == t.data()) return fail();
+      t.remove_prefix(size_t(p2 - t.data()));
+      if (!t.empty() && t[0] == ':') {
+        t.remove_prefix(1);
+        auto [p3, e3] = std::from_chars(t.data(), t.data() + t.size(), seconds);
+        if (e3 != std::errc() || p3 == t.data()) return fail();
+        t.remove_prefix(size_t(p3 - t.data()));
+      }
+      total += sign * (number * 3600e6 + minutes * 60e6 + seconds * 1e6);
+      continue;
+    }
+    skip_spaces();
     size_t unit_len = 0;
     while (unit_len < t.size() && ((t[unit_len] | 0x20) >= 'a' && (t[unit_len] | 0x20) <= 'z')) {
       ++unit_len;
@@ -135,26 +164,34 @@ Result<int64_t> ParseDuration(std::string_view text) {
     std::string unit(t.substr(0, unit_len));
     for (auto& c : unit) c = char(c | 0x20);
     t.remove_prefix(unit_len);
-    double scale;
-    if (unit == "d")
+    double scale = 0;
+    if (unit.empty() && !iso) {
+      scale = 1e6;  // a bare number is seconds, as in PostgreSQL
+    } else if (unit == "d" || unit == "day" || unit == "days") {
       scale = 86400e6;
-    else if (unit == "h")
+    } else if (!iso && (unit == "w" || unit == "week" || unit == "weeks")) {
+      scale = 7 * 86400e6;
+    } else if (unit == "h" || unit == "hour" || unit == "hours" || unit == "hr" || unit == "hrs") {
       scale = 3600e6;
-    else if (unit == "m")
+    } else if (unit == "m") {
       scale = in_time ? 60e6 : 0;  // ISO 'M' before 'T' is months: refused
-    else if (unit == "s")
+    } else if (!iso && (unit == "min" || unit == "mins" || unit == "minute" || unit == "minutes")) {
+      scale = 60e6;
+    } else if (unit == "s" || unit == "sec" || unit == "secs" || unit == "second" ||
+               unit == "seconds") {
       scale = 1e6;
-    else if (unit == "ms" && !iso)
+    } else if (!iso && (unit == "ms" || unit == "msec" || unit == "msecs" ||
+                        unit == "millisecond" || unit == "milliseconds")) {
       scale = 1e3;
-    else if ((unit == "us" || unit == "µs") && !iso)
+    } else if (!iso && (unit == "us" || unit == "usec" || unit == "usecs" ||
+                        unit == "microsecond" || unit == "microseconds")) {
       scale = 1;
-    else
-      return fail();
+    }
     if (scale == 0) return fail();
-    total += number * scale;
+    total += sign * number * scale;
   }
-  if (total > 9.2e18) return fail();
-  int64_t micros = int64_t(total + 0.5);
+  if (total > 9.2e18 || total < -9.2e18) return fail();
+  int64_t micros = int64_t(total >= 0 ? total + 0.5 : total - 0.5);
   return negative ? -micros : micros;
 }
 

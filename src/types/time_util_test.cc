@@ -39,6 +39,12 @@ TEST(TimeUtil, Durations) {
   EXPECT_EQ(*ParseDuration("PT1H30M0.5S"), 90 * 60 * kMicrosPerSecond + 500'000);
   EXPECT_EQ(*ParseDuration("-2d"), -2 * kMicrosPerDay);
   EXPECT_FALSE(ParseDuration("P1M").ok());  // months have no fixed length
+  EXPECT_EQ(*ParseDuration("10 seconds"), 10 * kMicrosPerSecond);
+  EXPECT_EQ(*ParseDuration("1 hour 30 minutes"), 90 * 60 * kMicrosPerSecond);
+  EXPECT_EQ(*ParseDuration("2 days 01:00:00.5"), 2 * kMicrosPerDay + 3600 * kMicrosPerSecond + 500'000);
+  EXPECT_EQ(*ParseDuration("-00:00:05"), -5 * kMicrosPerSecond);
+  EXPECT_EQ(*ParseDuration("90"), 90 * kMicrosPerSecond);
+  EXPECT_FALSE(ParseDuration("1 month").ok());
   EXPECT_FALSE(ParseDuration("10 parsecs").ok());
   std::string s;
   AppendDuration(90 * 60 * kMicrosPerSecond + 500'000, &s);

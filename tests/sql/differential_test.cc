@@ -16,6 +16,7 @@
 #include "dataflow/statement_operators.h"
 #include "postgres_server.h"
 #include "sql/binder.h"
+#include "types/time_util.h"
 
 namespace sluice {
 namespace {
@@ -38,7 +39,8 @@ const Schema& TableSchema() {
                               {"f", FieldType::kFloat, true},
                               {"s", FieldType::kString, true},
                               {"n", FieldType::kDecimal, true},
-                              {"b", FieldType::kBoolean, true}},
+                              {"b", FieldType::kBoolean, true},
+                              {"ts", FieldType::kTimestamp, true}},
                              {}};
   return schema;
 }
@@ -90,7 +92,10 @@ Record RandomRow(std::mt19937& rng) {
           maybe(Value(f)),
           maybe(Value(kStrings[rng() % 8])),
           maybe(Value(*Decimal::Parse(n))),
-          maybe(Value(bool(rng() % 2)))};
+          maybe(Value(bool(rng() % 2))),
+          // Around 2026-01-01, within ten days either way, to the microsecond.
+          maybe(Value(int64_t(1767225600LL * 1'000'000 + int64_t(rng() % 1'728'000'000'000ULL) -
+                              864'000'000'000LL)))};
 }
 
 std::string SqlLiteral(FieldType type, const Value& v) {
@@ -108,6 +113,8 @@ std::string SqlLiteral(FieldType type, const Value& v) {
       return v.as_decimal().ToString();
     case FieldType::kBoolean:
       return v.as_bool() ? "true" : "false";
+    case FieldType::kTimestamp:
+      return "'" + FormatTimestamp(v.as_int()) + "'::timestamptz";
     default:
       return "'" + v.as_string() + "'";
   }
@@ -130,6 +137,18 @@ std::string Canonical(FieldType type, const std::optional<std::string>& pg_text)
     }
     case FieldType::kBoolean:
       return t == "t" || t == "true" ? "t" : "f";
+    case FieldType::kTimestamp: {
+      auto micros = ParseTimestamp(t);
+      return micros.ok() ? std::to_string(*micros) : "bad timestamp " + t;
+    }
+    case FieldType::kDate: {
+      auto days = ParseDate(t);
+      return days.ok() ? std::to_string(*days) : "bad date " + t;
+    }
+    case FieldType::kDuration: {
+      auto micros = ParseDuration(t);
+      return micros.ok() ? std::to_string(*micros) : "bad interval " + t;
+    }
     default:
       return t;
   }
@@ -151,6 +170,9 @@ std::string Canonical(FieldType type, const Value& v) {
     case FieldType::kBoolean:
       return v.as_bool() ? "t" : "f";
     case FieldType::kInt:
+    case FieldType::kTimestamp:
+    case FieldType::kDate:
+    case FieldType::kDuration:
       return std::to_string(v.as_int());
     default:
       return v.as_string();
@@ -167,7 +189,7 @@ class Differential : public ::testing::Test {
     ASSERT_TRUE(conn.ok()) << conn.status().ToString();
     pg_ = std::move(*conn).release();
     ASSERT_TRUE(pg_->Exec("CREATE TABLE t (k bigint, v bigint, f double precision, s text, "
-                          "n numeric, b boolean); CREATE TABLE u (k bigint, w bigint, s text)")
+                          "n numeric, b boolean, ts timestamptz); CREATE TABLE u (k bigint, w bigint, s text)")
                     .ok());
   }
   static void TearDownTestSuite() {
@@ -261,8 +283,9 @@ TEST_F(Differential, CorpusMatchesPostgres) {
       for (const auto& op : changes) {
         auto key = [&](const Record& r) {
           std::string line;
-          for (size_t c = 0; c < r.size(); ++c)
+          for (size_t c = 0; c < r.size(); ++c) {
             line += Canonical(plan.output_schema.fields[c].type, r[c]) + "|";
+          }
           return line;
         };
         if (op.kind != OpKind::kInsert && --maintained[key(op.old_record)] == 0)

@@ -51,7 +51,7 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
     Status s = Run(prefix + kBin + "pg_ctl -D " + data + " -l " + server->dir_ +
                    "/server.log -w -t 30 -o \"-p " + std::to_string(server->port_) + " -k " +
                    server->dir_ +
-                   " -c listen_addresses=127.0.0.1 -c fsync=off "
+                   " -c listen_addresses=127.0.0.1 -c fsync=off -c timezone=UTC "
                    "-c wal_level=logical -c max_wal_senders=10 -c max_replication_slots=10\" "
                    "start > /dev/null 2>&1");
     if (s.ok()) return server;

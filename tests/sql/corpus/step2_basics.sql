@@ -61,3 +61,7 @@ SELECT upper(s) AS us, count(*) AS n INTO out FROM t GROUP BY upper(s);
 SELECT k + 1 AS k1, count(*) * 2 AS twice INTO out FROM t GROUP BY k + 1;
 SELECT k, min(s) AS first, max(s) AS last, bool_and(v > 0) AS all_pos INTO out FROM t GROUP BY k;
 SELECT count(*) AS n, sum(v) AS sv INTO out FROM t WHERE k = 99;
+SELECT k, count(DISTINCT s) AS kinds, count(DISTINCT v) AS values_ INTO out FROM t GROUP BY k;
+SELECT count(DISTINCT k) AS keys INTO out FROM t;
+SELECT k, string_agg(s, ',' ORDER BY s) AS all_s INTO out FROM t GROUP BY k;
+SELECT string_agg(s, ' | ' ORDER BY s DESC) AS joined INTO out FROM t WHERE v > 0;
