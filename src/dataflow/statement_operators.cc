@@ -2,11 +2,16 @@
 
 #include "dataflow/aggregate.h"
 #include "dataflow/map_filter.h"
+#include "dataflow/window_assigner.h"
 
 namespace sluice {
 
 StatementOperators BuildStatementOperators(const BoundSelect& plan) {
   StatementOperators ops;
+  if (plan.window) {
+    ops.chain.push_back(std::make_unique<WindowAssigner>(*plan.window));
+    return ops;
+  }
   if (plan.set_op) {
     ops.set = std::make_unique<SetOperation>(SetOperation::FromSetOp(*plan.set_op),
                                              plan.output_schema);

@@ -725,6 +725,97 @@ Result<std::string> BindInternal(const SqlSource& source, element select, TableC
   return name;
 }
 
+// TUMBLE(table, time_col, size) / HOP(table, time_col, slide, size) in FROM become an
+// internal statement that assigns windows; the caller joins it like any table.
+Result<InputTable> BindWindowFunction(const SqlSource& source, element fields,
+                                      TableCatalog& catalog, BindContext& ctx) {
+  auto at = [&](element f) { return " at " + source.Position(std::max<int64_t>(LocationOf(f), 0)); };
+  auto functions = ListField(fields, "functions");
+  element call;
+  if (functions.size() == 1) {
+    auto items = ListField(NodeOf(functions[0]).second, "items");
+    if (!items.empty()) call = items[0];
+  }
+  auto [ck, cf] = NodeOf(call);
+  auto names = ListField(cf, "funcname");
+  std::string name = names.empty() ? "" : StringNode(names.back());
+  if (ck != "FuncCall" || (name != "tumble" && name != "hop")) {
+    return Status(StatusCode::kUnimplemented,
+                  "functions in FROM other than TUMBLE and HOP are not supported" + at(fields));
+  }
+  auto args = ListField(cf, "args");
+  const size_t want = name == "tumble" ? 3 : 4;
+  if (args.size() != want) {
+    return InvalidArgument(name == "tumble"
+                               ? "TUMBLE takes (table, time column, size)" + at(cf)
+                               : "HOP takes (table, time column, slide, size)" + at(cf));
+  }
+  auto plain_name = [&](element node) -> std::string {
+    auto [k, f] = NodeOf(node);
+    auto parts = ListField(f, "fields");
+    return k == "ColumnRef" && parts.size() == 1 ? StringNode(parts[0]) : "";
+  };
+  std::string table = plain_name(args[0]);
+  if (auto cte = ctx.ctes.find(table); cte != ctx.ctes.end()) table = cte->second;
+  auto schema = catalog.find(table);
+  if (table.empty() || schema == catalog.end()) {
+    return InvalidArgument("the first argument of " + name + " must name a table" +
+                           at(NodeOf(args[0]).second));
+  }
+  auto plan = std::make_unique<BoundSelect>();
+  plan->into = ctx.NewName(name);
+  plan->location = source.Position(std::max<int64_t>(LocationOf(cf), 0));
+  InputTable in;
+  in.table = table;
+  in.alias = plain_name(args[0]);
+  in.schema = schema->second;
+  plan->inputs.push_back(in);
+  plan->input_schema = in.schema;
+  WindowSpec window;
+  std::string time_col = plain_name(args[1]);
+  auto time_index = in.schema.FindField(time_col);
+  if (!time_index || in.schema.fields[*time_index].type != FieldType::kTimestamp) {
+    return InvalidArgument("the second argument of " + name + " must be a timestamp column of " +
+                           in.alias + at(NodeOf(args[1]).second));
+  }
+  window.time_column = *time_index;
+  // The sizes are constants: bind them without any columns in scope and evaluate once.
+  std::vector<InputTable> no_tables;
+  StatementBinder constants(source, no_tables);
+  std::vector<int64_t> durations;
+  for (size_t i = 2; i < args.size(); ++i) {
+    ASSIGN_OR_RETURN(ExprPtr e, constants.Bind(args[i]));
+    if (IsUnknownLiteral(*e)) {
+      ASSIGN_OR_RETURN(e, Coerce(std::move(e), FieldType::kDuration));
+    }
+    auto v = e->Eval({});
+    if (e->type() != FieldType::kDuration || !v.ok() || v->is_null() || v->as_int() <= 0) {
+      return InvalidArgument("window sizes must be positive intervals, e.g. INTERVAL '10 seconds'" +
+                             at(NodeOf(args[i]).second));
+    }
+    durations.push_back(v->as_int());
+  }
+  window.size_micros = durations.back();
+  window.slide_micros = durations.front();
+  if (name == "hop" && window.size_micros % window.slide_micros != 0) {
+    return InvalidArgument("HOP size must be a multiple of its slide" + at(cf));
+  }
+  plan->window = window;
+  plan->output_schema = in.schema;
+  plan->output_schema.primary_key.clear();
+  plan->output_schema.fields.push_back({"window_start", FieldType::kTimestamp, false});
+  plan->output_schema.fields.push_back({"window_end", FieldType::kTimestamp, false});
+  catalog[plan->into] = plan->output_schema;
+  InputTable result;
+  result.table = plan->into;
+  result.alias = in.alias;
+  element alias_node;
+  if (!fields["alias"].get(alias_node)) result.alias = StringField(alias_node, "aliasname");
+  result.schema = plan->output_schema;
+  ctx.internal.push_back(std::move(plan));
+  return result;
+}
+
 Result<std::unique_ptr<BoundSelect>> BindSetOperation(const SqlSource& source, element select,
                                                       TableCatalog& catalog, BindContext& ctx,
                                                       const std::string& into, int64_t stmt_loc) {
@@ -945,7 +1036,19 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
       plan->inputs.push_back(std::move(input));
       return Status::OK();
     }
-    if (item_kind == "RangeFunction") return unsupported("a function in FROM (TUMBLE/HOP)", item_fields);
+    if (item_kind == "RangeFunction") {
+      ASSIGN_OR_RETURN(InputTable input, BindWindowFunction(source, item_fields, catalog, ctx));
+      for (const auto& other : plan->inputs) {
+        if (other.alias == input.alias) {
+          return InvalidArgument("table name \"" + input.alias + "\" specified more than once" +
+                                 at(item_fields));
+        }
+      }
+      input.offset = plan->input_schema.fields.size();
+      for (const auto& f : input.schema.fields) plan->input_schema.fields.push_back(f);
+      plan->inputs.push_back(std::move(input));
+      return Status::OK();
+    }
     return unsupported("this FROM item (" + std::string(item_kind) + ")", item_fields);
   };
   for (size_t i = 0; i < from.size(); ++i) {
@@ -1231,6 +1334,13 @@ std::string_view JoinTypeName(JoinType type) {
 
 std::string BoundSelect::Describe() const {
   std::string out = "statement INTO " + into + " (sql " + location + ")\n";
+  if (window) {
+    out += "  -> " + std::string(window->slide_micros == window->size_micros ? "tumble" : "hop") +
+           " windows over " + inputs[0].table + "." + input_schema.fields[window->time_column].name +
+           " (size " + std::to_string(window->size_micros) + " us, slide " +
+           std::to_string(window->slide_micros) + " us)\n";
+    return out;
+  }
   if (set_op) {
     static const char* kNames[] = {"UNION ALL", "UNION", "INTERSECT", "INTERSECT ALL", "EXCEPT",
                                    "EXCEPT ALL"};

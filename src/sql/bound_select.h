@@ -58,6 +58,15 @@ struct JoinStep {
   std::string text;  // for plans
 };
 
+// TUMBLE(table, time_col, size) and HOP(table, time_col, slide, size) in FROM: an internal
+// statement that adds window_start and window_end to each row of inputs[0] (HOP: one row per
+// window the time falls in). Rows whose time is NULL belong to no window.
+struct WindowSpec {
+  size_t time_column = 0;
+  int64_t size_micros = 0;
+  int64_t slide_micros = 0;  // == size for TUMBLE
+};
+
 // A set operation combines two statements' rows (inputs[0] and inputs[1]).
 enum class SetOp { kUnionAll, kUnion, kIntersect, kIntersectAll, kExcept, kExceptAll };
 
@@ -65,6 +74,7 @@ struct BoundSelect {
   std::string into;  // internal statements (subqueries, WITH, set-operation sides) use "#..."
   std::optional<SetOp> set_op;  // set: inputs are the two sides; no projections
   bool distinct = false;        // SELECT DISTINCT
+  std::optional<WindowSpec> window;  // TUMBLE/HOP: no projections
   std::vector<InputTable> inputs;  // FROM, in order; one entry without joins
   std::vector<JoinStep> joins;
   Schema input_schema;   // the joined row: every input's columns, in order

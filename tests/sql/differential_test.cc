@@ -49,6 +49,7 @@ struct Statement {
   std::string file;
   int line;
   std::string sql;
+  std::string postgres_sql;  // what PostgreSQL runs instead, for syntax it lacks (TUMBLE/HOP)
 };
 
 std::vector<Statement> LoadCorpus() {
@@ -56,16 +57,22 @@ std::vector<Statement> LoadCorpus() {
   for (const auto& entry : std::filesystem::directory_iterator(SLUICE_SQL_CORPUS_DIR)) {
     if (entry.path().extension() != ".sql") continue;
     std::ifstream in(entry.path());
-    std::string line, current;
+    std::string line, current, postgres;
     int line_no = 0, start = 0;
     while (std::getline(in, line)) {
       ++line_no;
+      // "-- postgres: <statement>" gives PostgreSQL's equivalent of the next statement.
+      if (line.starts_with("-- postgres: ")) {
+        postgres = line.substr(13);
+        continue;
+      }
       if (line.starts_with("--") || (current.empty() && line.empty())) continue;
       if (current.empty()) start = line_no;
       current += line + "\n";
       if (line.find(';') != std::string::npos) {
-        out.push_back({entry.path().filename().string(), start, current});
+        out.push_back({entry.path().filename().string(), start, current, postgres});
         current.clear();
+        postgres.clear();
       }
     }
   }
@@ -224,7 +231,7 @@ std::vector<std::string> PostgresRows(PgConnection& pg, const Statement& st,
   std::string load = "BEGIN; TRUNCATE t; TRUNCATE u; DROP TABLE IF EXISTS out;";
   load += InsertRows("t", TableSchema(), table);
   load += InsertRows("u", OtherSchema(), other);
-  load += st.sql + " COMMIT;";
+  load += (st.postgres_sql.empty() ? st.sql : st.postgres_sql) + " COMMIT;";
   Status s = pg.Exec(load);
   if (!s.ok()) {
     ADD_FAILURE() << st.file << ":" << st.line << ": PostgreSQL failed: " << s.message();

@@ -1,0 +1,13 @@
+-- TUMBLE and HOP: PostgreSQL has no window table functions, so each statement comes with its
+-- PostgreSQL equivalent (date_bin for window starts, generate_series for hopping windows).
+
+-- postgres: SELECT date_bin('1 hour', ts, '1970-01-01') AS window_start, date_bin('1 hour', ts, '1970-01-01') + interval '1 hour' AS window_end, count(*) AS n, sum(v) AS sv INTO out FROM t WHERE ts IS NOT NULL GROUP BY 1, 2;
+SELECT window_start, window_end, count(*) AS n, sum(v) AS sv INTO out FROM TUMBLE(t, ts, INTERVAL '1 hour') GROUP BY window_start, window_end;
+-- postgres: SELECT k, date_bin('6 hours', ts, '1970-01-01') AS window_start, max(v) AS top INTO out FROM t WHERE ts IS NOT NULL GROUP BY 1, 2;
+SELECT k, window_start, max(v) AS top INTO out FROM TUMBLE(t, ts, INTERVAL '6 hours') GROUP BY k, window_start;
+-- postgres: SELECT v, date_bin('1 day', ts, '1970-01-01') AS window_start INTO out FROM t WHERE ts IS NOT NULL AND v > 0;
+SELECT w.v, w.window_start INTO out FROM TUMBLE(t, ts, INTERVAL '1 day') w WHERE w.v > 0;
+-- postgres: SELECT ws AS window_start, ws + interval '4 hours' AS window_end, count(*) AS n INTO out FROM t, generate_series(date_bin('1 hour', ts, '1970-01-01') - interval '3 hours', date_bin('1 hour', ts, '1970-01-01'), interval '1 hour') AS ws GROUP BY 1, 2;
+SELECT window_start, window_end, count(*) AS n INTO out FROM HOP(t, ts, INTERVAL '1 hour', INTERVAL '4 hours') GROUP BY window_start, window_end;
+-- postgres: SELECT ws AS window_start, k, avg(v) AS av INTO out FROM t, generate_series(date_bin('2 hours', ts, '1970-01-01') - interval '4 hours', date_bin('2 hours', ts, '1970-01-01'), interval '2 hours') AS ws GROUP BY 1, 2;
+SELECT window_start, k, avg(v) AS av INTO out FROM HOP(t, ts, INTERVAL '2 hours', INTERVAL '6 hours') GROUP BY window_start, k;
