@@ -2,9 +2,20 @@
 
 #include "dataflow/aggregate.h"
 #include "dataflow/map_filter.h"
+#include "dataflow/top_n.h"
 #include "dataflow/window_assigner.h"
 
 namespace sluice {
+
+namespace {
+
+void AddTopN(const BoundSelect& plan, StatementOperators& ops) {
+  if (!plan.limit) return;
+  ops.chain.push_back(
+      std::make_unique<TopN>(plan.order_by, *plan.limit, plan.offset, plan.output_schema));
+}
+
+}  // namespace
 
 StatementOperators BuildStatementOperators(const BoundSelect& plan) {
   StatementOperators ops;
@@ -32,6 +43,7 @@ StatementOperators BuildStatementOperators(const BoundSelect& plan) {
       ops.chain.push_back(std::make_unique<SetOperation>(SetOperation::Kind::kDistinct,
                                                          plan.output_schema));
     }
+    AddTopN(plan, ops);
     return ops;
   }
   if (plan.where) {
@@ -48,6 +60,7 @@ StatementOperators BuildStatementOperators(const BoundSelect& plan) {
     ops.chain.push_back(std::make_unique<SetOperation>(SetOperation::Kind::kDistinct,
                                                        plan.output_schema));
   }
+  AddTopN(plan, ops);
   return ops;
 }
 

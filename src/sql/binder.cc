@@ -816,6 +816,75 @@ Result<InputTable> BindWindowFunction(const SqlSource& source, element fields,
   return result;
 }
 
+// ORDER BY ... LIMIT n [OFFSET m]: the sort keys must be output columns (by name, position or
+// the same expression as a select item), since the top-n runs on the statement's output.
+Status BindOrderAndLimit(const SqlSource& source, element select,
+                         const std::vector<element>& targets, BoundSelect& plan, int64_t stmt_loc) {
+  auto at = [&](element f) {
+    int64_t loc = LocationOf(f);
+    return " at " + source.Position(loc >= 0 ? loc : stmt_loc);
+  };
+  auto constant_int = [&](const char* clause) -> Result<std::optional<int64_t>> {
+    element node;
+    if (select[clause].get(node)) return std::optional<int64_t>();
+    auto [k, f] = NodeOf(node);
+    if (k == "A_Const" && HasField(f, "isnull")) return std::optional<int64_t>();
+    element iv;
+    if (k != "A_Const" || f["ival"].get(iv)) {
+      return Status(StatusCode::kUnimplemented,
+                    std::string(clause == std::string("limitCount") ? "LIMIT" : "OFFSET") +
+                        " with anything but an integer constant is not supported" + at(f));
+    }
+    int64_t n = 0;
+    TryGet(iv["ival"], n);
+    if (n < 0) return InvalidArgument("LIMIT and OFFSET must not be negative" + at(f));
+    return std::optional<int64_t>(n);
+  };
+  ASSIGN_OR_RETURN(auto limit, constant_int("limitCount"));
+  ASSIGN_OR_RETURN(auto offset, constant_int("limitOffset"));
+  if (!limit && !offset) return Status::OK();  // ORDER BY alone does not change a table
+  plan.limit = limit.value_or(INT64_MAX);
+  plan.offset = offset.value_or(0);
+  for (auto item : ListField(select, "sortClause")) {
+    auto [sk, sf] = NodeOf(item);
+    element node;
+    TryGet(sf["node"], node);
+    auto [nk, nf] = NodeOf(node);
+    std::optional<size_t> column;
+    element iv;
+    if (nk == "A_Const" && !nf["ival"].get(iv)) {
+      int64_t ordinal = 0;
+      TryGet(iv["ival"], ordinal);
+      if (ordinal < 1 || ordinal > int64_t(plan.output_schema.fields.size())) {
+        return InvalidArgument("ORDER BY position " + std::to_string(ordinal) +
+                               " is not in select list" + at(nf));
+      }
+      column = size_t(ordinal - 1);
+    }
+    auto parts = ListField(nf, "fields");
+    if (!column && nk == "ColumnRef" && parts.size() == 1) {
+      column = plan.output_schema.FindField(StringNode(parts[0]));
+    }
+    for (size_t i = 0; !column && i < targets.size(); ++i) {
+      element val;
+      TryGet(NodeOf(targets[i]).second["val"], val);
+      if (SameTree(val, node)) column = i;
+    }
+    if (!column || *column >= plan.output_schema.fields.size()) {
+      return Status(StatusCode::kUnimplemented,
+                    "ORDER BY with LIMIT on something that is not an output column is not "
+                    "supported yet" + at(nf));
+    }
+    BoundSelect::SortKey key;
+    key.column = *column;
+    key.descending = StringField(sf, "sortby_dir") == "SORTBY_DESC";
+    std::string nulls = StringField(sf, "sortby_nulls");
+    key.nulls_first = nulls == "SORTBY_NULLS_FIRST" || (nulls != "SORTBY_NULLS_LAST" && key.descending);
+    plan.order_by.push_back(key);
+  }
+  return Status::OK();
+}
+
 Result<std::unique_ptr<BoundSelect>> BindSetOperation(const SqlSource& source, element select,
                                                       TableCatalog& catalog, BindContext& ctx,
                                                       const std::string& into, int64_t stmt_loc) {
@@ -925,11 +994,9 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
   if (StringField(select, "op") != "SETOP_NONE") {
     return BindSetOperation(source, select, catalog, ctx, into, stmt_loc);
   }
-  for (const char* clause : {"sortClause", "limitCount", "limitOffset", "windowClause",
-                             "valuesLists", "lockingClause"}) {
+  for (const char* clause : {"windowClause", "valuesLists", "lockingClause"}) {
     if (HasField(select, clause)) {
       static const std::map<std::string, std::string> kNames = {
-          {"sortClause", "ORDER BY"}, {"limitCount", "LIMIT"},   {"limitOffset", "OFFSET"},
           {"windowClause", "WINDOW"}, {"valuesLists", "VALUES"}, {"lockingClause", "FOR UPDATE"}};
       element part;
       TryGet(select[clause], part);
@@ -1316,6 +1383,7 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
       for (auto& k : output_key_of) plan->output_schema.primary_key.push_back(*k);
     }
   }
+  RETURN_IF_ERROR(BindOrderAndLimit(source, select, targets, *plan, stmt_loc));
   catalog[plan->into] = plan->output_schema;
   return plan;
 }
@@ -1372,6 +1440,15 @@ std::string BoundSelect::Describe() const {
   }
   out += "\n";
   if (distinct) out += "  -> distinct (incremental)\n";
+  if (limit) {
+    out += "  -> top-n (incremental): order by";
+    for (const auto& k : order_by) {
+      out += " " + output_schema.fields[k.column].name + (k.descending ? " desc" : "") +
+             (k.nulls_first ? " nulls first" : "");
+    }
+    out += ", offset " + std::to_string(offset) + ", limit " +
+           (*limit == INT64_MAX ? std::string("all") : std::to_string(*limit)) + "\n";
+  }
   return out;
 }
 

@@ -75,6 +75,17 @@ struct BoundSelect {
   std::optional<SetOp> set_op;  // set: inputs are the two sides; no projections
   bool distinct = false;        // SELECT DISTINCT
   std::optional<WindowSpec> window;  // TUMBLE/HOP: no projections
+
+  // ORDER BY ... LIMIT: only the first rows of the output are kept (top-n), ordered by these
+  // output columns. ORDER BY without LIMIT does not change a table's contents and is ignored.
+  struct SortKey {
+    size_t column;
+    bool descending = false;
+    bool nulls_first = false;
+  };
+  std::vector<SortKey> order_by;
+  std::optional<int64_t> limit;
+  int64_t offset = 0;
   std::vector<InputTable> inputs;  // FROM, in order; one entry without joins
   std::vector<JoinStep> joins;
   Schema input_schema;   // the joined row: every input's columns, in order
@@ -96,7 +107,8 @@ struct BoundSelect {
   // Whether operators keep state between batches (joins, aggregates, DISTINCT, set operations
   // other than UNION ALL): such state must be rebuilt or restored after a restart.
   bool stateful() const {
-    return aggregated || !joins.empty() || distinct || (set_op && *set_op != SetOp::kUnionAll);
+    return aggregated || !joins.empty() || distinct || limit ||
+           (set_op && *set_op != SetOp::kUnionAll);
   }
 };
 

@@ -18,3 +18,9 @@ WITH totals AS (SELECT k, sum(v) AS total FROM t GROUP BY k) SELECT k, total INT
 WITH a AS (SELECT k, v FROM t WHERE v > 0), b AS (SELECT k, count(*) AS n FROM a GROUP BY k) SELECT a.v, b.n INTO out FROM a JOIN b ON a.k = b.k;
 SELECT count(*) AS groups INTO out FROM (SELECT DISTINCT k, s FROM t) d;
 SELECT max(n) AS most INTO out FROM (SELECT s, count(*) AS n FROM t GROUP BY s) per_s;
+SELECT k, v, s INTO out FROM t ORDER BY v DESC, k, s LIMIT 5;
+SELECT v, s INTO out FROM t WHERE v IS NOT NULL ORDER BY v, s NULLS FIRST LIMIT 3 OFFSET 2;
+SELECT k, count(*) AS n INTO out FROM t GROUP BY k ORDER BY n DESC, k LIMIT 2;
+SELECT DISTINCT s INTO out FROM t ORDER BY s LIMIT 3;
+SELECT f, n INTO out FROM t ORDER BY 1 NULLS FIRST, 2 DESC LIMIT 4;
+SELECT x.k, x.total INTO out FROM (SELECT k, sum(v) AS total FROM t GROUP BY k ORDER BY total DESC, k LIMIT 3) x;
