@@ -2,6 +2,7 @@
 
 #include "dataflow/aggregate.h"
 #include "dataflow/map_filter.h"
+#include "dataflow/ranking.h"
 #include "dataflow/top_n.h"
 #include "dataflow/window_assigner.h"
 
@@ -34,6 +35,25 @@ StatementOperators BuildStatementOperators(const BoundSelect& plan) {
     left.fields.assign(plan.input_schema.fields.begin(),
                        plan.input_schema.fields.begin() + long(right.offset));
     ops.joins.push_back(std::make_unique<Join>(plan.joins[i], std::move(left), right.schema));
+  }
+  if (plan.ranking) {
+    // WHERE first (as an identity MapFilter), then ranking, which projects itself.
+    if (plan.where) {
+      std::vector<const Expr*> identity;
+      for (size_t i = 0; i < plan.input_schema.fields.size(); ++i) {
+        const Field& f = plan.input_schema.fields[i];
+        ops.owned.push_back(MakeColumn(i, f.name, f.type));
+        identity.push_back(ops.owned.back().get());
+      }
+      ops.chain.push_back(std::make_unique<MapFilter>(plan.where.get(), identity));
+    }
+    ops.chain.push_back(std::make_unique<Ranking>(plan));
+    if (plan.distinct) {
+      ops.chain.push_back(std::make_unique<SetOperation>(SetOperation::Kind::kDistinct,
+                                                         plan.output_schema));
+    }
+    AddTopN(plan, ops);
+    return ops;
   }
   if (!plan.aggregated) {
     std::vector<const Expr*> projections;

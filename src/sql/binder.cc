@@ -183,6 +183,8 @@ class StatementBinder {
 
   // Aggregate context: keys and aggregates the select list may use.
   void EnableAggregation(BoundSelect* plan) { plan_ = plan; }
+  // Ranking context: row_number()/rank()/dense_rank() OVER (...) in the select list.
+  void EnableRanking(BoundSelect* plan) { ranking_plan_ = plan; }
   void AddGroupKeyTree(element tree, std::optional<size_t> column) {
     key_trees_.push_back(tree);
     key_columns_.push_back(column);
@@ -480,11 +482,52 @@ class StatementBinder {
   Result<ExprPtr> BindFuncCall(element fields) {
     auto names = ListField(fields, "funcname");
     std::string name = names.empty() ? "" : StringNode(names.back());
-    if (HasField(fields, "over")) return Unsupported("window function " + name + "()", fields);
+    if (HasField(fields, "over")) return BindRanking(name, fields);
     if (AggregateNames().count(name)) return BindAggregate(name, fields);
     if (HasField(fields, "agg_filter"))
       return Error("FILTER is only for aggregate functions", fields);
     return BindArgsFunction(name, fields);
+  }
+
+  Result<ExprPtr> BindRanking(const std::string& name, element fields) {
+    using Function = BoundSelect::RankingSpec::Function;
+    std::optional<Function> function;
+    if (name == "row_number") function = Function::kRowNumber;
+    if (name == "rank") function = Function::kRank;
+    if (name == "dense_rank") function = Function::kDenseRank;
+    if (!function || !ranking_plan_) return Unsupported("window function " + name + "()", fields);
+    element over;
+    TryGet(fields["over"], over);
+    std::string over_text = std::string(simdjson::minify(over));
+    // Positions differ between two identical OVER clauses; compare without them.
+    auto& plan = *ranking_plan_;
+    if (!plan.ranking) {
+      BoundSelect::RankingSpec spec;
+      spec.over_text = over_text;
+      for (auto p : ListField(over, "partitionClause")) {
+        ASSIGN_OR_RETURN(ExprPtr e, Bind(p));
+        spec.partition_by.push_back(std::move(e));
+      }
+      for (auto o : ListField(over, "orderClause")) {
+        auto [ok, of] = NodeOf(o);
+        element node;
+        TryGet(of["node"], node);
+        BoundSelect::RankingSpec::Order order;
+        ASSIGN_OR_RETURN(order.expr, Bind(node));
+        order.descending = StringField(of, "sortby_dir") == "SORTBY_DESC";
+        std::string nulls = StringField(of, "sortby_nulls");
+        order.nulls_first =
+            nulls == "SORTBY_NULLS_FIRST" || (nulls != "SORTBY_NULLS_LAST" && order.descending);
+        spec.order_by.push_back(std::move(order));
+      }
+      plan.ranking = std::move(spec);
+      first_over_ = over;
+    } else if (!SameTree(first_over_, over)) {
+      return Unsupported("window functions with different OVER clauses in one statement", fields);
+    }
+    plan.ranking->functions.push_back(*function);
+    size_t index = plan.input_schema.fields.size() + plan.ranking->functions.size() - 1;
+    return MakeColumn(index, name + "()", FieldType::kInt);
   }
 
   Result<ExprPtr> BindAggregate(const std::string& name, element fields) {
@@ -673,6 +716,8 @@ class StatementBinder {
   const std::vector<InputTable>& inputs_;
   size_t visible_;
   BoundSelect* plan_ = nullptr;
+  BoundSelect* ranking_plan_ = nullptr;
+  element first_over_;
   std::vector<element> key_trees_;
   std::vector<std::optional<size_t>> key_columns_;
   bool in_aggregate_arg_ = false;
@@ -1275,6 +1320,7 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
 
   StatementBinder agg_binder(source, plan->inputs);
   StatementBinder& binder = aggregated ? agg_binder : row_binder;
+  if (!aggregated) row_binder.EnableRanking(plan.get());
   if (aggregated) {
     for (auto g : groups) {
       auto [gkind, gfields] = NodeOf(g);
@@ -1433,6 +1479,18 @@ std::string BoundSelect::Describe() const {
     for (size_t i = 0; i < aggregates.size(); ++i) out += (i ? ", " : "") + aggregates[i].text;
     out += "]\n";
     if (having) out += "  -> filter (HAVING) " + having->ToString() + "\n";
+  }
+  if (ranking) {
+    out += "  -> ranking (incremental) partition by [";
+    for (size_t i = 0; i < ranking->partition_by.size(); ++i) {
+      out += (i ? ", " : "") + ranking->partition_by[i]->ToString();
+    }
+    out += "] order by [";
+    for (size_t i = 0; i < ranking->order_by.size(); ++i) {
+      out += (i ? ", " : "") + ranking->order_by[i].expr->ToString() +
+             (ranking->order_by[i].descending ? " desc" : "");
+    }
+    out += "]\n";
   }
   out += "  -> project ";
   for (size_t i = 0; i < projections.size(); ++i) {

@@ -76,6 +76,22 @@ struct BoundSelect {
   bool distinct = false;        // SELECT DISTINCT
   std::optional<WindowSpec> window;  // TUMBLE/HOP: no projections
 
+  // row_number() / rank() / dense_rank() OVER (PARTITION BY ... ORDER BY ...): computed over
+  // the (filtered) input rows; the select list then sees [input columns..., rank values...].
+  struct RankingSpec {
+    enum class Function { kRowNumber, kRank, kDenseRank };
+    std::vector<ExprPtr> partition_by;  // over the input row
+    struct Order {
+      ExprPtr expr;  // over the input row
+      bool descending = false;
+      bool nulls_first = false;
+    };
+    std::vector<Order> order_by;
+    std::vector<Function> functions;  // one value column each, after the input columns
+    std::string over_text;            // the OVER clause, to check every function shares it
+  };
+  std::optional<RankingSpec> ranking;
+
   // ORDER BY ... LIMIT: only the first rows of the output are kept (top-n), ordered by these
   // output columns. ORDER BY without LIMIT does not change a table's contents and is ignored.
   struct SortKey {
@@ -107,7 +123,7 @@ struct BoundSelect {
   // Whether operators keep state between batches (joins, aggregates, DISTINCT, set operations
   // other than UNION ALL): such state must be rebuilt or restored after a restart.
   bool stateful() const {
-    return aggregated || !joins.empty() || distinct || limit ||
+    return aggregated || !joins.empty() || distinct || limit || ranking ||
            (set_op && *set_op != SetOp::kUnionAll);
   }
 };

@@ -24,3 +24,8 @@ SELECT k, count(*) AS n INTO out FROM t GROUP BY k ORDER BY n DESC, k LIMIT 2;
 SELECT DISTINCT s INTO out FROM t ORDER BY s LIMIT 3;
 SELECT f, n INTO out FROM t ORDER BY 1 NULLS FIRST, 2 DESC LIMIT 4;
 SELECT x.k, x.total INTO out FROM (SELECT k, sum(v) AS total FROM t GROUP BY k ORDER BY total DESC, k LIMIT 3) x;
+SELECT k, v, s, rank() OVER (PARTITION BY k ORDER BY v DESC) AS r INTO out FROM t;
+SELECT s, v, dense_rank() OVER (PARTITION BY s ORDER BY v) AS d, rank() OVER (PARTITION BY s ORDER BY v) AS r INTO out FROM t;
+SELECT k, v, n INTO out FROM (SELECT k, v, n, rank() OVER (PARTITION BY k ORDER BY v DESC NULLS LAST) AS r FROM t) x WHERE r <= 2;
+SELECT k, v, rn INTO out FROM (SELECT k, v, row_number() OVER (PARTITION BY k ORDER BY v, n, s, f, b, ts) AS rn FROM t WHERE v > -30) x WHERE rn <= 3 AND v IS NOT NULL;
+SELECT v, rank() OVER (ORDER BY v) AS r INTO out FROM t WHERE k = 0;
