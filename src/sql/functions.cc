@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "types/json_text.h"
 #include "types/time_util.h"
 #include "types/value_text.h"
 
@@ -662,6 +663,29 @@ Result<ExprPtr> BindOperator(const std::string& op, std::vector<ExprPtr> args) {
   if (op == "=" || op == "<>" || op == "!=" || op == "<" || op == "<=" || op == ">" || op == ">=") {
     return BindComparison(op, std::move(args[0]), std::move(args[1]));
   }
+  if (op == "->" || op == "->>") {
+    // json -> 'key' / json -> index; ->> gives text.
+    if (IsUnknownLiteral(*args[0])) {
+      ASSIGN_OR_RETURN(args[0], Coerce(std::move(args[0]), FieldType::kJson));
+    }
+    if (args[0]->type() != FieldType::kJson) {
+      return InvalidArgument("operator does not exist: " + TypeName(args[0]->type()) + " " + op);
+    }
+    const bool as_text = op == "->>";
+    const bool by_index = args[1]->type() == FieldType::kInt;
+    if (!by_index) {
+      ASSIGN_OR_RETURN(args[1], CoerceText(std::move(args[1])));
+    }
+    return Binary(op, as_text ? FieldType::kString : FieldType::kJson, std::move(args[0]),
+                  std::move(args[1]), [as_text, by_index](const std::vector<Value>& v) -> Result<Value> {
+                    Result<std::optional<std::string>> r =
+                        by_index ? JsonGetIndex(v[0].as_string(), v[1].as_int(), as_text)
+                                 : JsonGet(v[0].as_string(), v[1].as_string(), as_text);
+                    if (!r.ok()) return r.status();
+                    if (!*r) return Value::Null();
+                    return Value(std::move(**r));
+                  });
+  }
   if (op == "||") {
     ASSIGN_OR_RETURN(ExprPtr a, CoerceText(std::move(args[0])));
     ASSIGN_OR_RETURN(ExprPtr b, CoerceText(std::move(args[1])));
@@ -1048,6 +1072,38 @@ Result<ExprPtr> BindFunction(const std::string& name, std::vector<ExprPtr> args)
     return MakeStrictCall(name, FieldType::kBoolean, std::move(args), [](V v) -> Result<Value> {
       return Value(v[0].as_string().starts_with(v[1].as_string()));
     });
+  }
+  if (name == "json_extract_path_text" || name == "jsonb_extract_path_text" ||
+      name == "json_extract_path" || name == "jsonb_extract_path") {
+    if (args.size() < 2) return InvalidArgument(name + " needs a json value and a path");
+    if (IsUnknownLiteral(*args[0]) || args[0]->type() != FieldType::kJson) {
+      ASSIGN_OR_RETURN(args[0], Coerce(std::move(args[0]), FieldType::kJson));
+    }
+    for (size_t i = 1; i < args.size(); ++i) {
+      ASSIGN_OR_RETURN(args[i], CoerceText(std::move(args[i])));
+    }
+    const bool as_text = name.ends_with("_text");
+    return MakeStrictCall(name, as_text ? FieldType::kString : FieldType::kJson, std::move(args),
+                          [as_text](V v) -> Result<Value> {
+                            std::string current = v[0].as_string();
+                            for (size_t i = 1; i < v.size(); ++i) {
+                              const bool last = i + 1 == v.size();
+                              const std::string& step = v[i].as_string();
+                              // A path step is an object key, or an array index when numeric.
+                              int64_t index;
+                              auto [p, ec] = std::from_chars(step.data(), step.data() + step.size(), index);
+                              bool numeric = ec == std::errc() && p == step.data() + step.size();
+                              Result<std::optional<std::string>> next =
+                                  JsonGet(current, step, last && as_text);
+                              if (next.ok() && !*next && numeric) {
+                                next = JsonGetIndex(current, index, last && as_text);
+                              }
+                              if (!next.ok()) return next.status();
+                              if (!*next) return Value::Null();
+                              current = std::move(**next);
+                            }
+                            return Value(std::move(current));
+                          });
   }
   if (name == "date_trunc") {
     RETURN_IF_ERROR(ArgCount(name, args, 2, 2));

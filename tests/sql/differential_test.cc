@@ -16,6 +16,7 @@
 #include "dataflow/statement_operators.h"
 #include "postgres_server.h"
 #include "sql/binder.h"
+#include "types/json_text.h"
 #include "types/time_util.h"
 
 namespace sluice {
@@ -40,7 +41,8 @@ const Schema& TableSchema() {
                               {"s", FieldType::kString, true},
                               {"n", FieldType::kDecimal, true},
                               {"b", FieldType::kBoolean, true},
-                              {"ts", FieldType::kTimestamp, true}},
+                              {"ts", FieldType::kTimestamp, true},
+                              {"j", FieldType::kJson, true}},
                              {}};
   return schema;
 }
@@ -86,6 +88,14 @@ Record RandomOtherRow(std::mt19937& rng) {
           maybe(Value(kStrings[rng() % 4]))};
 }
 
+const char* kJson[] = {R"({"a": 1, "b": "x", "c": [1, 2, {"d": true}]})",
+                       R"({"b": "y", "a": 10, "a": 11})",
+                       R"({"a": -2.5, "b": null, "nested": {"k": "v", "n": [3]}})",
+                       R"([1, "two", {"three": 3}])",
+                       R"("just text")",
+                       R"({"c": [], "b": "a\"q"})",
+                       R"(42)"};
+
 Record RandomRow(std::mt19937& rng) {
   auto maybe = [&](Value v) { return rng() % 7 == 0 ? Value::Null() : v; };
   static const char* kStrings[] = {"a", "b", "ab", "B", "", "ba", "a%b", "Ab "};
@@ -102,7 +112,8 @@ Record RandomRow(std::mt19937& rng) {
           maybe(Value(bool(rng() % 2))),
           // Around 2026-01-01, within ten days either way, to the microsecond.
           maybe(Value(int64_t(1767225600LL * 1'000'000 + int64_t(rng() % 1'728'000'000'000ULL) -
-                              864'000'000'000LL)))};
+                              864'000'000'000LL))),
+          maybe(Value(kJson[rng() % 7]))};
 }
 
 std::string SqlLiteral(FieldType type, const Value& v) {
@@ -122,6 +133,8 @@ std::string SqlLiteral(FieldType type, const Value& v) {
       return v.as_bool() ? "true" : "false";
     case FieldType::kTimestamp:
       return "'" + FormatTimestamp(v.as_int()) + "'::timestamptz";
+    case FieldType::kJson:
+      return "'" + v.as_string() + "'::jsonb";
     default:
       return "'" + v.as_string() + "'";
   }
@@ -156,6 +169,10 @@ std::string Canonical(FieldType type, const std::optional<std::string>& pg_text)
       auto micros = ParseDuration(t);
       return micros.ok() ? std::to_string(*micros) : "bad interval " + t;
     }
+    case FieldType::kJson: {
+      auto normal = NormalizeJson(t);
+      return normal.ok() ? *normal : "bad json " + t;
+    }
     default:
       return t;
   }
@@ -181,6 +198,10 @@ std::string Canonical(FieldType type, const Value& v) {
     case FieldType::kDate:
     case FieldType::kDuration:
       return std::to_string(v.as_int());
+    case FieldType::kJson: {
+      auto normal = NormalizeJson(v.as_string());
+      return normal.ok() ? *normal : "bad json " + v.as_string();
+    }
     default:
       return v.as_string();
   }
@@ -196,7 +217,7 @@ class Differential : public ::testing::Test {
     ASSERT_TRUE(conn.ok()) << conn.status().ToString();
     pg_ = std::move(*conn).release();
     ASSERT_TRUE(pg_->Exec("CREATE TABLE t (k bigint, v bigint, f double precision, s text, "
-                          "n numeric, b boolean, ts timestamptz); CREATE TABLE u (k bigint, w bigint, s text)")
+                          "n numeric, b boolean, ts timestamptz, j jsonb); CREATE TABLE u (k bigint, w bigint, s text)")
                     .ok());
   }
   static void TearDownTestSuite() {

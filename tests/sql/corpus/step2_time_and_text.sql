@@ -15,3 +15,9 @@ SELECT k, min(ts) AS first, max(ts) - min(ts) AS span INTO out FROM t GROUP BY k
 SELECT ts INTO out FROM t WHERE ts > '2026-01-01' AND ts < '2026-01-05 12:00:00+00';
 SELECT split_part(s, 'a', 1) AS p1, split_part(s, 'b', 2) AS p2, split_part(s, 'a', -1) AS p3 INTO out FROM t;
 SELECT lpad(s, 4) AS l4, lpad(s, 5, 'xy') AS l5, rpad(s, 3, '*') AS r3, lpad(s, 1) AS l1 INTO out FROM t;
+SELECT j, j -> 'a' AS a, j ->> 'b' AS b, j -> 'c' AS c INTO out FROM t;
+SELECT j -> 0 AS first, j ->> 1 AS second, j -> -1 AS last INTO out FROM t;
+SELECT j -> 'c' -> 2 ->> 'd' AS d, j -> 'nested' ->> 'k' AS k2 INTO out FROM t;
+SELECT json_extract_path_text(j::json, 'nested', 'n', '0') AS n0, jsonb_extract_path_text(j, 'b') AS b INTO out FROM t;
+SELECT j ->> 'b' AS b, count(*) AS n INTO out FROM t GROUP BY j ->> 'b';
+SELECT k, v INTO out FROM t WHERE (j ->> 'a')::numeric > 0;
