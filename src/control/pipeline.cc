@@ -163,9 +163,10 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Build(const Config& config) {
       auto node = std::make_unique<Impl::StatementNode>();
       const BoundSelect& p = *plan;
       node->operators = BuildStatementOperators(p);
-      for (size_t slot = 0; slot < p.inputs.size(); ++slot) {
+      const std::vector<std::string> tables = p.InputTables();
+      for (size_t slot = 0; slot < tables.size(); ++slot) {
         Target self{Target::kStatement, impl->statements.size(), slot};
-        const std::string& table = p.inputs[slot].table;
+        const std::string& table = tables[slot];
         if (auto up = statement_of_table.find(table); up != statement_of_table.end()) {
           node->lineage += impl->statements[up->second]->lineage + " ; ";
           impl->statements[up->second]->targets.push_back(self);

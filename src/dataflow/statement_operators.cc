@@ -20,6 +20,10 @@ void AddTopN(const BoundSelect& plan, StatementOperators& ops) {
 
 StatementOperators BuildStatementOperators(const BoundSelect& plan) {
   StatementOperators ops;
+  ops.from_inputs = plan.inputs.size();
+  for (const auto& spec : plan.semi_joins) {
+    ops.semi_joins.push_back(std::make_unique<SemiJoin>(spec, plan.input_schema));
+  }
   if (plan.window) {
     ops.chain.push_back(std::make_unique<WindowAssigner>(*plan.window));
     return ops;
@@ -102,12 +106,27 @@ void StatementOperators::Start(std::vector<Operation>& output) {
 Status StatementOperators::Process(size_t slot, std::vector<Operation> input,
                                    std::vector<Operation>& output) {
   if (set) return set->Process(int(slot), input, output);
-  // Through the joins: slot 0 enters the first join on the left, slot k on the right of join
-  // k - 1; each join's output is the left input of the next.
-  for (size_t j = slot == 0 ? 0 : slot - 1; j < joins.size(); ++j) {
+  size_t first_semi = 0;
+  if (slot >= from_inputs) {
+    // A semi join's subquery changed: which joined rows pass may change.
+    first_semi = slot - from_inputs;
     std::vector<Operation> out;
-    Join::Side side = (j == 0 && slot == 0) || j + 1 != slot ? Join::kLeft : Join::kRight;
-    RETURN_IF_ERROR(joins[j]->Process(side, input, out));
+    RETURN_IF_ERROR(semi_joins[first_semi]->Process(SemiJoin::kRight, input, out));
+    input = std::move(out);
+    ++first_semi;
+  } else {
+    // Through the joins: slot 0 enters the first join on the left, slot k on the right of
+    // join k - 1; each join's output is the left input of the next.
+    for (size_t j = slot == 0 ? 0 : slot - 1; j < joins.size(); ++j) {
+      std::vector<Operation> out;
+      Join::Side side = (j == 0 && slot == 0) || j + 1 != slot ? Join::kLeft : Join::kRight;
+      RETURN_IF_ERROR(joins[j]->Process(side, input, out));
+      input = std::move(out);
+    }
+  }
+  for (size_t i = first_semi; i < semi_joins.size(); ++i) {
+    std::vector<Operation> out;
+    RETURN_IF_ERROR(semi_joins[i]->Process(SemiJoin::kLeft, input, out));
     input = std::move(out);
   }
   for (auto& op : chain) {

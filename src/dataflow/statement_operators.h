@@ -8,6 +8,7 @@
 
 #include "dataflow/join.h"
 #include "dataflow/operator.h"
+#include "dataflow/semi_join.h"
 #include "dataflow/set_operation.h"
 #include "sql/bound_select.h"
 
@@ -17,6 +18,8 @@ struct StatementOperators {
   std::vector<ExprPtr> owned;  // expressions the chain refers to beyond the plan's own
   std::vector<std::unique_ptr<Join>> joins;  // joins[i]: inputs[0..i] with inputs[i + 1]
   std::unique_ptr<SetOperation> set;         // set operations: side = slot
+  std::vector<std::unique_ptr<SemiJoin>> semi_joins;  // slot inputs.size() + i: right of i
+  size_t from_inputs = 0;
   std::vector<std::unique_ptr<Operator>> chain;
 
   void Start(std::vector<Operation>& output);

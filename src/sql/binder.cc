@@ -3,6 +3,7 @@
 #include <charconv>
 #include <functional>
 #include <set>
+#include <tuple>
 
 #include "sql/functions.h"
 #include "sql/sql_parser.h"
@@ -185,6 +186,10 @@ class StatementBinder {
   void EnableAggregation(BoundSelect* plan) { plan_ = plan; }
   // Ranking context: row_number()/rank()/dense_rank() OVER (...) in the select list.
   void EnableRanking(BoundSelect* plan) { ranking_plan_ = plan; }
+  // Binds an uncorrelated scalar subquery (SubLink fields) to a column of the joined row.
+  void SetSublinkHandler(std::function<Result<ExprPtr>(element)> handler) {
+    sublink_handler_ = std::move(handler);
+  }
   void AddGroupKeyTree(element tree, std::optional<size_t> column) {
     key_trees_.push_back(tree);
     key_columns_.push_back(column);
@@ -216,7 +221,13 @@ class StatementBinder {
       return BindArgsFunction(StringField(fields, "op") == "IS_GREATEST" ? "greatest" : "least",
                               fields);
     }
-    if (kind == "SubLink") return Unsupported("a subquery", fields);
+    if (kind == "SubLink") {
+      if (sublink_handler_ && StringField(fields, "subLinkType") == "EXPR_SUBLINK" && !plan_) {
+        return sublink_handler_(fields);
+      }
+      return Unsupported("a subquery here (supported: EXISTS, IN (SELECT ...) in WHERE, and "
+                         "scalar subqueries outside aggregates)", fields);
+    }
     if (kind == "SQLValueFunction") {
       return Unsupported(
           "CURRENT_DATE / CURRENT_TIMESTAMP (results would depend on the time "
@@ -718,6 +729,7 @@ class StatementBinder {
   BoundSelect* plan_ = nullptr;
   BoundSelect* ranking_plan_ = nullptr;
   element first_over_;
+  std::function<Result<ExprPtr>(element)> sublink_handler_;
   std::vector<element> key_trees_;
   std::vector<std::optional<size_t>> key_columns_;
   bool in_aggregate_arg_ = false;
@@ -725,6 +737,7 @@ class StatementBinder {
 
 bool ContainsAggregate(element node) {
   auto [kind, fields] = NodeOf(node);
+  if (kind == "SubLink") return false;  // a subquery's aggregates are its own
   if (kind == "FuncCall") {
     auto names = ListField(fields, "funcname");
     if (!names.empty() && AggregateNames().count(StringNode(names.back())) &&
@@ -754,6 +767,10 @@ struct BindContext {
   std::vector<std::unique_ptr<BoundSelect>> internal;
   std::map<std::string, std::string> ctes;  // WITH name -> internal table
   int counter = 0;
+  // Set while binding the subquery of EXISTS: its WHERE may equate its columns with these
+  // outer ones; each such equality becomes a key (the subquery then outputs its side).
+  const std::vector<InputTable>* outer = nullptr;
+  std::vector<size_t> outer_keys;  // filled by that subquery: outer column per output column
   std::string NewName(const std::string& what) { return "#" + what + std::to_string(++counter); }
 };
 
@@ -928,6 +945,76 @@ Status BindOrderAndLimit(const SqlSource& source, element select,
     plan.order_by.push_back(key);
   }
   return Status::OK();
+}
+
+// EXISTS / NOT EXISTS / IN / NOT IN (subquery) as a top-level WHERE condition becomes a semi
+// or anti join; returns false when `part` is not one of them.
+Result<bool> BindSubqueryFilter(const SqlSource& source, element part, TableCatalog& catalog,
+                                BindContext& ctx, StatementBinder& binder, BoundSelect& plan) {
+  auto [k, f] = NodeOf(part);
+  bool negated = false;
+  if (k == "BoolExpr" && StringField(f, "boolop") == "NOT_EXPR") {
+    auto args = ListField(f, "args");
+    if (args.size() == 1 && NodeOf(args[0]).first == "SubLink") {
+      negated = true;
+      std::tie(k, f) = NodeOf(args[0]);
+    }
+  }
+  if (k != "SubLink") return false;
+  std::string type = StringField(f, "subLinkType");
+  auto at = [&](element e) { return " at " + source.Position(std::max<int64_t>(LocationOf(e), 0)); };
+  element subselect;
+  TryGet(f["subselect"], subselect);
+  SemiJoinSpec spec;
+  if (type == "EXISTS_SUBLINK") {
+    ctx.outer = &plan.inputs;
+    ctx.outer_keys.clear();
+    auto name = BindInternal(source, subselect, catalog, ctx, "exists", LocationOf(f));
+    ctx.outer = nullptr;
+    if (!name.ok()) return name.status();
+    spec.table = *name;
+    spec.right_schema = catalog.at(spec.table);
+    for (size_t i = 0; i < ctx.outer_keys.size(); ++i) {
+      size_t outer_column = ctx.outer_keys[i];
+      const Field& of = plan.input_schema.fields[outer_column];
+      auto common = CommonType(of.type, spec.right_schema.fields[i].type);
+      if (!common) return InvalidArgument("EXISTS compares " + std::string(FieldTypeName(of.type)) +
+                                          " with " + std::string(FieldTypeName(spec.right_schema.fields[i].type)) + at(f));
+      spec.left_keys.push_back(MakeColumn(outer_column, of.name, of.type));
+      spec.key_types.push_back(*common);
+    }
+    spec.kind = negated ? SemiJoinSpec::Kind::kAnti : SemiJoinSpec::Kind::kSemi;
+    spec.text = std::string(negated ? "NOT EXISTS " : "EXISTS ") + spec.table;
+  } else if (type == "ANY_SUBLINK") {
+    auto ops = ListField(f, "operName");
+    if (!ops.empty() && StringNode(ops.back()) != "=") {
+      return Status(StatusCode::kUnimplemented, "only IN / = ANY subqueries are supported" + at(f));
+    }
+    element test;
+    TryGet(f["testexpr"], test);
+    if (NodeOf(test).first == "RowExpr") {
+      return Status(StatusCode::kUnimplemented, "IN with several columns is not supported yet" + at(f));
+    }
+    ASSIGN_OR_RETURN(spec.table, BindInternal(source, subselect, catalog, ctx, "in", LocationOf(f)));
+    spec.right_schema = catalog.at(spec.table);
+    if (spec.right_schema.fields.size() != 1) {
+      return InvalidArgument("subquery has too many columns" + at(f));
+    }
+    ASSIGN_OR_RETURN(ExprPtr left, binder.Bind(test));
+    if (IsUnknownLiteral(*left)) {
+      ASSIGN_OR_RETURN(left, Coerce(std::move(left), spec.right_schema.fields[0].type));
+    }
+    auto common = CommonType(left->type(), spec.right_schema.fields[0].type);
+    if (!common) return InvalidArgument("IN compares incompatible types" + at(f));
+    spec.text = left->ToString() + (negated ? " NOT IN " : " IN ") + spec.table;
+    spec.left_keys.push_back(std::move(left));
+    spec.key_types.push_back(*common);
+    spec.kind = negated ? SemiJoinSpec::Kind::kNotIn : SemiJoinSpec::Kind::kSemi;
+  } else {
+    return false;  // a scalar subquery inside a comparison: bound as an expression
+  }
+  plan.semi_joins.push_back(std::move(spec));
+  return true;
 }
 
 Result<std::unique_ptr<BoundSelect>> BindSetOperation(const SqlSource& source, element select,
@@ -1286,6 +1373,32 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
   }
 
   StatementBinder row_binder(source, plan->inputs);
+  // A scalar subquery becomes one more input, LEFT JOINed on true: its single value (or NULL
+  // when it has no row) is then a column of the joined row.
+  row_binder.SetSublinkHandler([&](element fields) -> Result<ExprPtr> {
+    element subselect;
+    TryGet(fields["subselect"], subselect);
+    InputTable input;
+    ASSIGN_OR_RETURN(input.table,
+                     BindInternal(source, subselect, catalog, ctx, "scalar", LocationOf(fields)));
+    input.schema = catalog.at(input.table);
+    if (input.schema.fields.size() != 1) {
+      return InvalidArgument("subquery must return only one column" + at(fields));
+    }
+    input.alias = input.table;
+    input.offset = plan->input_schema.fields.size();
+    plan->input_schema.fields.push_back(input.schema.fields[0]);
+    plan->inputs.push_back(input);
+    JoinStep step;
+    step.type = JoinType::kLeft;
+    step.text = "scalar subquery " + input.table;
+    plan->joins.push_back(std::move(step));
+    return MakeColumn(input.offset, "(" + input.table + ")", input.schema.fields[0].type);
+  });
+  // Correlated equalities of an EXISTS subquery being bound (see BindContext::outer).
+  const std::vector<InputTable>* outer = ctx.outer;
+  ctx.outer = nullptr;
+  std::vector<std::pair<size_t, size_t>> correlations;  // inner column, outer column
   if (has_where) {
     if (ContainsAggregate(where)) {
       return InvalidArgument("aggregate functions are not allowed in WHERE" + at(NodeOf(where).second));
@@ -1293,6 +1406,29 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
     std::vector<ExprPtr> kept;
     for (size_t w = 0; w < where_parts.size(); ++w) {
       if (where_used[w]) continue;
+      if (outer) {
+        auto [k, f] = NodeOf(where_parts[w]);
+        auto names = ListField(f, "name");
+        element l, r;
+        if (k == "A_Expr" && StringField(f, "kind") == "AEXPR_OP" && !names.empty() &&
+            StringNode(names.back()) == "=" && !f["lexpr"].get(l) && !f["rexpr"].get(r) &&
+            NodeOf(l).first == "ColumnRef" && NodeOf(r).first == "ColumnRef") {
+          StatementBinder outer_scope(source, *outer);
+          auto li = row_binder.ResolveColumn(NodeOf(l).second), ri = row_binder.ResolveColumn(NodeOf(r).second);
+          auto lo = outer_scope.ResolveColumn(NodeOf(l).second), ro = outer_scope.ResolveColumn(NodeOf(r).second);
+          if (li.ok() && !ri.ok() && ro.ok()) {
+            correlations.emplace_back(*li, *ro);
+            continue;
+          }
+          if (ri.ok() && !li.ok() && lo.ok()) {
+            correlations.emplace_back(*ri, *lo);
+            continue;
+          }
+        }
+      }
+      ASSIGN_OR_RETURN(bool handled, BindSubqueryFilter(source, where_parts[w], catalog, ctx,
+                                                         row_binder, *plan));
+      if (handled) continue;
       ASSIGN_OR_RETURN(ExprPtr e, row_binder.Bind(where_parts[w]));
       if (IsUnknownLiteral(*e)) {
         ASSIGN_OR_RETURN(e, Coerce(std::move(e), FieldType::kBoolean));
@@ -1430,6 +1566,27 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
     }
   }
   RETURN_IF_ERROR(BindOrderAndLimit(source, select, targets, *plan, stmt_loc));
+  if (outer) {
+    // The subquery of EXISTS: what matters is which outer keys have a row; it outputs the
+    // inner side of each correlated equality.
+    if (plan->aggregated || plan->limit) {
+      return Status(StatusCode::kUnimplemented,
+                    "EXISTS over an aggregating or limited subquery is not supported yet" + at(select));
+    }
+    plan->projections.clear();
+    plan->output_schema = Schema();
+    plan->ranking.reset();
+    plan->distinct = false;
+    ctx.outer_keys.clear();
+    for (const auto& [inner, outer_column] : correlations) {
+      const Field& f = plan->input_schema.fields[inner];
+      plan->projections.push_back(MakeColumn(inner, f.name, f.type));
+      plan->output_schema.fields.push_back({"#key" + std::to_string(plan->projections.size()), f.type, true});
+      ctx.outer_keys.push_back(outer_column);
+    }
+  } else if (!correlations.empty()) {
+    return Internal("correlation found outside EXISTS");
+  }
   catalog[plan->into] = plan->output_schema;
   return plan;
 }
@@ -1470,6 +1627,7 @@ std::string BoundSelect::Describe() const {
            (joins[i].text.empty() ? "true" : joins[i].text) + "]" +
            (joins[i].left_keys.empty() ? " (no equality: every pair is compared)" : "") + "\n";
   }
+  for (const auto& sj : semi_joins) out += "  -> semi join (incremental) " + sj.text + "\n";
   if (where) out += "  -> filter " + where->ToString() + "\n";
   if (aggregated) {
     out += "  -> aggregate (incremental) by [";

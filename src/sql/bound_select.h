@@ -67,6 +67,19 @@ struct WindowSpec {
   int64_t slide_micros = 0;  // == size for TUMBLE
 };
 
+// EXISTS / IN / NOT EXISTS / NOT IN (subquery) in WHERE: left rows (the joined FROM row) are
+// kept or dropped by whether the subquery's rows (an internal statement whose columns are the
+// keys) contain their key.
+struct SemiJoinSpec {
+  enum class Kind { kSemi, kAnti, kNotIn };
+  Kind kind = Kind::kSemi;
+  std::string table;                  // the internal statement
+  Schema right_schema;                // its columns = the keys, in order
+  std::vector<ExprPtr> left_keys;     // over the joined row
+  std::vector<FieldType> key_types;   // the type each pair compares in
+  std::string text;
+};
+
 // A set operation combines two statements' rows (inputs[0] and inputs[1]).
 enum class SetOp { kUnionAll, kUnion, kIntersect, kIntersectAll, kExcept, kExceptAll };
 
@@ -104,6 +117,7 @@ struct BoundSelect {
   int64_t offset = 0;
   std::vector<InputTable> inputs;  // FROM, in order; one entry without joins
   std::vector<JoinStep> joins;
+  std::vector<SemiJoinSpec> semi_joins;  // after the joins; their inputs follow `inputs`
   Schema input_schema;   // the joined row: every input's columns, in order
   std::string location;  // line:column of the statement, for messages
 
@@ -120,10 +134,17 @@ struct BoundSelect {
   Schema output_schema;  // primary_key = the group keys when each is projected as a column
 
   std::string Describe() const;
+  // Every table the statement reads, by input slot: FROM inputs, then semi-join subqueries.
+  std::vector<std::string> InputTables() const {
+    std::vector<std::string> out;
+    for (const auto& i : inputs) out.push_back(i.table);
+    for (const auto& s : semi_joins) out.push_back(s.table);
+    return out;
+  }
   // Whether operators keep state between batches (joins, aggregates, DISTINCT, set operations
   // other than UNION ALL): such state must be rebuilt or restored after a restart.
   bool stateful() const {
-    return aggregated || !joins.empty() || distinct || limit || ranking ||
+    return aggregated || !joins.empty() || !semi_joins.empty() || distinct || limit || ranking ||
            (set_op && *set_op != SetOp::kUnionAll);
   }
 };

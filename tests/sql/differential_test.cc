@@ -293,8 +293,9 @@ TEST_F(Differential, CorpusMatchesPostgres) {
                    std::vector<Operation>& final_out) -> Status {
       for (size_t i = 0; i < plans->size(); ++i) {
         const BoundSelect& p = *(*plans)[i];
-        for (size_t slot = 0; slot < p.inputs.size(); ++slot) {
-          if (p.inputs[slot].table != table) continue;
+        const std::vector<std::string> tables = p.InputTables();
+        for (size_t slot = 0; slot < tables.size(); ++slot) {
+          if (tables[slot] != table) continue;
           std::vector<Operation> out;
           RETURN_IF_ERROR(all_ops[i].Process(slot, changes, out));
           if (i + 1 == plans->size()) {

@@ -19,3 +19,14 @@ SELECT t.k, count(u.w) AS matches, max(u.w) AS top INTO out FROM t LEFT JOIN u O
 SELECT t.*, u.w INTO out FROM t JOIN u ON t.k = u.k WHERE t.b;
 SELECT t.s AS ts, u.s AS us INTO out FROM t JOIN u ON t.v = u.w;
 SELECT count(*) AS n INTO out FROM t JOIN u ON t.k = u.k AND t.s IS NOT DISTINCT FROM u.s;
+SELECT k, v INTO out FROM t WHERE k IN (SELECT k FROM u WHERE w > 0);
+SELECT k, v INTO out FROM t WHERE k NOT IN (SELECT k FROM u WHERE w > 5);
+SELECT s, v INTO out FROM t WHERE s IN (SELECT s FROM u) AND v > -40;
+SELECT k, v INTO out FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.k = t.k AND u.w < 0);
+SELECT k, v INTO out FROM t WHERE NOT EXISTS (SELECT * FROM u WHERE u.k = t.k);
+SELECT k, s INTO out FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.k = t.k AND u.s = t.s);
+SELECT k INTO out FROM t WHERE EXISTS (SELECT 1 FROM u WHERE w > 8);
+SELECT k, count(*) AS n INTO out FROM t WHERE k IN (SELECT k FROM u) GROUP BY k;
+SELECT v, (SELECT max(w) FROM u) AS top INTO out FROM t;
+SELECT k, v INTO out FROM t WHERE v > (SELECT avg(w) FROM u);
+SELECT k, v INTO out FROM t WHERE v >= (SELECT min(w) FROM u WHERE s = 'zz');
