@@ -40,8 +40,9 @@ StatementOperators BuildStatementOperators(const BoundSelect& plan) {
                        plan.input_schema.fields.begin() + long(right.offset));
     ops.joins.push_back(std::make_unique<Join>(plan.joins[i], std::move(left), right.schema));
   }
-  if (plan.ranking) {
-    // WHERE first (as an identity MapFilter), then ranking, which projects itself.
+  if (plan.ranking || plan.aggregated) {
+    // WHERE first (as an identity MapFilter), then the ranking or aggregation, which computes
+    // the select list itself.
     if (plan.where) {
       std::vector<const Expr*> identity;
       for (size_t i = 0; i < plan.input_schema.fields.size(); ++i) {
@@ -51,38 +52,19 @@ StatementOperators BuildStatementOperators(const BoundSelect& plan) {
       }
       ops.chain.push_back(std::make_unique<MapFilter>(plan.where.get(), identity));
     }
-    ops.chain.push_back(std::make_unique<Ranking>(plan));
-    if (plan.distinct) {
-      ops.chain.push_back(std::make_unique<SetOperation>(SetOperation::Kind::kDistinct,
-                                                         plan.output_schema));
+    if (plan.ranking) {
+      ops.chain.push_back(std::make_unique<Ranking>(plan));
+    } else {
+      ops.chain.push_back(std::make_unique<Aggregate>(plan));
     }
-    AddTopN(plan, ops);
-    return ops;
-  }
-  if (!plan.aggregated) {
+  } else {
     std::vector<const Expr*> projections;
     for (const auto& e : plan.projections) projections.push_back(e.get());
     ops.chain.push_back(std::make_unique<MapFilter>(plan.where.get(), projections));
-    if (plan.distinct) {
-      ops.chain.push_back(std::make_unique<SetOperation>(SetOperation::Kind::kDistinct,
-                                                         plan.output_schema));
-    }
-    AddTopN(plan, ops);
-    return ops;
   }
-  if (plan.where) {
-    std::vector<const Expr*> identity;
-    for (size_t i = 0; i < plan.input_schema.fields.size(); ++i) {
-      const Field& f = plan.input_schema.fields[i];
-      ops.owned.push_back(MakeColumn(i, f.name, f.type));
-      identity.push_back(ops.owned.back().get());
-    }
-    ops.chain.push_back(std::make_unique<MapFilter>(plan.where.get(), identity));
-  }
-  ops.chain.push_back(std::make_unique<Aggregate>(plan));
   if (plan.distinct) {
-    ops.chain.push_back(std::make_unique<SetOperation>(SetOperation::Kind::kDistinct,
-                                                       plan.output_schema));
+    ops.chain.push_back(
+        std::make_unique<SetOperation>(SetOperation::Kind::kDistinct, plan.output_schema));
   }
   AddTopN(plan, ops);
   return ops;

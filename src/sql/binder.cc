@@ -1154,6 +1154,19 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
   if (from.empty()) return InvalidArgument("SELECT without FROM is not supported" + at(into_rel));
   // Flatten FROM into a left-deep chain: inputs[0] JOIN inputs[1] ON ... JOIN inputs[2] ...
   std::vector<std::pair<JoinType, std::optional<element>>> steps;  // per join: type and ON
+  // Appends one FROM table; aliases must be unique, as in PostgreSQL.
+  auto add_input = [&](InputTable input, element item_fields) -> Status {
+    for (const auto& other : plan->inputs) {
+      if (other.alias == input.alias) {
+        return InvalidArgument("table name \"" + input.alias + "\" specified more than once" +
+                               at(item_fields));
+      }
+    }
+    input.offset = plan->input_schema.fields.size();
+    for (const auto& f : input.schema.fields) plan->input_schema.fields.push_back(f);
+    plan->inputs.push_back(std::move(input));
+    return Status::OK();
+  };
   std::function<Status(element)> add_item = [&](element item) -> Status {
     auto [item_kind, item_fields] = NodeOf(item);
     if (item_kind == "RangeVar") {
@@ -1173,16 +1186,7 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
       input.alias = written;
       element alias_node;
       if (!item_fields["alias"].get(alias_node)) input.alias = StringField(alias_node, "aliasname");
-      for (const auto& other : plan->inputs) {
-        if (other.alias == input.alias) {
-          return InvalidArgument("table name \"" + input.alias + "\" specified more than once" +
-                                 at(item_fields));
-        }
-      }
-      input.offset = plan->input_schema.fields.size();
-      for (const auto& f : input.schema.fields) plan->input_schema.fields.push_back(f);
-      plan->inputs.push_back(std::move(input));
-      return Status::OK();
+      return add_input(std::move(input), item_fields);
     }
     if (item_kind == "JoinExpr") {
       if (HasField(item_fields, "usingClause") || HasField(item_fields, "isNatural")) {
@@ -1224,29 +1228,11 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
                                                  LocationOf(NodeOf(subquery).second)));
       input.alias = StringField(alias_node, "aliasname");
       input.schema = catalog.at(input.table);
-      for (const auto& other : plan->inputs) {
-        if (other.alias == input.alias) {
-          return InvalidArgument("table name \"" + input.alias + "\" specified more than once" +
-                                 at(item_fields));
-        }
-      }
-      input.offset = plan->input_schema.fields.size();
-      for (const auto& f : input.schema.fields) plan->input_schema.fields.push_back(f);
-      plan->inputs.push_back(std::move(input));
-      return Status::OK();
+      return add_input(std::move(input), item_fields);
     }
     if (item_kind == "RangeFunction") {
       ASSIGN_OR_RETURN(InputTable input, BindWindowFunction(source, item_fields, catalog, ctx));
-      for (const auto& other : plan->inputs) {
-        if (other.alias == input.alias) {
-          return InvalidArgument("table name \"" + input.alias + "\" specified more than once" +
-                                 at(item_fields));
-        }
-      }
-      input.offset = plan->input_schema.fields.size();
-      for (const auto& f : input.schema.fields) plan->input_schema.fields.push_back(f);
-      plan->inputs.push_back(std::move(input));
-      return Status::OK();
+      return add_input(std::move(input), item_fields);
     }
     return unsupported("this FROM item (" + std::string(item_kind) + ")", item_fields);
   };
