@@ -1196,8 +1196,8 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
       TryGet(item_fields["larg"], larg);
       TryGet(item_fields["rarg"], rarg);
       RETURN_IF_ERROR(add_item(larg));
-      if (NodeOf(rarg).first != "RangeVar") {
-        return unsupported("a join or subquery on the right side of JOIN", NodeOf(rarg).second);
+      if (NodeOf(rarg).first == "JoinExpr") {
+        return unsupported("a parenthesized join on the right side of JOIN", NodeOf(rarg).second);
       }
       RETURN_IF_ERROR(add_item(rarg));
       std::string type = StringField(item_fields, "jointype");

@@ -30,3 +30,4 @@ SELECT k, count(*) AS n INTO out FROM t WHERE k IN (SELECT k FROM u) GROUP BY k;
 SELECT v, (SELECT max(w) FROM u) AS top INTO out FROM t;
 SELECT k, v INTO out FROM t WHERE v > (SELECT avg(w) FROM u);
 SELECT k, v INTO out FROM t WHERE v >= (SELECT min(w) FROM u WHERE s = 'zz');
+SELECT u.k, x.n INTO out FROM u JOIN (SELECT k, count(*) AS n FROM t GROUP BY k) x ON u.k = x.k;
