@@ -72,14 +72,20 @@ struct Pipeline::Impl {
     std::atomic<bool> failed{false};
   };
   // One SQL statement: its operator chain runs on its own thread.
+  // One operator of a statement, on its own thread. Batches arrive tagged with the side
+  // (input) of the operator they are for.
+  struct StageNode {
+    std::unique_ptr<BoundedChannel<SourceBatch>> input;
+    std::atomic<size_t> open_inputs{0};  // edges feeding it; the input closes after the last
+    std::thread thread;
+  };
   struct StatementNode {
     std::unique_ptr<BoundSelect> plan;
     StatementOperators operators;
-    std::unique_ptr<BoundedChannel<SourceBatch>> input;
-    std::atomic<size_t> open_inputs{0};  // edges feeding it; the input closes after the last
+    std::vector<std::unique_ptr<StageNode>> stages;  // one per operators.stages entry
     std::vector<Target> targets;
     std::string lineage;
-    std::thread thread;
+    std::atomic<bool> failed{false};
   };
   struct SinkNode {
     const EndpointConfig* config;
@@ -110,7 +116,7 @@ struct Pipeline::Impl {
   Status fatal_error;  // first of: cache write failure, SQL runtime error
 
   void RunSource(size_t index, std::string start_position);
-  void RunStatement(size_t index);
+  void RunStage(size_t statement, size_t stage);
   void RunSink(size_t index);
   void RunWriter();
   void EncodeInto(const SinkNode& sink, const OperationBatch& batch, TableChanges& out);
@@ -163,6 +169,10 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Build(const Config& config) {
       auto node = std::make_unique<Impl::StatementNode>();
       const BoundSelect& p = *plan;
       node->operators = BuildStatementOperators(p);
+      for (size_t i = 0; i < node->operators.stages.size(); ++i) {
+        node->stages.push_back(std::make_unique<Impl::StageNode>());
+        if (i > 0) node->stages[i]->open_inputs = 1;  // the stage before it
+      }
       const std::vector<std::string> tables = p.InputTables();
       for (size_t slot = 0; slot < tables.size(); ++slot) {
         Target self{Target::kStatement, impl->statements.size(), slot};
@@ -176,7 +186,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Build(const Config& config) {
           node->lineage += Lineage(*sn.connection, *sn.config) + " ; ";
           impl->sources[src]->targets.push_back(self);
         }
-        ++node->open_inputs;
+        ++node->stages[node->operators.entry[slot].first]->open_inputs;
       }
       node->lineage += " | " + p.Describe();
       node->plan = std::move(plan);
@@ -274,8 +284,9 @@ std::string Pipeline::Describe() const {
   }
   for (const auto& st : impl_->statements) {
     out += st->plan->Describe();
-    out += "  thread: statement node (" + std::to_string(st->operators.chain.size()) +
-           " operator(s))\n";
+    out += "  threads: one per operator:";
+    for (const auto& stage : st->operators.stages) out += std::string(" [") + stage->name() + "]";
+    out += "\n";
   }
   for (const auto& sink : impl_->sinks) {
     out += "endpoint " + sink.config->name + " " + sink.config->path + " <- " + sink.config->table;
@@ -311,7 +322,9 @@ Status Pipeline::Start(CacheStore* store) {
     sink.input = std::make_unique<BoundedChannel<SourceBatch>>(kSinkChannelBatches);
   }
   for (auto& st : d.statements) {
-    st->input = std::make_unique<BoundedChannel<SourceBatch>>(kSinkChannelBatches);
+    for (auto& stage : st->stages) {
+      stage->input = std::make_unique<BoundedChannel<SourceBatch>>(kSinkChannelBatches);
+    }
   }
   if (d.sinks.empty()) d.writer_input.Close();
   d.writer = std::thread([&d] { d.RunWriter(); });
@@ -319,7 +332,9 @@ Status Pipeline::Start(CacheStore* store) {
     d.sinks[i].thread = std::thread([&d, i] { d.RunSink(i); });
   }
   for (size_t i = 0; i < d.statements.size(); ++i) {
-    d.statements[i]->thread = std::thread([&d, i] { d.RunStatement(i); });
+    for (size_t j = 0; j < d.statements[i]->stages.size(); ++j) {
+      d.statements[i]->stages[j]->thread = std::thread([&d, i, j] { d.RunStage(i, j); });
+    }
   }
   for (size_t i = 0; i < d.sources.size(); ++i) {
     d.sources[i]->thread = std::thread([&d, i, p = positions[i]] { d.RunSource(i, p); });
@@ -329,10 +344,16 @@ Status Pipeline::Start(CacheStore* store) {
 
 bool Pipeline::Impl::Deliver(const std::vector<Target>& targets, const SourceBatch& batch) {
   for (const Target& t : targets) {
-    auto& channel = t.kind == Target::kSink ? *sinks[t.index].input : *statements[t.index]->input;
     SourceBatch copy = batch;
-    copy.slot = t.slot;
-    if (!channel.Push(std::move(copy))) return false;
+    BoundedChannel<SourceBatch>* channel;
+    if (t.kind == Target::kSink) {
+      channel = sinks[t.index].input.get();
+    } else {
+      auto [stage, side] = statements[t.index]->operators.entry[t.slot];
+      channel = statements[t.index]->stages[stage]->input.get();
+      copy.slot = size_t(side);
+    }
+    if (!channel->Push(std::move(copy))) return false;
   }
   return true;
 }
@@ -341,8 +362,9 @@ void Pipeline::Impl::CloseTargets(const std::vector<Target>& targets) {
   for (const Target& t : targets) {
     if (t.kind == Target::kSink) {
       sinks[t.index].input->Close();
-    } else if (--statements[t.index]->open_inputs == 0) {
-      statements[t.index]->input->Close();
+    } else {
+      auto& stage = *statements[t.index]->stages[statements[t.index]->operators.entry[t.slot].first];
+      if (--stage.open_inputs == 0) stage.input->Close();
     }
   }
 }
@@ -378,36 +400,51 @@ void Pipeline::Impl::RunSource(size_t index, std::string start_position) {
   CloseTargets(node.targets);
 }
 
-void Pipeline::Impl::RunStatement(size_t index) {
-  StatementNode& node = *statements[index];
+void Pipeline::Impl::RunStage(size_t statement, size_t index) {
+  StatementNode& node = *statements[statement];
+  StageNode& self = *node.stages[index];
+  Stage& stage = *node.operators.stages[index];
+  const bool last = index + 1 == node.stages.size();
   bool started = false;
-  bool failed = false;
-  while (auto item = node.input->Pop()) {
+  while (auto item = self.input->Pop()) {
     std::vector<Operation> changes;
     if (!started) {
-      node.operators.Start(changes);
+      stage.Start(changes);
       started = true;
     }
-    Status s;
-    if (!failed) s = node.operators.Process(item->slot, item->batch->ops, changes);
-    if (!s.ok()) {
-      failed = true;
-      Fail(Status(s.code(), "sql statement at " + node.plan->location + " (INTO " +
+    if (!node.failed) {
+      Status s = stage.Process(int(item->slot), item->batch->ops, changes);
+      if (!s.ok()) {
+        node.failed = true;
+        changes.clear();
+        // A runtime failure, not a config error: `sluice run` exits 1, not 2.
+        Fail(FailedPrecondition("sql statement at " + node.plan->location + " (INTO " +
                                 node.plan->into + ") failed: " + s.message()));
-      spdlog::error("sql statement at {} (INTO {}) failed: {}; stopping the pipeline",
-                    node.plan->location, node.plan->into, s.message());
+        spdlog::error("sql statement at {} (INTO {}) failed in its {} operator: {}; stopping "
+                      "the pipeline", node.plan->location, node.plan->into, stage.name(),
+                      s.message());
+      }
+    } else {
       changes.clear();
     }
+    // Every stage forwards one batch per input batch, so the writer can still count
+    // deliveries per source batch.
     auto out = std::make_shared<OperationBatch>();
     out->ops = std::move(changes);
     out->position = item->batch->position;
-    if (!Deliver(node.targets,
-                 SourceBatch{item->source, 0, item->seq, std::move(out), item->source_rows})) {
-      node.input->Close();
+    SourceBatch next{item->source, 0, item->seq, std::move(out), item->source_rows};
+    bool delivered = last ? Deliver(node.targets, next) : node.stages[index + 1]->input->Push(next);
+    if (!delivered) {
+      self.input->Close();
       break;
     }
   }
-  CloseTargets(node.targets);
+  if (!last) {
+    StageNode& following = *node.stages[index + 1];
+    if (--following.open_inputs == 0) following.input->Close();
+  } else {
+    CloseTargets(node.targets);
+  }
 }
 
 void Pipeline::Impl::EncodeInto(const SinkNode& sink, const OperationBatch& batch,
@@ -551,7 +588,9 @@ Status Pipeline::Wait() {
     if (source->thread.joinable()) source->thread.join();
   }
   for (auto& st : d.statements) {
-    if (st->thread.joinable()) st->thread.join();
+    for (auto& stage : st->stages) {
+      if (stage->thread.joinable()) stage->thread.join();
+    }
   }
   for (auto& sink : d.sinks) {
     if (sink.thread.joinable()) sink.thread.join();

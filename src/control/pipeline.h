@@ -1,10 +1,11 @@
 // Pipeline: the running form of a config. One source node thread per source, one thread per
-// SQL statement (its operator chain), one sink thread per endpoint, and one cache writer
-// thread, joined by bounded channels:
+// SQL operator (each statement is a line of operators, dataflow/statement_operators.h), one
+// sink thread per endpoint, and one cache writer thread, joined by bounded channels (a slow
+// consumer slows its producers):
 //
-//   source ──► [statement ──► statement ...] ──► sink (encode keys, rows) ──► cache writer
+//   source ──► [operator ──► operator ...] ──► sink (encode keys, rows) ──► cache writer
 //
-// A source batch fans out along every path to a sink; every statement forwards one (maybe
+// A source batch fans out along every path to a sink; every operator forwards one (maybe
 // empty) batch per input batch, tagged with the source and its sequence number. The writer
 // commits a source's batch only when all its paths have delivered it, together with the
 // source position it reaches, so after a restart each source resumes exactly after what the

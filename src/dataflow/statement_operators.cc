@@ -1,44 +1,103 @@
 #include "dataflow/statement_operators.h"
 
 #include "dataflow/aggregate.h"
+#include "dataflow/join.h"
 #include "dataflow/map_filter.h"
 #include "dataflow/ranking.h"
+#include "dataflow/semi_join.h"
+#include "dataflow/set_operation.h"
 #include "dataflow/top_n.h"
 #include "dataflow/window_assigner.h"
 
 namespace sluice {
-
 namespace {
 
-void AddTopN(const BoundSelect& plan, StatementOperators& ops) {
-  if (!plan.limit) return;
-  ops.chain.push_back(
-      std::make_unique<TopN>(plan.order_by, *plan.limit, plan.offset, plan.output_schema));
+// One-input operators.
+class OperatorStage final : public Stage {
+ public:
+  OperatorStage(std::unique_ptr<Operator> op, const char* name) : op_(std::move(op)), name_(name) {}
+  void Start(std::vector<Operation>& output) override { op_->Start(output); }
+  Status Process(int, const std::vector<Operation>& input, std::vector<Operation>& output) override {
+    return op_->Process(input, output);
+  }
+  const char* name() const override { return name_; }
+
+ private:
+  std::unique_ptr<Operator> op_;
+  const char* name_;
+};
+
+class JoinStage final : public Stage {
+ public:
+  explicit JoinStage(std::unique_ptr<Join> join) : join_(std::move(join)) {}
+  Status Process(int side, const std::vector<Operation>& input, std::vector<Operation>& output) override {
+    return join_->Process(side == 0 ? Join::kLeft : Join::kRight, input, output);
+  }
+  const char* name() const override { return "join"; }
+
+ private:
+  std::unique_ptr<Join> join_;
+};
+
+class SemiJoinStage final : public Stage {
+ public:
+  explicit SemiJoinStage(std::unique_ptr<SemiJoin> join) : join_(std::move(join)) {}
+  Status Process(int side, const std::vector<Operation>& input, std::vector<Operation>& output) override {
+    return join_->Process(side == 0 ? SemiJoin::kLeft : SemiJoin::kRight, input, output);
+  }
+  const char* name() const override { return "semi join"; }
+
+ private:
+  std::unique_ptr<SemiJoin> join_;
+};
+
+class SetStage final : public Stage {
+ public:
+  explicit SetStage(std::unique_ptr<SetOperation> set) : set_(std::move(set)) {}
+  Status Process(int side, const std::vector<Operation>& input, std::vector<Operation>& output) override {
+    return set_->Process(side, input, output);
+  }
+  const char* name() const override { return "set operation"; }
+
+ private:
+  std::unique_ptr<SetOperation> set_;
+};
+
+void Add(StatementOperators& ops, std::unique_ptr<Operator> op, const char* name) {
+  ops.stages.push_back(std::make_unique<OperatorStage>(std::move(op), name));
 }
 
 }  // namespace
 
 StatementOperators BuildStatementOperators(const BoundSelect& plan) {
   StatementOperators ops;
-  ops.from_inputs = plan.inputs.size();
-  for (const auto& spec : plan.semi_joins) {
-    ops.semi_joins.push_back(std::make_unique<SemiJoin>(spec, plan.input_schema));
+  if (plan.set_op) {
+    ops.stages.push_back(std::make_unique<SetStage>(
+        std::make_unique<SetOperation>(SetOperation::FromSetOp(*plan.set_op), plan.output_schema)));
+    ops.entry = {{0, 0}, {0, 1}};
+    return ops;
   }
   if (plan.window) {
-    ops.chain.push_back(std::make_unique<WindowAssigner>(*plan.window));
+    Add(ops, std::make_unique<WindowAssigner>(*plan.window), "window");
+    ops.entry = {{0, 0}};
     return ops;
   }
-  if (plan.set_op) {
-    ops.set = std::make_unique<SetOperation>(SetOperation::FromSetOp(*plan.set_op),
-                                             plan.output_schema);
-    return ops;
-  }
+  // FROM: slot 0 enters the first join on the left, slot k the right of join k - 1.
+  ops.entry.push_back({0, 0});
   for (size_t i = 0; i < plan.joins.size(); ++i) {
     Schema left;
     const InputTable& right = plan.inputs[i + 1];
     left.fields.assign(plan.input_schema.fields.begin(),
                        plan.input_schema.fields.begin() + long(right.offset));
-    ops.joins.push_back(std::make_unique<Join>(plan.joins[i], std::move(left), right.schema));
+    ops.entry.push_back({ops.stages.size(), 1});
+    ops.stages.push_back(std::make_unique<JoinStage>(
+        std::make_unique<Join>(plan.joins[i], std::move(left), right.schema)));
+  }
+  // WHERE subqueries: their slots follow the FROM inputs.
+  for (const auto& spec : plan.semi_joins) {
+    ops.entry.push_back({ops.stages.size(), 1});
+    ops.stages.push_back(
+        std::make_unique<SemiJoinStage>(std::make_unique<SemiJoin>(spec, plan.input_schema)));
   }
   if (plan.ranking || plan.aggregated) {
     // WHERE first (as an identity MapFilter), then the ranking or aggregation, which computes
@@ -50,35 +109,37 @@ StatementOperators BuildStatementOperators(const BoundSelect& plan) {
         ops.owned.push_back(MakeColumn(i, f.name, f.type));
         identity.push_back(ops.owned.back().get());
       }
-      ops.chain.push_back(std::make_unique<MapFilter>(plan.where.get(), identity));
+      Add(ops, std::make_unique<MapFilter>(plan.where.get(), identity), "filter");
     }
     if (plan.ranking) {
-      ops.chain.push_back(std::make_unique<Ranking>(plan));
+      Add(ops, std::make_unique<Ranking>(plan), "ranking");
     } else {
-      ops.chain.push_back(std::make_unique<Aggregate>(plan));
+      Add(ops, std::make_unique<Aggregate>(plan), "aggregate");
     }
   } else {
     std::vector<const Expr*> projections;
     for (const auto& e : plan.projections) projections.push_back(e.get());
-    ops.chain.push_back(std::make_unique<MapFilter>(plan.where.get(), projections));
+    Add(ops, std::make_unique<MapFilter>(plan.where.get(), projections), "filter and project");
   }
   if (plan.distinct) {
-    ops.chain.push_back(
-        std::make_unique<SetOperation>(SetOperation::Kind::kDistinct, plan.output_schema));
+    Add(ops, std::make_unique<SetOperation>(SetOperation::Kind::kDistinct, plan.output_schema),
+        "distinct");
   }
-  AddTopN(plan, ops);
+  if (plan.limit) {
+    Add(ops, std::make_unique<TopN>(plan.order_by, *plan.limit, plan.offset, plan.output_schema),
+        "top-n");
+  }
   return ops;
 }
 
 void StatementOperators::Start(std::vector<Operation>& output) {
-  for (auto& op : chain) {
+  for (size_t i = 0; i < stages.size(); ++i) {
     std::vector<Operation> started;
-    op->Start(started);
-    // What an operator starts with flows through the operators after it.
-    for (size_t next = size_t(&op - chain.data()) + 1; next < chain.size() && !started.empty();
-         ++next) {
+    stages[i]->Start(started);
+    // What a stage starts with flows through the stages after it.
+    for (size_t next = i + 1; next < stages.size() && !started.empty(); ++next) {
       std::vector<Operation> out;
-      if (!chain[next]->Process(started, out).ok()) break;
+      if (!stages[next]->Process(0, started, out).ok()) break;
       started = std::move(out);
     }
     output.insert(output.end(), started.begin(), started.end());
@@ -87,33 +148,10 @@ void StatementOperators::Start(std::vector<Operation>& output) {
 
 Status StatementOperators::Process(size_t slot, std::vector<Operation> input,
                                    std::vector<Operation>& output) {
-  if (set) return set->Process(int(slot), input, output);
-  size_t first_semi = 0;
-  if (slot >= from_inputs) {
-    // A semi join's subquery changed: which joined rows pass may change.
-    first_semi = slot - from_inputs;
+  auto [stage, side] = entry[slot];
+  for (size_t i = stage; i < stages.size(); ++i) {
     std::vector<Operation> out;
-    RETURN_IF_ERROR(semi_joins[first_semi]->Process(SemiJoin::kRight, input, out));
-    input = std::move(out);
-    ++first_semi;
-  } else {
-    // Through the joins: slot 0 enters the first join on the left, slot k on the right of
-    // join k - 1; each join's output is the left input of the next.
-    for (size_t j = slot == 0 ? 0 : slot - 1; j < joins.size(); ++j) {
-      std::vector<Operation> out;
-      Join::Side side = (j == 0 && slot == 0) || j + 1 != slot ? Join::kLeft : Join::kRight;
-      RETURN_IF_ERROR(joins[j]->Process(side, input, out));
-      input = std::move(out);
-    }
-  }
-  for (size_t i = first_semi; i < semi_joins.size(); ++i) {
-    std::vector<Operation> out;
-    RETURN_IF_ERROR(semi_joins[i]->Process(SemiJoin::kLeft, input, out));
-    input = std::move(out);
-  }
-  for (auto& op : chain) {
-    std::vector<Operation> out;
-    RETURN_IF_ERROR(op->Process(input, out));
+    RETURN_IF_ERROR(stages[i]->Process(i == stage ? side : 0, input, out));
     input = std::move(out);
   }
   output.insert(output.end(), std::make_move_iterator(input.begin()),

@@ -1,29 +1,41 @@
-// The operators that compute one bound statement: the joins of its FROM chain (one per extra
-// table), then a MapFilter (WHERE and the select list), or for aggregated statements a
-// MapFilter for WHERE in front of an Aggregate.
+// The operators that compute one bound statement, as a line of stages: the joins of its FROM
+// chain, the semi joins of its WHERE subqueries, then the MapFilter (WHERE and the select
+// list) or, for aggregating and ranking statements, a WHERE filter and the Aggregate or
+// Ranking, then DISTINCT and top-n. A set operation is a single two-input stage.
+//
+// Each stage has one or two inputs (sides). Side 0 of stage i + 1 is the output of stage i;
+// the statement's input slots (its FROM tables, then its subqueries) enter at `entry[slot]`.
+// The pipeline runs every stage on its own thread; Process() runs them in line on the
+// caller's thread (tests, benchmarks).
 #pragma once
 
 #include <memory>
+#include <utility>
 #include <vector>
 
-#include "dataflow/join.h"
-#include "dataflow/operator.h"
-#include "dataflow/semi_join.h"
-#include "dataflow/set_operation.h"
+#include "common/status.h"
 #include "sql/bound_select.h"
+#include "types/operation.h"
 
 namespace sluice {
 
+class Stage {
+ public:
+  virtual ~Stage() = default;
+  // Changes the stage's output starts with (the one row of an aggregate without GROUP BY).
+  virtual void Start(std::vector<Operation>& output) {}
+  virtual Status Process(int side, const std::vector<Operation>& input,
+                         std::vector<Operation>& output) = 0;
+  virtual const char* name() const = 0;
+};
+
 struct StatementOperators {
-  std::vector<ExprPtr> owned;  // expressions the chain refers to beyond the plan's own
-  std::vector<std::unique_ptr<Join>> joins;  // joins[i]: inputs[0..i] with inputs[i + 1]
-  std::unique_ptr<SetOperation> set;         // set operations: side = slot
-  std::vector<std::unique_ptr<SemiJoin>> semi_joins;  // slot inputs.size() + i: right of i
-  size_t from_inputs = 0;
-  std::vector<std::unique_ptr<Operator>> chain;
+  std::vector<ExprPtr> owned;  // expressions the stages refer to beyond the plan's own
+  std::vector<std::unique_ptr<Stage>> stages;
+  std::vector<std::pair<size_t, int>> entry;  // per input slot: stage and side
 
   void Start(std::vector<Operation>& output);
-  // Runs changes of FROM input `slot` through the statement, appending its output changes.
+  // Runs changes of input `slot` through the statement, appending its output changes.
   Status Process(size_t slot, std::vector<Operation> input, std::vector<Operation>& output);
   Status Process(std::vector<Operation> input, std::vector<Operation>& output) {
     return Process(0, std::move(input), output);

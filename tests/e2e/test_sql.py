@@ -78,6 +78,16 @@ class Sql(harness.SluiceTestCase):
         self.check_results(s)
         self.assertEqual(s.stop(), 0)
 
+    def test_a_failing_statement_stops_the_pipeline_but_not_the_api(self):
+        text = CONFIG.replace("  SELECT count(*) AS n INTO bid_count FROM bid;",
+                              "  SELECT count(*) AS n INTO bid_count FROM bid;\n"
+                              "  SELECT 1 / (price - price) AS boom INTO bad FROM bid;")
+        s = self.sluice(text).start()
+        s.wait_for(lambda: "division by zero" in s.logs(), what="the statement's error")
+        self.assertIn("(INTO bad) failed", s.logs())
+        self.assertEqual(s.get_json("/health"), {"status": "ok"})
+        self.assertEqual(s.stop(), 1)
+
     def test_check_prints_the_plan(self):
         self.write("sluice.yaml", CONFIG)
         r = self.run_cli("check", "-c", "sluice.yaml")
@@ -85,6 +95,7 @@ class Sql(harness.SluiceTestCase):
         self.assertIn("statement INTO auction_stats", r.stdout)
         self.assertIn("-> aggregate (incremental) by [auction]", r.stdout)
         self.assertIn("-> filter (price > 500000)", r.stdout)
+        self.assertIn("threads: one per operator: [join] [filter and project]", r.stdout)
 
     def test_sql_errors_point_into_the_config(self):
         cases = {
