@@ -2,6 +2,7 @@
 // to every statement of a query (internal ones included) and the output is counted and
 // dropped (a null sink). Prints events/s per query.
 // Usage: nexmark_bench [--events N] [--runs R] [q0 q1 ...]
+//        nexmark_bench --dump DIR [--events N]   (writes person/auction/bid.csv for the peers)
 #include <chrono>
 #include <cstdio>
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "dataflow/statement_operators.h"
 #include "nexmark_queries.h"
 #include "sql/binder.h"
+#include "types/time_util.h"
 
 namespace sluice::bench {
 namespace {
@@ -82,6 +84,51 @@ Result RunQuery(const std::string& sql, uint64_t events) {
   return {seconds, outputs};
 }
 
+// The same events as CSV (header row; timestamps without zone, UTC), so DuckDB and
+// PostgreSQL can load exactly what the streaming run processed.
+int Dump(const std::string& dir, uint64_t events) {
+  const char* names[] = {"person", "auction", "bid"};
+  std::FILE* files[3];
+  for (int t = 0; t < 3; ++t) {
+    files[t] = std::fopen((dir + "/" + names[t] + ".csv").c_str(), "w");
+    if (!files[t]) {
+      std::perror(dir.c_str());
+      return 1;
+    }
+    Schema schema = NexmarkGenerator::SchemaOf(NexmarkGenerator::Table(t));
+    for (size_t i = 0; i < schema.fields.size(); ++i) {
+      std::fprintf(files[t], "%s%s", i ? "," : "", schema.fields[i].name.c_str());
+    }
+    std::fputc('\n', files[t]);
+  }
+  NexmarkGenerator generator(1);
+  Record record;
+  std::string line;
+  for (uint64_t e = 0; e < events; ++e) {
+    int t = int(NexmarkGenerator::TableOf(e));
+    Schema schema = NexmarkGenerator::SchemaOf(NexmarkGenerator::Table(t));
+    generator.Generate(e, record);
+    line.clear();
+    for (size_t i = 0; i < record.size(); ++i) {
+      if (i) line.push_back(',');
+      if (schema.fields[i].type == FieldType::kTimestamp) {
+        std::string ts = FormatTimestamp(record[i].as_int());  // ...T...Z
+        ts[10] = ' ';
+        ts.pop_back();
+        line += ts;
+      } else if (schema.fields[i].type == FieldType::kInt) {
+        line += std::to_string(record[i].as_int());
+      } else {
+        line += '"' + record[i].as_string() + '"';  // generated text has no quotes
+      }
+    }
+    line.push_back('\n');
+    std::fwrite(line.data(), 1, line.size(), files[t]);
+  }
+  for (auto* f : files) std::fclose(f);
+  return 0;
+}
+
 }  // namespace
 }  // namespace sluice::bench
 
@@ -90,7 +137,12 @@ int main(int argc, char** argv) {
   uint64_t events = 10'000'000;
   int runs = 3;
   std::vector<std::string> wanted;
+  std::string dump_dir;
   for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--dump") && i + 1 < argc) {
+      dump_dir = argv[++i];
+      continue;
+    }
     if (!std::strcmp(argv[i], "--events") && i + 1 < argc) {
       events = std::stoull(argv[++i]);
     } else if (!std::strcmp(argv[i], "--runs") && i + 1 < argc) {
@@ -99,6 +151,7 @@ int main(int argc, char** argv) {
       wanted.push_back(argv[i]);
     }
   }
+  if (!dump_dir.empty()) return Dump(dump_dir, events);
   if (wanted.empty()) {
     for (const auto& [name, sql] : NexmarkQueries()) wanted.push_back(name);
   }

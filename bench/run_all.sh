@@ -8,4 +8,4 @@ stamp=$(date -u +%Y-%m-%dT%H%MZ)
 "$build/bench/micro_bench" --benchmark_min_time=1 | tee "$here/out/micro-$stamp.txt"
 "$here/ingest.sh" "$build" 3 | tee "$here/out/ingest-$stamp.txt"
 "$here/serving.sh" "$build" 3 10 | tee "$here/out/serving-$stamp.txt"
-"$build/bench/nexmark_bench" --events 2000000 --runs 3 | tee "$here/out/nexmark-$stamp.txt"
+"$here/nexmark_peers.sh" "$build" 2000000 3 | tee "$here/out/nexmark-$stamp.txt"
