@@ -1381,6 +1381,51 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
     plan->joins.push_back(std::move(step));
     return MakeColumn(input.offset, "(" + input.table + ")", input.schema.fields[0].type);
   });
+  // The join step that can check a WHERE condition instead: the step joining the last table
+  // the condition names, when that step is INNER and no later join can NULL-pad the tables
+  // before it (RIGHT/FULL). Conditions with subqueries stay in WHERE.
+  std::function<bool(element, std::vector<element>&)> column_refs =
+      [&](element node, std::vector<element>& out) -> bool {
+    auto [k, f] = NodeOf(node);
+    if (k == "SubLink") return false;
+    if (k == "ColumnRef") {
+      out.push_back(f);
+      return true;
+    }
+    object obj;
+    array arr;
+    if (!node.get(obj)) {
+      for (auto field : obj) {
+        if (!column_refs(field.value, out)) return false;
+      }
+    } else if (!node.get(arr)) {
+      for (auto item : arr) {
+        if (!column_refs(item, out)) return false;
+      }
+    }
+    return true;
+  };
+  auto pushdown_step = [&](element condition) -> std::optional<size_t> {
+    if (plan->joins.empty()) return std::nullopt;
+    std::vector<element> refs;
+    if (!column_refs(condition, refs) || refs.empty()) return std::nullopt;
+    size_t last_slot = 0;
+    for (auto ref : refs) {
+      auto column = row_binder.ResolveColumn(ref);
+      if (!column.ok()) return std::nullopt;
+      size_t slot = 0;
+      while (slot + 1 < plan->inputs.size() && plan->inputs[slot + 1].offset <= *column) ++slot;
+      last_slot = std::max(last_slot, slot);
+    }
+    if (last_slot == 0) return std::nullopt;
+    const size_t step = last_slot - 1;
+    if (plan->joins[step].type != JoinType::kInner) return std::nullopt;
+    for (size_t later = step + 1; later < plan->joins.size(); ++later) {
+      JoinType t = plan->joins[later].type;
+      if (t == JoinType::kRight || t == JoinType::kFull) return std::nullopt;
+    }
+    return step;
+  };
   // Correlated equalities of an EXISTS subquery being bound (see BindContext::outer).
   const std::vector<InputTable>* outer = ctx.outer;
   ctx.outer = nullptr;
@@ -1422,6 +1467,21 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
       if (e->type() != FieldType::kBoolean) {
         return InvalidArgument("argument of WHERE must be type boolean, not type " +
                                std::string(FieldTypeName(e->type())) + at(NodeOf(where_parts[w]).second));
+      }
+      if (auto step = pushdown_step(where_parts[w])) {
+        // An inner join checks the condition as soon as the tables it names are joined:
+        // fewer rows travel on, and no separate filter copies every joined row.
+        JoinStep& join = plan->joins[*step];
+        join.text += (join.text.empty() ? "" : " AND ") + e->ToString();
+        if (join.residual) {
+          std::vector<ExprPtr> both;
+          both.push_back(std::move(join.residual));
+          both.push_back(std::move(e));
+          join.residual = MakeAnd(std::move(both));
+        } else {
+          join.residual = std::move(e);
+        }
+        continue;
       }
       kept.push_back(std::move(e));
     }

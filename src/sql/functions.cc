@@ -1090,7 +1090,7 @@ Result<ExprPtr> BindFunction(const std::string& name, std::vector<ExprPtr> args)
                               const bool last = i + 1 == v.size();
                               const std::string& step = v[i].as_string();
                               // A path step is an object key, or an array index when numeric.
-                              int64_t index;
+                              int64_t index = 0;
                               auto [p, ec] = std::from_chars(step.data(), step.data() + step.size(), index);
                               bool numeric = ec == std::errc() && p == step.data() + step.size();
                               Result<std::optional<std::string>> next =
