@@ -3,9 +3,9 @@
 // dropped (a null sink). Prints events/s per query.
 // Usage: nexmark_bench [--events N] [--runs R] [q0 q1 ...]
 //        nexmark_bench --dump DIR [--events N]   (writes person/auction/bid.csv for the peers)
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <string>

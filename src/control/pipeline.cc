@@ -363,7 +363,8 @@ void Pipeline::Impl::CloseTargets(const std::vector<Target>& targets) {
     if (t.kind == Target::kSink) {
       sinks[t.index].input->Close();
     } else {
-      auto& stage = *statements[t.index]->stages[statements[t.index]->operators.entry[t.slot].first];
+      auto& stage =
+          *statements[t.index]->stages[statements[t.index]->operators.entry[t.slot].first];
       if (--stage.open_inputs == 0) stage.input->Close();
     }
   }
@@ -420,9 +421,10 @@ void Pipeline::Impl::RunStage(size_t statement, size_t index) {
         // A runtime failure, not a config error: `sluice run` exits 1, not 2.
         Fail(FailedPrecondition("sql statement at " + node.plan->location + " (INTO " +
                                 node.plan->into + ") failed: " + s.message()));
-        spdlog::error("sql statement at {} (INTO {}) failed in its {} operator: {}; stopping "
-                      "the pipeline", node.plan->location, node.plan->into, stage.name(),
-                      s.message());
+        spdlog::error(
+            "sql statement at {} (INTO {}) failed in its {} operator: {}; stopping "
+            "the pipeline",
+            node.plan->location, node.plan->into, stage.name(), s.message());
       }
     } else {
       changes.clear();

@@ -179,7 +179,8 @@ Result<std::optional<Record>> Aggregate::Output(const Group& g) const {
           }
         };
         if (call.descending) {
-          for (auto it = s.values.rbegin(); it != s.values.rend(); ++it) append(it->first, it->second);
+          for (auto it = s.values.rbegin(); it != s.values.rend(); ++it)
+            append(it->first, it->second);
         } else {
           for (const auto& [v, copies] : s.values) append(v, copies);
         }

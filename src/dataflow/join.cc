@@ -70,7 +70,8 @@ Status Join::Apply(Side side, const Record& row, int weight, std::vector<Operati
         if (Pads(other)) {
           const int64_t before = entry.matches;
           entry.matches += weight;
-          Record padded = other == kLeft ? Joined(&entry.row, nullptr) : Joined(nullptr, &entry.row);
+          Record padded =
+              other == kLeft ? Joined(&entry.row, nullptr) : Joined(nullptr, &entry.row);
           if (before == 0 && entry.matches > 0) Emit(padded, -entry.copies, output);
           if (before > 0 && entry.matches == 0) Emit(padded, entry.copies, output);
         }

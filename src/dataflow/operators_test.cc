@@ -61,7 +61,9 @@ struct Chain {
     std::vector<Operation> out;
     const auto tables = plan->InputTables();
     for (size_t slot = 0; slot < tables.size(); ++slot) {
-      if (tables[slot] == "t") EXPECT_TRUE(ops.Process(slot, in, out).ok());
+      if (tables[slot] == "t") {
+        EXPECT_TRUE(ops.Process(slot, in, out).ok());
+      }
     }
     return out;
   }

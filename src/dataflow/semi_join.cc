@@ -50,8 +50,10 @@ bool SemiJoin::Passes(const std::optional<std::string>& key, const RightState& s
   const bool keyless = spec_.left_keys.empty();  // uncorrelated EXISTS
   const bool found = keyless ? s.total > 0 : (key && s.matches > 0);
   switch (spec_.kind) {
-    case SemiJoinSpec::Kind::kSemi: return found;
-    case SemiJoinSpec::Kind::kAnti: return !found;
+    case SemiJoinSpec::Kind::kSemi:
+      return found;
+    case SemiJoinSpec::Kind::kAnti:
+      return !found;
     case SemiJoinSpec::Kind::kNotIn:
       return s.total == 0 || (key && s.matches == 0 && s.nulls == 0);
   }
@@ -98,7 +100,8 @@ void SemiJoin::ApplyRight(const Record& row, int weight, std::vector<Operation>&
     }
     bool was = Passes(left_key, before), is = Passes(left_key, after);
     if (was == is) return;
-    for (const auto& [encoded, entry] : bucket) Emit(entry.row, is ? entry.copies : -entry.copies, output);
+    for (const auto& [encoded, entry] : bucket)
+      Emit(entry.row, is ? entry.copies : -entry.copies, output);
   };
   if (global) {
     for (const auto& [bucket_key, bucket] : left_rows_) redecide(bucket_key, bucket);

@@ -6,25 +6,38 @@ namespace sluice {
 
 SetOperation::Kind SetOperation::FromSetOp(SetOp op) {
   switch (op) {
-    case SetOp::kUnionAll: return Kind::kUnionAll;
-    case SetOp::kUnion: return Kind::kUnion;
-    case SetOp::kIntersect: return Kind::kIntersect;
-    case SetOp::kIntersectAll: return Kind::kIntersectAll;
-    case SetOp::kExcept: return Kind::kExcept;
-    case SetOp::kExceptAll: return Kind::kExceptAll;
+    case SetOp::kUnionAll:
+      return Kind::kUnionAll;
+    case SetOp::kUnion:
+      return Kind::kUnion;
+    case SetOp::kIntersect:
+      return Kind::kIntersect;
+    case SetOp::kIntersectAll:
+      return Kind::kIntersectAll;
+    case SetOp::kExcept:
+      return Kind::kExcept;
+    case SetOp::kExceptAll:
+      return Kind::kExceptAll;
   }
   return Kind::kUnionAll;
 }
 
 int64_t SetOperation::Multiplicity(const Counts& c) const {
   switch (kind_) {
-    case Kind::kUnionAll: return c.left + c.right;
-    case Kind::kUnion: return c.left + c.right > 0 ? 1 : 0;
-    case Kind::kIntersect: return c.left > 0 && c.right > 0 ? 1 : 0;
-    case Kind::kIntersectAll: return std::min(c.left, c.right);
-    case Kind::kExcept: return c.left > 0 && c.right == 0 ? 1 : 0;
-    case Kind::kExceptAll: return std::max<int64_t>(c.left - c.right, 0);
-    case Kind::kDistinct: return c.left > 0 ? 1 : 0;
+    case Kind::kUnionAll:
+      return c.left + c.right;
+    case Kind::kUnion:
+      return c.left + c.right > 0 ? 1 : 0;
+    case Kind::kIntersect:
+      return c.left > 0 && c.right > 0 ? 1 : 0;
+    case Kind::kIntersectAll:
+      return std::min(c.left, c.right);
+    case Kind::kExcept:
+      return c.left > 0 && c.right == 0 ? 1 : 0;
+    case Kind::kExceptAll:
+      return std::max<int64_t>(c.left - c.right, 0);
+    case Kind::kDistinct:
+      return c.left > 0 ? 1 : 0;
   }
   return 0;
 }

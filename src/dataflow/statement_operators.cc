@@ -17,7 +17,8 @@ class OperatorStage final : public Stage {
  public:
   OperatorStage(std::unique_ptr<Operator> op, const char* name) : op_(std::move(op)), name_(name) {}
   void Start(std::vector<Operation>& output) override { op_->Start(output); }
-  Status Process(int, const std::vector<Operation>& input, std::vector<Operation>& output) override {
+  Status Process(int, const std::vector<Operation>& input,
+                 std::vector<Operation>& output) override {
     return op_->Process(input, output);
   }
   const char* name() const override { return name_; }
@@ -30,7 +31,8 @@ class OperatorStage final : public Stage {
 class JoinStage final : public Stage {
  public:
   explicit JoinStage(std::unique_ptr<Join> join) : join_(std::move(join)) {}
-  Status Process(int side, const std::vector<Operation>& input, std::vector<Operation>& output) override {
+  Status Process(int side, const std::vector<Operation>& input,
+                 std::vector<Operation>& output) override {
     return join_->Process(side == 0 ? Join::kLeft : Join::kRight, input, output);
   }
   const char* name() const override { return "join"; }
@@ -42,7 +44,8 @@ class JoinStage final : public Stage {
 class SemiJoinStage final : public Stage {
  public:
   explicit SemiJoinStage(std::unique_ptr<SemiJoin> join) : join_(std::move(join)) {}
-  Status Process(int side, const std::vector<Operation>& input, std::vector<Operation>& output) override {
+  Status Process(int side, const std::vector<Operation>& input,
+                 std::vector<Operation>& output) override {
     return join_->Process(side == 0 ? SemiJoin::kLeft : SemiJoin::kRight, input, output);
   }
   const char* name() const override { return "semi join"; }
@@ -54,7 +57,8 @@ class SemiJoinStage final : public Stage {
 class SetStage final : public Stage {
  public:
   explicit SetStage(std::unique_ptr<SetOperation> set) : set_(std::move(set)) {}
-  Status Process(int side, const std::vector<Operation>& input, std::vector<Operation>& output) override {
+  Status Process(int side, const std::vector<Operation>& input,
+                 std::vector<Operation>& output) override {
     return set_->Process(side, input, output);
   }
   const char* name() const override { return "set operation"; }

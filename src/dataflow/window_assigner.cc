@@ -18,11 +18,13 @@ void WindowAssigner::Assign(const Record& row, bool insert, std::vector<Operatio
     Record out = row;
     out.emplace_back(k * spec_.slide_micros);
     out.emplace_back(k * spec_.slide_micros + spec_.size_micros);
-    output.push_back(insert ? Operation::Insert(std::move(out)) : Operation::Delete(std::move(out)));
+    output.push_back(insert ? Operation::Insert(std::move(out))
+                            : Operation::Delete(std::move(out)));
   }
 }
 
-Status WindowAssigner::Process(const std::vector<Operation>& input, std::vector<Operation>& output) {
+Status WindowAssigner::Process(const std::vector<Operation>& input,
+                               std::vector<Operation>& output) {
   for (const Operation& op : input) {
     if (op.kind != OpKind::kInsert) Assign(op.old_record, false, output);
     if (op.kind != OpKind::kDelete) Assign(op.new_record, true, output);

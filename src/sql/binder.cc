@@ -225,8 +225,10 @@ class StatementBinder {
       if (sublink_handler_ && StringField(fields, "subLinkType") == "EXPR_SUBLINK" && !plan_) {
         return sublink_handler_(fields);
       }
-      return Unsupported("a subquery here (supported: EXISTS, IN (SELECT ...) in WHERE, and "
-                         "scalar subqueries outside aggregates)", fields);
+      return Unsupported(
+          "a subquery here (supported: EXISTS, IN (SELECT ...) in WHERE, and "
+          "scalar subqueries outside aggregates)",
+          fields);
     }
     if (kind == "SQLValueFunction") {
       return Unsupported(
@@ -254,9 +256,10 @@ class StatementBinder {
       column = StringNode(parts[1]);
     }
     if (column.empty()) {
-      return Status(StatusCode::kUnimplemented,
-                    Error("this column reference (e.g. * inside an expression) is not supported",
-                          fields).message());
+      return Status(
+          StatusCode::kUnimplemented,
+          Error("this column reference (e.g. * inside an expression) is not supported", fields)
+              .message());
     }
     std::optional<size_t> found;
     bool table_seen = table.empty();
@@ -275,12 +278,14 @@ class StatementBinder {
       for (size_t t = 0; t < visible_; ++t) {
         if (!table.empty() && inputs_[t].alias != table) continue;
         for (const auto& f : inputs_[t].schema.fields) {
-          known += (known.empty() ? "" : ", ") + (visible_ > 1 ? inputs_[t].alias + "." : "") + f.name;
+          known +=
+              (known.empty() ? "" : ", ") + (visible_ > 1 ? inputs_[t].alias + "." : "") + f.name;
         }
       }
       std::string where = table.empty() ? (visible_ == 1 ? inputs_[0].table : "FROM") : table;
-      return Error("column \"" + column + "\" does not exist in " + where + " (columns: " + known + ")",
-                   fields);
+      return Error(
+          "column \"" + column + "\" does not exist in " + where + " (columns: " + known + ")",
+          fields);
     }
     return *found;
   }
@@ -288,7 +293,8 @@ class StatementBinder {
   const Field& FieldAt(size_t index) const {
     for (size_t t = 0; t < visible_; ++t) {
       const InputTable& input = inputs_[t];
-      if (index < input.offset + input.schema.fields.size()) return input.schema.fields[index - input.offset];
+      if (index < input.offset + input.schema.fields.size())
+        return input.schema.fields[index - input.offset];
     }
     return inputs_.back().schema.fields.back();
   }
@@ -301,8 +307,10 @@ class StatementBinder {
       for (size_t k = 0; k < key_columns_.size(); ++k) {
         if (key_columns_[k] == index) return KeyRef(k);
       }
-      return Error("column \"" + field.name + "\" must appear in the GROUP BY clause or be used in an "
-                   "aggregate function", fields);
+      return Error("column \"" + field.name +
+                       "\" must appear in the GROUP BY clause or be used in an "
+                       "aggregate function",
+                   fields);
     }
     return MakeColumn(index, field.name, field.type);
   }
@@ -635,7 +643,8 @@ class StatementBinder {
         call.kind = name == "bool_or" ? AggregateKind::kBoolOr : AggregateKind::kBoolAnd;
         call.result_type = FieldType::kBoolean;
       }
-      call.text = name + "(" + std::string(distinct ? "DISTINCT " : "") + call.arg->ToString() + ")";
+      call.text =
+          name + "(" + std::string(distinct ? "DISTINCT " : "") + call.arg->ToString() + ")";
     }
     if (call.filter) call.text += " FILTER (WHERE " + call.filter->ToString() + ")";
     size_t index = plan_->group_keys.size() + plan_->aggregates.size();
@@ -791,7 +800,9 @@ Result<std::string> BindInternal(const SqlSource& source, element select, TableC
 // internal statement that assigns windows; the caller joins it like any table.
 Result<InputTable> BindWindowFunction(const SqlSource& source, element fields,
                                       TableCatalog& catalog, BindContext& ctx) {
-  auto at = [&](element f) { return " at " + source.Position(std::max<int64_t>(LocationOf(f), 0)); };
+  auto at = [&](element f) {
+    return " at " + source.Position(std::max<int64_t>(LocationOf(f), 0));
+  };
   auto functions = ListField(fields, "functions");
   element call;
   if (functions.size() == 1) {
@@ -935,13 +946,15 @@ Status BindOrderAndLimit(const SqlSource& source, element select,
     if (!column || *column >= plan.output_schema.fields.size()) {
       return Status(StatusCode::kUnimplemented,
                     "ORDER BY with LIMIT on something that is not an output column is not "
-                    "supported yet" + at(nf));
+                    "supported yet" +
+                        at(nf));
     }
     BoundSelect::SortKey key;
     key.column = *column;
     key.descending = StringField(sf, "sortby_dir") == "SORTBY_DESC";
     std::string nulls = StringField(sf, "sortby_nulls");
-    key.nulls_first = nulls == "SORTBY_NULLS_FIRST" || (nulls != "SORTBY_NULLS_LAST" && key.descending);
+    key.nulls_first =
+        nulls == "SORTBY_NULLS_FIRST" || (nulls != "SORTBY_NULLS_LAST" && key.descending);
     plan.order_by.push_back(key);
   }
   return Status::OK();
@@ -962,7 +975,9 @@ Result<bool> BindSubqueryFilter(const SqlSource& source, element part, TableCata
   }
   if (k != "SubLink") return false;
   std::string type = StringField(f, "subLinkType");
-  auto at = [&](element e) { return " at " + source.Position(std::max<int64_t>(LocationOf(e), 0)); };
+  auto at = [&](element e) {
+    return " at " + source.Position(std::max<int64_t>(LocationOf(e), 0));
+  };
   element subselect;
   TryGet(f["subselect"], subselect);
   SemiJoinSpec spec;
@@ -978,8 +993,10 @@ Result<bool> BindSubqueryFilter(const SqlSource& source, element part, TableCata
       size_t outer_column = ctx.outer_keys[i];
       const Field& of = plan.input_schema.fields[outer_column];
       auto common = CommonType(of.type, spec.right_schema.fields[i].type);
-      if (!common) return InvalidArgument("EXISTS compares " + std::string(FieldTypeName(of.type)) +
-                                          " with " + std::string(FieldTypeName(spec.right_schema.fields[i].type)) + at(f));
+      if (!common)
+        return InvalidArgument("EXISTS compares " + std::string(FieldTypeName(of.type)) + " with " +
+                               std::string(FieldTypeName(spec.right_schema.fields[i].type)) +
+                               at(f));
       spec.left_keys.push_back(MakeColumn(outer_column, of.name, of.type));
       spec.key_types.push_back(*common);
     }
@@ -993,9 +1010,11 @@ Result<bool> BindSubqueryFilter(const SqlSource& source, element part, TableCata
     element test;
     TryGet(f["testexpr"], test);
     if (NodeOf(test).first == "RowExpr") {
-      return Status(StatusCode::kUnimplemented, "IN with several columns is not supported yet" + at(f));
+      return Status(StatusCode::kUnimplemented,
+                    "IN with several columns is not supported yet" + at(f));
     }
-    ASSIGN_OR_RETURN(spec.table, BindInternal(source, subselect, catalog, ctx, "in", LocationOf(f)));
+    ASSIGN_OR_RETURN(spec.table,
+                     BindInternal(source, subselect, catalog, ctx, "in", LocationOf(f)));
     spec.right_schema = catalog.at(spec.table);
     if (spec.right_schema.fields.size() != 1) {
       return InvalidArgument("subquery has too many columns" + at(f));
@@ -1053,9 +1072,12 @@ Result<std::unique_ptr<BoundSelect>> BindSetOperation(const SqlSource& source, e
   }
   Schema& left = side_plans[0]->output_schema;
   Schema& right = side_plans[1]->output_schema;
-  std::string op_name = op == "SETOP_UNION" ? "UNION" : op == "SETOP_INTERSECT" ? "INTERSECT" : "EXCEPT";
+  std::string op_name = op == "SETOP_UNION"       ? "UNION"
+                        : op == "SETOP_INTERSECT" ? "INTERSECT"
+                                                  : "EXCEPT";
   if (left.fields.size() != right.fields.size()) {
-    return InvalidArgument("each " + op_name + " query must have the same number of columns" + at(select));
+    return InvalidArgument("each " + op_name + " query must have the same number of columns" +
+                           at(select));
   }
   // Columns take the common type of both sides; a plain SELECT side is cast to it.
   for (size_t c = 0; c < left.fields.size(); ++c) {
@@ -1118,8 +1140,8 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
       std::string name = StringField(cf, "ctename");
       element query;
       TryGet(cf["ctequery"], query);
-      ASSIGN_OR_RETURN(std::string internal,
-                       BindInternal(source, query, catalog, ctx, "with_" + name + "_", LocationOf(cf)));
+      ASSIGN_OR_RETURN(std::string internal, BindInternal(source, query, catalog, ctx,
+                                                          "with_" + name + "_", LocationOf(cf)));
       ctx.ctes[name] = internal;
     }
   }
@@ -1205,7 +1227,8 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
                     : type == "JOIN_RIGHT" ? JoinType::kRight
                     : type == "JOIN_FULL"  ? JoinType::kFull
                                            : JoinType::kInner;
-      if (type != "JOIN_INNER" && type != "JOIN_LEFT" && type != "JOIN_RIGHT" && type != "JOIN_FULL") {
+      if (type != "JOIN_INNER" && type != "JOIN_LEFT" && type != "JOIN_RIGHT" &&
+          type != "JOIN_FULL") {
         return unsupported("join type " + type, item_fields);
       }
       element quals;
@@ -1264,8 +1287,8 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
     }
   };
   // If `node` is colA = colB across the boundary of join step i, the key pair.
-  auto equi_key = [&](element node, size_t step, size_t visible)
-      -> std::optional<std::pair<size_t, size_t>> {
+  auto equi_key = [&](element node, size_t step,
+                      size_t visible) -> std::optional<std::pair<size_t, size_t>> {
     auto [k, f] = NodeOf(node);
     if (k != "A_Expr" || StringField(f, "kind") != "AEXPR_OP") return std::nullopt;
     auto names = ListField(f, "name");
@@ -1348,7 +1371,8 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
           ASSIGN_OR_RETURN(e, Coerce(std::move(e), FieldType::kBoolean));
         }
         if (e->type() != FieldType::kBoolean) {
-          return InvalidArgument("argument of JOIN/ON must be type boolean" + at(NodeOf(part).second));
+          return InvalidArgument("argument of JOIN/ON must be type boolean" +
+                                 at(NodeOf(part).second));
         }
         bound.push_back(std::move(e));
       }
@@ -1432,7 +1456,8 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
   std::vector<std::pair<size_t, size_t>> correlations;  // inner column, outer column
   if (has_where) {
     if (ContainsAggregate(where)) {
-      return InvalidArgument("aggregate functions are not allowed in WHERE" + at(NodeOf(where).second));
+      return InvalidArgument("aggregate functions are not allowed in WHERE" +
+                             at(NodeOf(where).second));
     }
     std::vector<ExprPtr> kept;
     for (size_t w = 0; w < where_parts.size(); ++w) {
@@ -1445,8 +1470,10 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
             StringNode(names.back()) == "=" && !f["lexpr"].get(l) && !f["rexpr"].get(r) &&
             NodeOf(l).first == "ColumnRef" && NodeOf(r).first == "ColumnRef") {
           StatementBinder outer_scope(source, *outer);
-          auto li = row_binder.ResolveColumn(NodeOf(l).second), ri = row_binder.ResolveColumn(NodeOf(r).second);
-          auto lo = outer_scope.ResolveColumn(NodeOf(l).second), ro = outer_scope.ResolveColumn(NodeOf(r).second);
+          auto li = row_binder.ResolveColumn(NodeOf(l).second),
+               ri = row_binder.ResolveColumn(NodeOf(r).second);
+          auto lo = outer_scope.ResolveColumn(NodeOf(l).second),
+               ro = outer_scope.ResolveColumn(NodeOf(r).second);
           if (li.ok() && !ri.ok() && ro.ok()) {
             correlations.emplace_back(*li, *ro);
             continue;
@@ -1457,8 +1484,8 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
           }
         }
       }
-      ASSIGN_OR_RETURN(bool handled, BindSubqueryFilter(source, where_parts[w], catalog, ctx,
-                                                         row_binder, *plan));
+      ASSIGN_OR_RETURN(bool handled,
+                       BindSubqueryFilter(source, where_parts[w], catalog, ctx, row_binder, *plan));
       if (handled) continue;
       ASSIGN_OR_RETURN(ExprPtr e, row_binder.Bind(where_parts[w]));
       if (IsUnknownLiteral(*e)) {
@@ -1466,7 +1493,8 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
       }
       if (e->type() != FieldType::kBoolean) {
         return InvalidArgument("argument of WHERE must be type boolean, not type " +
-                               std::string(FieldTypeName(e->type())) + at(NodeOf(where_parts[w]).second));
+                               std::string(FieldTypeName(e->type())) +
+                               at(NodeOf(where_parts[w]).second));
       }
       if (auto step = pushdown_step(where_parts[w])) {
         // An inner join checks the condition as soon as the tables it names are joined:
@@ -1550,7 +1578,8 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
       auto parts = ListField(vfields, "fields");
       if (!parts.empty() && NodeOf(parts.back()).first == "A_Star") {
         if (aggregated) {
-          return InvalidArgument("SELECT * cannot be used with GROUP BY or aggregates" + at(vfields));
+          return InvalidArgument("SELECT * cannot be used with GROUP BY or aggregates" +
+                                 at(vfields));
         }
         // t.* expands one table, * all of them, in FROM order.
         std::string only = parts.size() == 2 ? StringNode(parts[0]) : "";
@@ -1561,7 +1590,8 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
           for (size_t i = 0; i < input.schema.fields.size(); ++i) {
             const Field& f = input.schema.fields[i];
             if (!names.insert(f.name).second) {
-              return InvalidArgument("column \"" + f.name + "\" specified more than once" + at(vfields));
+              return InvalidArgument("column \"" + f.name + "\" specified more than once" +
+                                     at(vfields));
             }
             plan->projections.push_back(MakeColumn(input.offset + i, f.name, f.type));
             plan->output_schema.fields.push_back(
@@ -1569,7 +1599,8 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
           }
         }
         if (!found) {
-          return InvalidArgument("missing FROM-clause entry for table \"" + only + "\"" + at(vfields));
+          return InvalidArgument("missing FROM-clause entry for table \"" + only + "\"" +
+                                 at(vfields));
         }
         continue;
       }
@@ -1616,8 +1647,9 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
     // The subquery of EXISTS: what matters is which outer keys have a row; it outputs the
     // inner side of each correlated equality.
     if (plan->aggregated || plan->limit) {
-      return Status(StatusCode::kUnimplemented,
-                    "EXISTS over an aggregating or limited subquery is not supported yet" + at(select));
+      return Status(
+          StatusCode::kUnimplemented,
+          "EXISTS over an aggregating or limited subquery is not supported yet" + at(select));
     }
     plan->projections.clear();
     plan->output_schema = Schema();
@@ -1627,7 +1659,8 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
     for (const auto& [inner, outer_column] : correlations) {
       const Field& f = plan->input_schema.fields[inner];
       plan->projections.push_back(MakeColumn(inner, f.name, f.type));
-      plan->output_schema.fields.push_back({"#key" + std::to_string(plan->projections.size()), f.type, true});
+      plan->output_schema.fields.push_back(
+          {"#key" + std::to_string(plan->projections.size()), f.type, true});
       ctx.outer_keys.push_back(outer_column);
     }
   } else if (!correlations.empty()) {
@@ -1641,10 +1674,14 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
 
 std::string_view JoinTypeName(JoinType type) {
   switch (type) {
-    case JoinType::kInner: return "inner";
-    case JoinType::kLeft: return "left outer";
-    case JoinType::kRight: return "right outer";
-    case JoinType::kFull: return "full outer";
+    case JoinType::kInner:
+      return "inner";
+    case JoinType::kLeft:
+      return "left outer";
+    case JoinType::kRight:
+      return "right outer";
+    case JoinType::kFull:
+      return "full outer";
   }
   return "?";
 }
@@ -1653,19 +1690,21 @@ std::string BoundSelect::Describe() const {
   std::string out = "statement INTO " + into + " (sql " + location + ")\n";
   if (window) {
     out += "  -> " + std::string(window->slide_micros == window->size_micros ? "tumble" : "hop") +
-           " windows over " + inputs[0].table + "." + input_schema.fields[window->time_column].name +
-           " (size " + std::to_string(window->size_micros) + " us, slide " +
+           " windows over " + inputs[0].table + "." +
+           input_schema.fields[window->time_column].name + " (size " +
+           std::to_string(window->size_micros) + " us, slide " +
            std::to_string(window->slide_micros) + " us)\n";
     return out;
   }
   if (set_op) {
-    static const char* kNames[] = {"UNION ALL", "UNION", "INTERSECT", "INTERSECT ALL", "EXCEPT",
-                                   "EXCEPT ALL"};
+    static const char* kNames[] = {"UNION ALL",     "UNION",  "INTERSECT",
+                                   "INTERSECT ALL", "EXCEPT", "EXCEPT ALL"};
     out += "  -> " + std::string(kNames[int(*set_op)]) + " (incremental) of " + inputs[0].table +
            " and " + inputs[1].table + "\n";
     return out;
   }
-  out += "  scan " + inputs[0].table + (inputs[0].alias != inputs[0].table ? " AS " + inputs[0].alias : "") + "\n";
+  out += "  scan " + inputs[0].table +
+         (inputs[0].alias != inputs[0].table ? " AS " + inputs[0].alias : "") + "\n";
   for (size_t i = 0; i < joins.size(); ++i) {
     const InputTable& right = inputs[i + 1];
     out += "  -> " + std::string(JoinTypeName(joins[i].type)) + " join (incremental) with " +
@@ -1726,8 +1765,7 @@ std::optional<element> FindInto(element select) {
 
 Result<std::vector<std::unique_ptr<BoundSelect>>> BindSqlScript(const std::string& sql,
                                                                 int first_line,
-                                                                TableCatalog& catalog,
-                                                                int indent) {
+                                                                TableCatalog& catalog, int indent) {
   auto source = std::make_shared<SqlSource>(sql, first_line, indent);
   ASSIGN_OR_RETURN(ParsedSql parsed, ParseSql(source));
   std::vector<std::unique_ptr<BoundSelect>> out;
@@ -1738,13 +1776,15 @@ Result<std::vector<std::unique_ptr<BoundSelect>>> BindSqlScript(const std::strin
                              std::string(kind) + ")");
     }
     auto into = FindInto(select);
-    if (!into) return InvalidArgument("a statement has no INTO: write SELECT ... INTO <table> FROM ...");
+    if (!into)
+      return InvalidArgument("a statement has no INTO: write SELECT ... INTO <table> FROM ...");
     element rel;
     TryGet((*into)["rel"], rel);
     std::string name = StringField(rel, "relname");
     int64_t loc = LocationOf(rel);
     if (catalog.count(name)) {
-      return InvalidArgument("relation \"" + name + "\" already exists at " + source->Position(loc));
+      return InvalidArgument("relation \"" + name + "\" already exists at " +
+                             source->Position(loc));
     }
     BindContext ctx;
     ASSIGN_OR_RETURN(auto plan, BindQuery(*source, select, catalog, ctx, name, loc));

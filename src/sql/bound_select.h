@@ -73,10 +73,10 @@ struct WindowSpec {
 struct SemiJoinSpec {
   enum class Kind { kSemi, kAnti, kNotIn };
   Kind kind = Kind::kSemi;
-  std::string table;                  // the internal statement
-  Schema right_schema;                // its columns = the keys, in order
-  std::vector<ExprPtr> left_keys;     // over the joined row
-  std::vector<FieldType> key_types;   // the type each pair compares in
+  std::string table;                 // the internal statement
+  Schema right_schema;               // its columns = the keys, in order
+  std::vector<ExprPtr> left_keys;    // over the joined row
+  std::vector<FieldType> key_types;  // the type each pair compares in
   std::string text;
 };
 
@@ -85,8 +85,8 @@ enum class SetOp { kUnionAll, kUnion, kIntersect, kIntersectAll, kExcept, kExcep
 
 struct BoundSelect {
   std::string into;  // internal statements (subqueries, WITH, set-operation sides) use "#..."
-  std::optional<SetOp> set_op;  // set: inputs are the two sides; no projections
-  bool distinct = false;        // SELECT DISTINCT
+  std::optional<SetOp> set_op;       // set: inputs are the two sides; no projections
+  bool distinct = false;             // SELECT DISTINCT
   std::optional<WindowSpec> window;  // TUMBLE/HOP: no projections
 
   // row_number() / rank() / dense_rank() OVER (PARTITION BY ... ORDER BY ...): computed over
@@ -118,8 +118,8 @@ struct BoundSelect {
   std::vector<InputTable> inputs;  // FROM, in order; one entry without joins
   std::vector<JoinStep> joins;
   std::vector<SemiJoinSpec> semi_joins;  // after the joins; their inputs follow `inputs`
-  Schema input_schema;   // the joined row: every input's columns, in order
-  std::string location;  // line:column of the statement, for messages
+  Schema input_schema;                   // the joined row: every input's columns, in order
+  std::string location;                  // line:column of the statement, for messages
 
   ExprPtr where;  // over the input row; may be null
 

@@ -478,7 +478,7 @@ Result<ExprPtr> RequireType(ExprPtr e, FieldType type, const std::string& fn) {
 
 struct CivilTime {
   std::chrono::year_month_day ymd;
-  int64_t days;             // since 1970-01-01
+  int64_t days;  // since 1970-01-01
   int64_t micros_of_day;
 };
 
@@ -493,7 +493,8 @@ CivilTime Civil(int64_t micros) {
 
 int64_t DaysFrom(int year, unsigned month, unsigned day) {
   using namespace std::chrono;
-  return sys_days{year_month_day{std::chrono::year{year}, std::chrono::month{month}, std::chrono::day{day}}}
+  return sys_days{
+      year_month_day{std::chrono::year{year}, std::chrono::month{month}, std::chrono::day{day}}}
       .time_since_epoch()
       .count();
 }
@@ -505,10 +506,14 @@ Result<int64_t> TruncateTimestamp(const std::string& unit_text, int64_t micros) 
   unsigned m = unsigned(c.ymd.month());
   auto at_day = [&](int64_t days) { return days * kMicrosPerDay; };
   if (unit == "microseconds" || unit == "microsecond") return micros;
-  if (unit == "milliseconds" || unit == "millisecond") return micros - ((micros % 1000) + 1000) % 1000;
-  if (unit == "second" || unit == "seconds") return micros - ((micros % 1'000'000) + 1'000'000) % 1'000'000;
-  if (unit == "minute" || unit == "minutes") return at_day(c.days) + c.micros_of_day / 60'000'000 * 60'000'000;
-  if (unit == "hour" || unit == "hours") return at_day(c.days) + c.micros_of_day / 3'600'000'000LL * 3'600'000'000LL;
+  if (unit == "milliseconds" || unit == "millisecond")
+    return micros - ((micros % 1000) + 1000) % 1000;
+  if (unit == "second" || unit == "seconds")
+    return micros - ((micros % 1'000'000) + 1'000'000) % 1'000'000;
+  if (unit == "minute" || unit == "minutes")
+    return at_day(c.days) + c.micros_of_day / 60'000'000 * 60'000'000;
+  if (unit == "hour" || unit == "hours")
+    return at_day(c.days) + c.micros_of_day / 3'600'000'000LL * 3'600'000'000LL;
   if (unit == "day" || unit == "days") return at_day(c.days);
   if (unit == "week" || unit == "weeks") {
     // ISO weeks start on Monday; 1970-01-01 was a Thursday.
@@ -537,7 +542,8 @@ Result<Decimal> ExtractField(const std::string& field_text, int64_t micros) {
   if (field == "hour") return Decimal(c.micros_of_day / 3'600'000'000LL, 0);
   if (field == "minute") return Decimal(c.micros_of_day / 60'000'000 % 60, 0);
   if (field == "second") return Decimal(seconds_micros, 6).Normalized();
-  if (field == "milliseconds" || field == "millisecond") return Decimal(seconds_micros, 3).Normalized();
+  if (field == "milliseconds" || field == "millisecond")
+    return Decimal(seconds_micros, 3).Normalized();
   if (field == "microseconds" || field == "microsecond") return Decimal(seconds_micros, 0);
   if (field == "dow") return Decimal(((c.days + 4) % 7 + 7) % 7, 0);  // 0 = Sunday
   if (field == "isodow") return Decimal(((c.days + 3) % 7 + 7) % 7 + 1, 0);
@@ -546,7 +552,8 @@ Result<Decimal> ExtractField(const std::string& field_text, int64_t micros) {
     // ISO week: the week (Monday-based) containing the year's first Thursday is week 1.
     int64_t weekday = ((c.days + 3) % 7 + 7) % 7;
     int64_t thursday = c.days - weekday + 3;
-    int iso_year = int(std::chrono::year_month_day{std::chrono::sys_days{std::chrono::days{thursday}}}.year());
+    int iso_year =
+        int(std::chrono::year_month_day{std::chrono::sys_days{std::chrono::days{thursday}}}.year());
     return Decimal((thursday - DaysFrom(iso_year, 1, 1)) / 7 + 1, 0);
   }
   return InvalidArgument("unit \"" + field_text + "\" not recognized for timestamp");
@@ -677,7 +684,8 @@ Result<ExprPtr> BindOperator(const std::string& op, std::vector<ExprPtr> args) {
       ASSIGN_OR_RETURN(args[1], CoerceText(std::move(args[1])));
     }
     return Binary(op, as_text ? FieldType::kString : FieldType::kJson, std::move(args[0]),
-                  std::move(args[1]), [as_text, by_index](const std::vector<Value>& v) -> Result<Value> {
+                  std::move(args[1]),
+                  [as_text, by_index](const std::vector<Value>& v) -> Result<Value> {
                     Result<std::optional<std::string>> r =
                         by_index ? JsonGetIndex(v[0].as_string(), v[1].as_int(), as_text)
                                  : JsonGet(v[0].as_string(), v[1].as_string(), as_text);
@@ -1083,27 +1091,27 @@ Result<ExprPtr> BindFunction(const std::string& name, std::vector<ExprPtr> args)
       ASSIGN_OR_RETURN(args[i], CoerceText(std::move(args[i])));
     }
     const bool as_text = name.ends_with("_text");
-    return MakeStrictCall(name, as_text ? FieldType::kString : FieldType::kJson, std::move(args),
-                          [as_text](V v) -> Result<Value> {
-                            std::string current = v[0].as_string();
-                            for (size_t i = 1; i < v.size(); ++i) {
-                              const bool last = i + 1 == v.size();
-                              const std::string& step = v[i].as_string();
-                              // A path step is an object key, or an array index when numeric.
-                              int64_t index = 0;
-                              auto [p, ec] = std::from_chars(step.data(), step.data() + step.size(), index);
-                              bool numeric = ec == std::errc() && p == step.data() + step.size();
-                              Result<std::optional<std::string>> next =
-                                  JsonGet(current, step, last && as_text);
-                              if (next.ok() && !*next && numeric) {
-                                next = JsonGetIndex(current, index, last && as_text);
-                              }
-                              if (!next.ok()) return next.status();
-                              if (!*next) return Value::Null();
-                              current = std::move(**next);
-                            }
-                            return Value(std::move(current));
-                          });
+    return MakeStrictCall(
+        name, as_text ? FieldType::kString : FieldType::kJson, std::move(args),
+        [as_text](V v) -> Result<Value> {
+          std::string current = v[0].as_string();
+          for (size_t i = 1; i < v.size(); ++i) {
+            const bool last = i + 1 == v.size();
+            const std::string& step = v[i].as_string();
+            // A path step is an object key, or an array index when numeric.
+            int64_t index = 0;
+            auto [p, ec] = std::from_chars(step.data(), step.data() + step.size(), index);
+            bool numeric = ec == std::errc() && p == step.data() + step.size();
+            Result<std::optional<std::string>> next = JsonGet(current, step, last && as_text);
+            if (next.ok() && !*next && numeric) {
+              next = JsonGetIndex(current, index, last && as_text);
+            }
+            if (!next.ok()) return next.status();
+            if (!*next) return Value::Null();
+            current = std::move(**next);
+          }
+          return Value(std::move(current));
+        });
   }
   if (name == "date_trunc") {
     RETURN_IF_ERROR(ArgCount(name, args, 2, 2));
@@ -1187,7 +1195,8 @@ Result<ExprPtr> BindFunction(const std::string& name, std::vector<ExprPtr> args)
         parts.push_back(s);
       } else {
         size_t pos = 0;
-        for (size_t hit; (hit = s.find(delim, pos)) != std::string::npos; pos = hit + delim.size()) {
+        for (size_t hit; (hit = s.find(delim, pos)) != std::string::npos;
+             pos = hit + delim.size()) {
           parts.push_back(s.substr(pos, hit - pos));
         }
         parts.push_back(s.substr(pos));

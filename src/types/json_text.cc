@@ -40,7 +40,8 @@ void AppendJsonb(const simdjson::dom::element& e, std::string* out) {
       std::vector<std::pair<std::string_view, simdjson::dom::element>> fields;
       simdjson::dom::object obj = e.get_object().value_unsafe();  // a copy: see below
       for (auto f : obj) {
-        auto same = std::find_if(fields.begin(), fields.end(), [&](auto& p) { return p.first == f.key; });
+        auto same =
+            std::find_if(fields.begin(), fields.end(), [&](auto& p) { return p.first == f.key; });
         if (same != fields.end()) {
           same->second = f.value;  // the last duplicate wins
         } else {
@@ -48,7 +49,8 @@ void AppendJsonb(const simdjson::dom::element& e, std::string* out) {
         }
       }
       std::sort(fields.begin(), fields.end(), [](const auto& a, const auto& b) {
-        return a.first.size() != b.first.size() ? a.first.size() < b.first.size() : a.first < b.first;
+        return a.first.size() != b.first.size() ? a.first.size() < b.first.size()
+                                                : a.first < b.first;
       });
       out->push_back('{');
       for (size_t i = 0; i < fields.size(); ++i) {

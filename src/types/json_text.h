@@ -22,7 +22,6 @@ void AppendJsonb(const simdjson::dom::element& element, std::string* out);
 // `as_text` (->>): strings unquoted, JSON null as nullopt, others as jsonb text.
 Result<std::optional<std::string>> JsonGet(std::string_view json, std::string_view key,
                                            bool as_text);
-Result<std::optional<std::string>> JsonGetIndex(std::string_view json, int64_t index,
-                                                bool as_text);
+Result<std::optional<std::string>> JsonGetIndex(std::string_view json, int64_t index, bool as_text);
 
 }  // namespace sluice

@@ -41,7 +41,8 @@ TEST(TimeUtil, Durations) {
   EXPECT_FALSE(ParseDuration("P1M").ok());  // months have no fixed length
   EXPECT_EQ(*ParseDuration("10 seconds"), 10 * kMicrosPerSecond);
   EXPECT_EQ(*ParseDuration("1 hour 30 minutes"), 90 * 60 * kMicrosPerSecond);
-  EXPECT_EQ(*ParseDuration("2 days 01:00:00.5"), 2 * kMicrosPerDay + 3600 * kMicrosPerSecond + 500'000);
+  EXPECT_EQ(*ParseDuration("2 days 01:00:00.5"),
+            2 * kMicrosPerDay + 3600 * kMicrosPerSecond + 500'000);
   EXPECT_EQ(*ParseDuration("-00:00:05"), -5 * kMicrosPerSecond);
   EXPECT_EQ(*ParseDuration("90"), 90 * kMicrosPerSecond);
   EXPECT_FALSE(ParseDuration("1 month").ok());

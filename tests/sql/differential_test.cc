@@ -27,10 +27,9 @@ using testing::PostgresServer;
 
 // The second table, for joins: u(k bigint, w bigint, s text).
 const Schema& OtherSchema() {
-  static const Schema schema{{{"k", FieldType::kInt, true},
-                              {"w", FieldType::kInt, true},
-                              {"s", FieldType::kString, true}},
-                             {}};
+  static const Schema schema{
+      {{"k", FieldType::kInt, true}, {"w", FieldType::kInt, true}, {"s", FieldType::kString, true}},
+      {}};
   return schema;
 }
 
@@ -104,11 +103,8 @@ Record RandomRow(std::mt19937& rng) {
   std::string n = std::to_string(int64_t(rng() % 20000) - 10000);
   n.insert(n.size() - std::min<size_t>(2, n.size() - (n[0] == '-' ? 1 : 0)), ".");
   if (n.find('.') == 0 || n.find("-.") == 0) n.insert(n.find('.'), "0");
-  return {maybe(Value(k)),
-          maybe(Value(int64_t(rng() % 101) - 50)),
-          maybe(Value(f)),
-          maybe(Value(kStrings[rng() % 8])),
-          maybe(Value(*Decimal::Parse(n))),
+  return {maybe(Value(k)), maybe(Value(int64_t(rng() % 101) - 50)), maybe(Value(f)),
+          maybe(Value(kStrings[rng() % 8])), maybe(Value(*Decimal::Parse(n))),
           maybe(Value(bool(rng() % 2))),
           // Around 2026-01-01, within ten days either way, to the microsecond.
           maybe(Value(int64_t(1767225600LL * 1'000'000 + int64_t(rng() % 1'728'000'000'000ULL) -
@@ -217,7 +213,8 @@ class Differential : public ::testing::Test {
     ASSERT_TRUE(conn.ok()) << conn.status().ToString();
     pg_ = std::move(*conn).release();
     ASSERT_TRUE(pg_->Exec("CREATE TABLE t (k bigint, v bigint, f double precision, s text, "
-                          "n numeric, b boolean, ts timestamptz, j jsonb); CREATE TABLE u (k bigint, w bigint, s text)")
+                          "n numeric, b boolean, ts timestamptz, j jsonb); CREATE TABLE u (k "
+                          "bigint, w bigint, s text)")
                     .ok());
   }
   static void TearDownTestSuite() {
@@ -288,7 +285,8 @@ TEST_F(Differential, CorpusMatchesPostgres) {
     std::vector<StatementOperators> all_ops;
     for (const auto& p : *plans) all_ops.push_back(BuildStatementOperators(*p));
     StatementOperators& ops = all_ops.back();
-    std::function<Status(const std::string&, const std::vector<Operation>&, std::vector<Operation>&)>
+    std::function<Status(const std::string&, const std::vector<Operation>&,
+                         std::vector<Operation>&)>
         feed = [&](const std::string& table, const std::vector<Operation>& changes,
                    std::vector<Operation>& final_out) -> Status {
       for (size_t i = 0; i < plans->size(); ++i) {
@@ -370,8 +368,8 @@ TEST_F(Differential, CorpusMatchesPostgres) {
         }
         std::sort(ours.begin(), ours.end());
         auto theirs = PostgresRows(*pg_, st, tables[0], tables[1], plan.output_schema);
-        ASSERT_EQ(ours, theirs) << "after round " << round << " with " << tables[0].size()
-                                << " + " << tables[1].size() << " rows";
+        ASSERT_EQ(ours, theirs) << "after round " << round << " with " << tables[0].size() << " + "
+                                << tables[1].size() << " rows";
       }
     }
   }
