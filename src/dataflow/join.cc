@@ -5,9 +5,23 @@
 
 namespace sluice {
 
-Join::Join(const JoinStep& step, Schema left, Schema right) : step_(step) {
+Join::Join(const JoinStep& step, Schema left, Schema right, std::vector<bool> keep) : step_(step) {
   schemas_[kLeft] = std::move(left);
   schemas_[kRight] = std::move(right);
+  if (!keep.empty()) {
+    const size_t left_width = schemas_[kLeft].fields.size();
+    keep_[kLeft].assign(keep.begin(), keep.begin() + long(left_width));
+    keep_[kRight].assign(keep.begin() + long(left_width), keep.end());
+  }
+}
+
+Record Join::Pruned(Side side, const Record& row) const {
+  if (keep_[side].empty()) return row;
+  Record out(row.size());
+  for (size_t i = 0; i < row.size(); ++i) {
+    if (keep_[side][i]) out[i] = row[i];
+  }
+  return out;
 }
 
 bool Join::Pads(Side side) const {
@@ -52,7 +66,8 @@ void Join::Emit(Record row, int64_t weight, std::vector<Operation>& output) {
   if (weight < 0) output.push_back(Operation::Delete(std::move(row)));
 }
 
-Status Join::Apply(Side side, const Record& row, int weight, std::vector<Operation>& output) {
+Status Join::Apply(Side side, const Record& input, int weight, std::vector<Operation>& output) {
+  const Record row = Pruned(side, input);
   const Side other = side == kLeft ? kRight : kLeft;
   auto key = Key(side, row);
   int64_t matched = 0;

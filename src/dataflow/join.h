@@ -21,8 +21,10 @@ class Join {
  public:
   enum Side { kLeft = 0, kRight = 1 };
 
-  // `step` must outlive the join. `left` is the schema of the joined row so far.
-  Join(const JoinStep& step, Schema left, Schema right);
+  // `step` must outlive the join. `left` is the schema of the joined row so far. `keep`
+  // (empty: all) marks the columns of the joined row that anything downstream reads; the others
+  // are not copied into state or output (they stay NULL), which saves copying wide rows.
+  Join(const JoinStep& step, Schema left, Schema right, std::vector<bool> keep = {});
 
   // Applies changes arriving on one side; appends the joined output changes.
   Status Process(Side side, const std::vector<Operation>& input, std::vector<Operation>& output);
@@ -35,7 +37,8 @@ class Join {
   };
   using Bucket = std::unordered_map<std::string, Entry>;  // by encoded row
 
-  Status Apply(Side side, const Record& row, int weight, std::vector<Operation>& output);
+  Status Apply(Side side, const Record& input, int weight, std::vector<Operation>& output);
+  Record Pruned(Side side, const Record& row) const;
   std::optional<std::string> Key(Side side, const Record& row) const;
   Record Joined(const Record* left, const Record* right) const;
   static void Emit(Record row, int64_t weight, std::vector<Operation>& output);
@@ -43,6 +46,7 @@ class Join {
 
   const JoinStep& step_;
   Schema schemas_[2];
+  std::vector<bool> keep_[2];  // per side: columns to keep (empty: all)
   std::unordered_map<std::string, Bucket> index_[2];
 };
 

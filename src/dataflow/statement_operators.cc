@@ -67,6 +67,46 @@ class SetStage final : public Stage {
   std::unique_ptr<SetOperation> set_;
 };
 
+// Which columns of the joined row anything after the joins reads (empty: all of them, or
+// nothing to prune). Joins leave the others NULL instead of copying them along.
+std::vector<bool> ReadColumns(const BoundSelect& plan) {
+  if (plan.joins.empty()) return {};
+  const size_t width = plan.input_schema.fields.size();
+  std::vector<size_t> columns;
+  bool unknown = false;
+  auto read = [&](const Expr* e) {
+    if (e && !e->CollectColumns(columns)) unknown = true;
+  };
+  read(plan.where.get());
+  for (const auto& k : plan.group_keys) read(k.get());
+  for (const auto& a : plan.aggregates) {
+    read(a.arg.get());
+    read(a.filter.get());
+  }
+  if (!plan.aggregated) {
+    for (const auto& p : plan.projections) read(p.get());  // ranking: extra columns ignored
+  }
+  if (plan.ranking) {
+    for (const auto& p : plan.ranking->partition_by) read(p.get());
+    for (const auto& o : plan.ranking->order_by) read(o.expr.get());
+  }
+  for (const auto& s : plan.semi_joins) {
+    for (const auto& k : s.left_keys) read(k.get());
+  }
+  for (size_t i = 0; i < plan.joins.size(); ++i) {
+    const JoinStep& j = plan.joins[i];
+    read(j.residual.get());
+    for (size_t k : j.left_keys) columns.push_back(k);
+    for (size_t k : j.right_keys) columns.push_back(plan.inputs[i + 1].offset + k);
+  }
+  if (unknown) return {};
+  std::vector<bool> keep(width, false);
+  for (size_t c : columns) {
+    if (c < width) keep[c] = true;
+  }
+  return keep;
+}
+
 void Add(StatementOperators& ops, std::unique_ptr<Operator> op, const char* name) {
   ops.stages.push_back(std::make_unique<OperatorStage>(std::move(op), name));
 }
@@ -88,14 +128,20 @@ StatementOperators BuildStatementOperators(const BoundSelect& plan) {
   }
   // FROM: slot 0 enters the first join on the left, slot k the right of join k - 1.
   ops.entry.push_back({0, 0});
+  const std::vector<bool> keep = ReadColumns(plan);
   for (size_t i = 0; i < plan.joins.size(); ++i) {
     Schema left;
     const InputTable& right = plan.inputs[i + 1];
     left.fields.assign(plan.input_schema.fields.begin(),
                        plan.input_schema.fields.begin() + long(right.offset));
+    std::vector<bool> step_keep;
+    if (!keep.empty()) {
+      step_keep.assign(keep.begin(),
+                       keep.begin() + long(right.offset + right.schema.fields.size()));
+    }
     ops.entry.push_back({ops.stages.size(), 1});
-    ops.stages.push_back(std::make_unique<JoinStage>(
-        std::make_unique<Join>(plan.joins[i], std::move(left), right.schema)));
+    ops.stages.push_back(std::make_unique<JoinStage>(std::make_unique<Join>(
+        plan.joins[i], std::move(left), right.schema, std::move(step_keep))));
   }
   // WHERE subqueries: their slots follow the FROM inputs.
   for (const auto& spec : plan.semi_joins) {

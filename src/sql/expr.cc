@@ -11,6 +11,10 @@ class ColumnExpr final : public Expr {
   std::string ToString() const override { return name_; }
   const std::string* column_name() const override { return &name_; }
   std::optional<size_t> column_index() const override { return index_; }
+  bool CollectColumns(std::vector<size_t>& out) const override {
+    out.push_back(index_);
+    return true;
+  }
 
  private:
   size_t index_;
@@ -23,6 +27,7 @@ class LiteralExpr final : public Expr {
       : Expr(type), value_(std::move(value)), text_(std::move(text)) {}
   Result<Value> Eval(const Record&) const override { return value_; }
   std::string ToString() const override { return text_; }
+  bool CollectColumns(std::vector<size_t>&) const override { return true; }
 
  private:
   Value value_;
@@ -49,6 +54,13 @@ class CallExpr final : public Expr {
       values.push_back(std::move(v));
     }
     return fn_(values);
+  }
+
+  bool CollectColumns(std::vector<size_t>& out) const override {
+    for (const auto& a : args_) {
+      if (!a->CollectColumns(out)) return false;
+    }
+    return true;
   }
 
   std::string ToString() const override {
@@ -88,6 +100,12 @@ class LogicExpr final : public Expr {
     }
     return saw_null ? Value::Null() : Value(is_and_);
   }
+  bool CollectColumns(std::vector<size_t>& out) const override {
+    for (const auto& a : args_) {
+      if (!a->CollectColumns(out)) return false;
+    }
+    return true;
+  }
   std::string ToString() const override {
     std::string out = "(";
     for (size_t i = 0; i < args_.size(); ++i) {
@@ -112,6 +130,12 @@ class CaseExpr final : public Expr {
     }
     if (otherwise_) return otherwise_->Eval(row);
     return Value::Null();
+  }
+  bool CollectColumns(std::vector<size_t>& out) const override {
+    for (const auto& [c, r] : whens_) {
+      if (!c->CollectColumns(out) || !r->CollectColumns(out)) return false;
+    }
+    return !otherwise_ || otherwise_->CollectColumns(out);
   }
   std::string ToString() const override {
     std::string out = "CASE";

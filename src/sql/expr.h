@@ -27,6 +27,9 @@ class Expr {
   // Set for a column reference (used to name output columns as PostgreSQL does).
   virtual const std::string* column_name() const { return nullptr; }
   virtual std::optional<size_t> column_index() const { return std::nullopt; }
+  // Adds the row columns the expression reads to `out`; false when it cannot tell (callers
+  // must then assume every column is read).
+  virtual bool CollectColumns(std::vector<size_t>& out) const { return false; }
 
  private:
   FieldType type_;

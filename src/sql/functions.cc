@@ -44,6 +44,7 @@ class UnknownLiteral final : public Expr {
       : Expr(FieldType::kString), text_(std::move(text)) {}
   Result<Value> Eval(const Record&) const override { return text_ ? Value(*text_) : Value::Null(); }
   std::string ToString() const override { return text_ ? "'" + *text_ + "'" : "NULL"; }
+  bool CollectColumns(std::vector<size_t>&) const override { return true; }
   bool is_null() const { return !text_; }
   const std::string& text() const { return *text_; }
 
@@ -783,6 +784,9 @@ Result<ExprPtr> MakeInList(ExprPtr value, std::vector<ExprPtr> list, bool negate
       explicit Shared(const Expr* e) : Expr(e->type()), e_(e) {}
       Result<Value> Eval(const Record& row) const override { return e_->Eval(row); }
       std::string ToString() const override { return e_->ToString(); }
+      bool CollectColumns(std::vector<size_t>& out) const override {
+        return e_->CollectColumns(out);
+      }
       const Expr* e_;
     };
     ASSIGN_OR_RETURN(ExprPtr cmp,
@@ -858,6 +862,9 @@ Result<ExprPtr> BindFunction(const std::string& name, std::vector<ExprPtr> args)
       explicit Ref(const Expr* e) : Expr(e->type()), e_(e) {}
       Result<Value> Eval(const Record& row) const override { return e_->Eval(row); }
       std::string ToString() const override { return e_->ToString(); }
+      bool CollectColumns(std::vector<size_t>& out) const override {
+        return e_->CollectColumns(out);
+      }
       const Expr* e_;
     };
     std::vector<ExprPtr> owned;
