@@ -114,7 +114,6 @@ class CacheStore {
   std::vector<uint64_t> next_seq_;                      // multisets: next insertion key
   std::vector<TableDefinition> tables_;
   size_t map_size_ = 0;
-  uint64_t deletes_of_missing_rows_ = 0;
 
   // Gate that lets the writer resize the map while no read transaction is open.
   mutable std::atomic<int> active_readers_{0};

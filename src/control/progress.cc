@@ -25,10 +25,7 @@ uint64_t Total(const std::vector<SourceStats>& stats) {
 }  // namespace
 
 Progress::Progress()
-    : tty_(::isatty(STDERR_FILENO)),
-      start_(std::chrono::steady_clock::now()),
-      last_(start_),
-      last_log_(start_) {}
+    : tty_(::isatty(STDERR_FILENO)), last_(std::chrono::steady_clock::now()), last_log_(last_) {}
 
 void Progress::Update(const std::vector<SourceStats>& stats) {
   if (finished_) return;

@@ -21,7 +21,7 @@ class Progress {
  private:
   bool tty_;
   bool finished_ = false;
-  std::chrono::steady_clock::time_point start_, last_, last_log_;
+  std::chrono::steady_clock::time_point last_, last_log_;
   uint64_t last_total_ = 0;
 };
 

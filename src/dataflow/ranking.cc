@@ -102,13 +102,7 @@ Status Ranking::Process(const std::vector<Operation>& input, std::vector<Operati
       auto now = after.find(encoded);
       int64_t n = now == after.end() ? 0 : now->second;
       if (n >= copies) continue;
-      auto decoded = DecodeKey(
-          [&] {
-            std::vector<FieldType> types;
-            for (const auto& f : plan_.output_schema.fields) types.push_back(f.type);
-            return types;
-          }(),
-          encoded);
+      auto decoded = DecodeKey(output_types_, encoded);
       if (!decoded.ok()) return decoded.status();
       for (int64_t i = n; i < copies; ++i) output.push_back(Operation::Delete(*decoded));
     }

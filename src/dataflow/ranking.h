@@ -19,7 +19,9 @@ namespace sluice {
 class Ranking final : public Operator {
  public:
   // `plan` (with `ranking`) must outlive the operator.
-  explicit Ranking(const BoundSelect& plan) : plan_(plan) {}
+  explicit Ranking(const BoundSelect& plan) : plan_(plan) {
+    for (const auto& f : plan.output_schema.fields) output_types_.push_back(f.type);
+  }
 
   Status Process(const std::vector<Operation>& input, std::vector<Operation>& output) override;
 
@@ -38,6 +40,7 @@ class Ranking final : public Operator {
                  std::map<std::string, Record>* rows) const;
 
   const BoundSelect& plan_;
+  std::vector<FieldType> output_types_;  // to rebuild retracted output rows from their keys
   std::unordered_map<std::string, Partition> partitions_;
 };
 

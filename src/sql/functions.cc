@@ -52,6 +52,20 @@ class UnknownLiteral final : public Expr {
   std::optional<std::string> text_;
 };
 
+// Evaluates an expression owned elsewhere, so one bound argument can appear in several
+// generated comparisons (IN lists, COALESCE) without being bound twice. The owner must keep
+// the original alive as long as the borrowing expression.
+class BorrowedExpr final : public Expr {
+ public:
+  explicit BorrowedExpr(const Expr* e) : Expr(e->type()), e_(e) {}
+  Result<Value> Eval(const Record& row) const override { return e_->Eval(row); }
+  std::string ToString() const override { return e_->ToString(); }
+  bool CollectColumns(std::vector<size_t>& out) const override { return e_->CollectColumns(out); }
+
+ private:
+  const Expr* e_;
+};
+
 // ---------- conversions ----------
 
 Result<Value> ToDecimal(FieldType from, const Value& v) {
@@ -780,17 +794,8 @@ Result<ExprPtr> MakeInList(ExprPtr value, std::vector<ExprPtr> list, bool negate
   for (auto& item : list) {
     // Each comparison needs its own copy of x; re-evaluating x is cheap for the expressions
     // that occur here, so share it through a column-free wrapper.
-    struct Shared final : public Expr {
-      explicit Shared(const Expr* e) : Expr(e->type()), e_(e) {}
-      Result<Value> Eval(const Record& row) const override { return e_->Eval(row); }
-      std::string ToString() const override { return e_->ToString(); }
-      bool CollectColumns(std::vector<size_t>& out) const override {
-        return e_->CollectColumns(out);
-      }
-      const Expr* e_;
-    };
-    ASSIGN_OR_RETURN(ExprPtr cmp,
-                     BindComparison("=", std::make_unique<Shared>(value.get()), std::move(item)));
+    ASSIGN_OR_RETURN(ExprPtr cmp, BindComparison("=", std::make_unique<BorrowedExpr>(value.get()),
+                                                 std::move(item)));
     terms.push_back(std::move(cmp));
   }
   std::vector<ExprPtr> keep;
@@ -858,19 +863,10 @@ Result<ExprPtr> BindFunction(const std::string& name, std::vector<ExprPtr> args)
     std::vector<std::pair<ExprPtr, ExprPtr>> whens;
     ExprPtr last = std::move(args.back());
     args.pop_back();
-    struct Ref final : public Expr {
-      explicit Ref(const Expr* e) : Expr(e->type()), e_(e) {}
-      Result<Value> Eval(const Record& row) const override { return e_->Eval(row); }
-      std::string ToString() const override { return e_->ToString(); }
-      bool CollectColumns(std::vector<size_t>& out) const override {
-        return e_->CollectColumns(out);
-      }
-      const Expr* e_;
-    };
     std::vector<ExprPtr> owned;
     for (auto& a : args) {
-      whens.emplace_back(MakeIsNull(std::make_unique<Ref>(a.get()), true),
-                         std::make_unique<Ref>(a.get()));
+      whens.emplace_back(MakeIsNull(std::make_unique<BorrowedExpr>(a.get()), true),
+                         std::make_unique<BorrowedExpr>(a.get()));
       owned.push_back(std::move(a));
     }
     auto chooser = MakeCase(t, std::move(whens), std::move(last));
