@@ -13,6 +13,12 @@ Join::Join(const JoinStep& step, Schema left, Schema right, std::vector<bool> ke
     keep_[kLeft].assign(keep.begin(), keep.begin() + long(left_width));
     keep_[kRight].assign(keep.begin() + long(left_width), keep.end());
   }
+  for (int side = 0; side < 2; ++side) {
+    const auto& columns = side == kLeft ? step_.left_keys : step_.right_keys;
+    for (size_t i = 0; i < columns.size(); ++i) {
+      if (schemas_[side].fields[columns[i]].type != step_.key_types[i]) convert_key_[side] = true;
+    }
+  }
 }
 
 Record Join::Pruned(Side side, const Record& row) const {
@@ -29,18 +35,22 @@ bool Join::Pads(Side side) const {
   return side == kLeft ? step_.type == JoinType::kLeft : step_.type == JoinType::kRight;
 }
 
-std::optional<std::string> Join::Key(Side side, const Record& row) const {
+bool Join::Key(Side side, const Record& row, std::string& key) const {
   const auto& columns = side == kLeft ? step_.left_keys : step_.right_keys;
-  std::string key;
+  key.clear();
   for (size_t i = 0; i < columns.size(); ++i) {
     const Value& v = row[columns[i]];
-    if (v.is_null()) return std::nullopt;
+    if (v.is_null()) return false;
+    if (!convert_key_[side]) {
+      EncodeKeyValue(step_.key_types[i], v, &key);
+      continue;
+    }
     FieldType from = schemas_[side].fields[columns[i]].type;
     auto converted = ConvertValue(from, step_.key_types[i], v);
-    if (!converted.ok()) return std::nullopt;
+    if (!converted.ok()) return false;
     EncodeKeyValue(step_.key_types[i], *converted, &key);
   }
-  return key;
+  return true;
 }
 
 Record Join::Joined(const Record* left, const Record* right) const {
@@ -67,49 +77,34 @@ void Join::Emit(Record row, int64_t weight, std::vector<Operation>& output) {
 }
 
 Status Join::Apply(Side side, const Record& input, int weight, std::vector<Operation>& output) {
-  const Record row = Pruned(side, input);
+  Record row = Pruned(side, input);
   const Side other = side == kLeft ? kRight : kLeft;
-  auto key = Key(side, row);
+  const bool has_key = Key(side, row, key_);
   int64_t matched = 0;
-  if (key) {
-    auto bucket = index_[other].find(*key);
-    if (bucket != index_[other].end()) {
-      for (auto& [encoded, entry] : bucket->second) {
-        Record joined = side == kLeft ? Joined(&row, &entry.row) : Joined(&entry.row, &row);
-        if (step_.residual) {
-          ASSIGN_OR_RETURN(Value pass, step_.residual->Eval(joined));
-          if (!IsTrue(pass)) continue;
-        }
-        Emit(std::move(joined), int64_t(weight) * entry.copies, output);
-        matched += entry.copies;
-        if (Pads(other)) {
-          const int64_t before = entry.matches;
-          entry.matches += weight;
-          Record padded =
-              other == kLeft ? Joined(&entry.row, nullptr) : Joined(nullptr, &entry.row);
-          if (before == 0 && entry.matches > 0) Emit(padded, -entry.copies, output);
-          if (before > 0 && entry.matches == 0) Emit(padded, entry.copies, output);
-        }
+  if (const KeyedRows::Ids* ids = has_key ? rows_[other].Find(key_) : nullptr) {
+    for (uint32_t id : *ids) {
+      KeyedRows::Entry& entry = rows_[other].entry(id);
+      Record joined = side == kLeft ? Joined(&row, &entry.row) : Joined(&entry.row, &row);
+      if (step_.residual) {
+        ASSIGN_OR_RETURN(Value pass, step_.residual->Eval(joined));
+        if (!IsTrue(pass)) continue;
+      }
+      Emit(std::move(joined), int64_t(weight) * entry.copies, output);
+      matched += entry.copies;
+      if (Pads(other)) {
+        const int64_t before = entry.matches;
+        entry.matches += weight;
+        Record padded = other == kLeft ? Joined(&entry.row, nullptr) : Joined(nullptr, &entry.row);
+        if (before == 0 && entry.matches > 0) Emit(padded, -entry.copies, output);
+        if (before > 0 && entry.matches == 0) Emit(padded, entry.copies, output);
       }
     }
   }
   if (Pads(side) && matched == 0) {
     Emit(side == kLeft ? Joined(&row, nullptr) : Joined(nullptr, &row), weight, output);
   }
-  if (!key) return Status::OK();  // never matches: nothing to remember
-  std::string encoded;
-  std::vector<size_t> all(schemas_[side].fields.size());
-  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-  EncodeKey(schemas_[side], row, all, &encoded);
-  Bucket& bucket = index_[side][*key];
-  Entry& entry = bucket[encoded];
-  if (entry.copies == 0) entry.row = row;
-  entry.copies += weight;
-  entry.matches = matched;
-  if (entry.copies <= 0) {
-    bucket.erase(encoded);
-    if (bucket.empty()) index_[side].erase(*key);
-  }
+  if (!has_key) return Status::OK();  // never matches: nothing to remember
+  rows_[side].Add(key_, std::move(row), weight, matched);
   return Status::OK();
 }
 

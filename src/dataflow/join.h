@@ -7,11 +7,12 @@
 // Owned by one thread; no locking.
 #pragma once
 
+#include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
+#include "dataflow/keyed_rows.h"
 #include "sql/bound_select.h"
 #include "types/operation.h"
 
@@ -30,24 +31,20 @@ class Join {
   Status Process(Side side, const std::vector<Operation>& input, std::vector<Operation>& output);
 
  private:
-  struct Entry {
-    Record row;
-    int64_t copies = 0;
-    int64_t matches = 0;  // copies of the other side matching this row
-  };
-  using Bucket = std::unordered_map<std::string, Entry>;  // by encoded row
-
   Status Apply(Side side, const Record& input, int weight, std::vector<Operation>& output);
   Record Pruned(Side side, const Record& row) const;
-  std::optional<std::string> Key(Side side, const Record& row) const;
+  // Encodes the row's join key into `key`; false when it has a NULL key (never matches).
+  bool Key(Side side, const Record& row, std::string& key) const;
   Record Joined(const Record* left, const Record* right) const;
   static void Emit(Record row, int64_t weight, std::vector<Operation>& output);
   bool Pads(Side side) const;  // does this side keep unmatched rows (NULL-padded)?
 
   const JoinStep& step_;
   Schema schemas_[2];
-  std::vector<bool> keep_[2];  // per side: columns to keep (empty: all)
-  std::unordered_map<std::string, Bucket> index_[2];
+  std::vector<bool> keep_[2];             // per side: columns to keep (empty: all)
+  bool convert_key_[2] = {false, false};  // does a key column need a cast to its key type?
+  KeyedRows rows_[2];
+  std::string key_;  // scratch, reused per change
 };
 
 }  // namespace sluice

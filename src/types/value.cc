@@ -1,7 +1,9 @@
 #include "types/value.h"
 
 #include <fmt/format.h>
+
 #include <cmath>
+#include <cstring>
 
 namespace sluice {
 
@@ -13,6 +15,49 @@ bool operator==(const Value& a, const Value& b) {
     return x == y;
   }
   return a.v_ == b.v_;
+}
+
+namespace {
+
+// A 64-bit finalizer (from SplitMix64): spreads every input bit over the whole word.
+uint64_t Mix(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+size_t HashValue(const Value& value) {
+  struct Visitor {
+    uint64_t operator()(std::monostate) const { return 0x6e756c6cULL; }
+    uint64_t operator()(bool b) const { return b ? 3 : 2; }
+    uint64_t operator()(int64_t i) const { return Mix(uint64_t(i)); }
+    uint64_t operator()(uint64_t u) const { return Mix(u ^ 0x75ULL); }
+    uint64_t operator()(double d) const {
+      if (std::isnan(d)) return 0x7ff8ULL;
+      if (d == 0) d = 0;  // -0 == 0
+      uint64_t bits;
+      std::memcpy(&bits, &d, sizeof bits);
+      return Mix(bits);
+    }
+    uint64_t operator()(const Decimal& d) const {
+      const Decimal n = d.Normalized();
+      const unsigned __int128 c = static_cast<unsigned __int128>(n.coefficient());
+      return Mix(uint64_t(c) ^ Mix(uint64_t(c >> 64) ^ uint64_t(n.scale())));
+    }
+    uint64_t operator()(const std::string& s) const { return std::hash<std::string>{}(s); }
+    uint64_t operator()(const Point& p) const { return Mix((*this)(p.x) ^ ((*this)(p.y) << 1)); }
+  };
+  return std::visit(Visitor{}, value.v_);
+}
+
+size_t HashRecord(const Record& record) {
+  uint64_t h = record.size();
+  for (const Value& v : record) h = Mix(h ^ HashValue(v)) + 0x9e3779b97f4a7c15ULL;
+  return h;
 }
 
 std::string Value::DebugString() const {

@@ -46,6 +46,7 @@ class Value {
   // this is record identity, used by multisets and tests; filters handle NULL themselves).
   // Floats compare bitwise-equal after canonicalising NaN, decimals by numeric value.
   friend bool operator==(const Value& a, const Value& b);
+  friend size_t HashValue(const Value& value);
 
   // A short human-readable form for logs and test failures.
   std::string DebugString() const;
@@ -55,5 +56,10 @@ class Value {
 };
 
 using Record = std::vector<Value>;
+
+// Hashes consistent with operator== (NaNs hash alike, -0 like 0, decimals by numeric value),
+// for hash tables keyed by values or whole rows.
+size_t HashValue(const Value& value);
+size_t HashRecord(const Record& record);
 
 }  // namespace sluice
