@@ -6,8 +6,10 @@
 // there is always exactly one row, also over empty input.
 #pragma once
 
-#include <map>
-#include <unordered_map>
+#include <absl/container/flat_hash_map.h>
+
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "dataflow/operator.h"
@@ -29,13 +31,17 @@ class Aggregate final : public Operator {
 
  private:
   struct Group;
-  std::unique_ptr<Group> NewGroup(Record keys) const;
-  Status Apply(const Record& row, int weight, std::vector<std::string>& touched);
+  std::unique_ptr<Group> NewGroup(std::string encoded, Record keys) const;
+  // The group of `row`, created if new; its encoded key is left in key_.
+  Result<Group*> GroupOf(const Record& row);
+  Status Apply(const Record& row, int weight, std::vector<Group*>& touched);
   Result<std::optional<Record>> Output(const Group& group) const;
   Status EmitChange(Group& group, std::vector<Operation>& output);
 
   const BoundSelect& plan_;
-  std::unordered_map<std::string, std::unique_ptr<Group>> groups_;
+  std::vector<std::optional<size_t>> key_columns_;  // per group key: its column, if a plain one
+  absl::flat_hash_map<std::string, std::unique_ptr<Group>> groups_;
+  std::string key_;  // scratch, reused per row
 };
 
 }  // namespace sluice
