@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "common/bounded_channel.h"
-#include "dataflow/statement_operators.h"
+#include "dataflow/dataflow_graph.h"
 #include "sql/binder.h"
 #include "types/key_codec.h"
 #include "types/row_codec.h"
@@ -22,22 +22,9 @@ constexpr size_t kMaxChangesPerCommit = 256 * 1024;
 constexpr auto kMaxCommitDelay = std::chrono::milliseconds(100);
 constexpr auto kSyncInterval = std::chrono::seconds(1);
 
-// A batch on its way from a source to sinks, possibly through SQL statements: it keeps the
-// source's identity and sequence number so the writer can commit it as one unit.
-struct SourceBatch {
-  size_t source;
-  size_t slot;  // which FROM input of the receiving statement this is (0 for sinks)
-  uint64_t seq;
-  std::shared_ptr<const OperationBatch> batch;  // after statements: their output
-  uint64_t source_rows;                         // operations the source batch held
-};
-
-// Where a node sends its batches.
-struct Target {
-  enum Kind { kSink, kStatement } kind;
-  size_t index;
-  size_t slot = 0;  // statements: the FROM input this edge feeds
-};
+// A batch on its way from a source to sinks, possibly through SQL statements, is a FlowBatch:
+// it keeps the source's index (origin) and sequence number so the writer can commit it as one
+// unit once every path from the source has delivered it.
 
 struct EncodedBatch {
   size_t source;
@@ -64,34 +51,19 @@ struct Pipeline::Impl {
     const SourceConfig* config;
     const ConnectionConfig* connection;
     std::unique_ptr<SourceReader> reader;
-    std::vector<Target> targets;
+    std::vector<size_t> sinks;  // endpoints reading the source table directly
+    bool read_by_sql = false;
     size_t expected_deliveries = 0;  // source -> sink paths: batches the writer waits for
     std::thread thread;
     std::atomic<uint64_t> committed_rows{0};
     std::atomic<bool> finished{false};
     std::atomic<bool> failed{false};
   };
-  // One SQL statement: its operator chain runs on its own thread.
-  // One operator of a statement, on its own thread. Batches arrive tagged with the side
-  // (input) of the operator they are for.
-  struct StageNode {
-    std::unique_ptr<BoundedChannel<SourceBatch>> input;
-    std::atomic<size_t> open_inputs{0};  // edges feeding it; the input closes after the last
-    std::thread thread;
-  };
-  struct StatementNode {
-    std::unique_ptr<BoundSelect> plan;
-    StatementOperators operators;
-    std::vector<std::unique_ptr<StageNode>> stages;  // one per operators.stages entry
-    std::vector<Target> targets;
-    std::string lineage;
-    std::atomic<bool> failed{false};
-  };
   struct SinkNode {
     const EndpointConfig* config;
     Schema schema;
     std::string lineage;
-    std::unique_ptr<BoundedChannel<SourceBatch>> input;
+    std::unique_ptr<BoundedChannel<FlowBatch>> input;
     std::thread thread;
   };
   struct Pending {
@@ -102,7 +74,8 @@ struct Pipeline::Impl {
 
   Config config;
   std::vector<std::unique_ptr<SourceNode>> sources;
-  std::vector<std::unique_ptr<StatementNode>> statements;
+  std::unique_ptr<DataflowGraph> sql;  // null without a sql: section
+  std::vector<std::string> lineage;    // per statement
   std::vector<SinkNode> sinks;
   BoundedChannel<EncodedBatch> writer_input{kWriterChannelBatches};
   std::atomic<size_t> open_sinks{0};
@@ -116,14 +89,11 @@ struct Pipeline::Impl {
   Status fatal_error;  // first of: cache write failure, SQL runtime error
 
   void RunSource(size_t index, std::string start_position);
-  void RunStage(size_t statement, size_t stage);
   void RunSink(size_t index);
   void RunWriter();
   void EncodeInto(const SinkNode& sink, const OperationBatch& batch, TableChanges& out);
-  bool Deliver(const std::vector<Target>& targets, const SourceBatch& batch);
-  void CloseTargets(const std::vector<Target>& targets);
+  bool Deliver(const SourceNode& source, const FlowBatch& batch);
   void Fail(const Status& status);
-  size_t CountSinkPaths(const std::vector<Target>& targets) const;
 };
 
 Pipeline::Pipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -151,7 +121,6 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Build(const Config& config) {
   };
 
   // SQL: every source is a table statements may read; each INTO table is one more.
-  std::map<std::string, size_t> statement_of_table;
   if (!cfg.sql.empty()) {
     TableCatalog catalog;
     for (const SourceConfig& s : cfg.sources) {
@@ -165,51 +134,43 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Build(const Config& config) {
                         : plans.status().code(),
                     cfg.file + ": sql: " + plans.status().message());
     }
-    for (auto& plan : *plans) {
-      auto node = std::make_unique<Impl::StatementNode>();
-      const BoundSelect& p = *plan;
-      node->operators = BuildStatementOperators(p);
-      for (size_t i = 0; i < node->operators.stages.size(); ++i) {
-        node->stages.push_back(std::make_unique<Impl::StageNode>());
-        if (i > 0) node->stages[i]->open_inputs = 1;  // the stage before it
-      }
-      const std::vector<std::string> tables = p.InputTables();
-      for (size_t slot = 0; slot < tables.size(); ++slot) {
-        Target self{Target::kStatement, impl->statements.size(), slot};
-        const std::string& table = tables[slot];
-        if (auto up = statement_of_table.find(table); up != statement_of_table.end()) {
-          node->lineage += impl->statements[up->second]->lineage + " ; ";
-          impl->statements[up->second]->targets.push_back(self);
+    impl->sql = std::make_unique<DataflowGraph>(std::move(*plans));
+    DataflowGraph& graph = *impl->sql;
+    for (size_t i = 0; i < graph.statement_count(); ++i) {
+      std::string lineage;
+      for (const std::string& table : graph.plan(i).InputTables()) {
+        if (auto up = graph.StatementOf(table)) {
+          lineage += impl->lineage[*up] + " ; ";
         } else {
-          size_t src = source_index.at(table);
-          const auto& sn = *impl->sources[src];
-          node->lineage += Lineage(*sn.connection, *sn.config) + " ; ";
-          impl->sources[src]->targets.push_back(self);
+          auto& source = *impl->sources[source_index.at(table)];
+          source.read_by_sql = true;
+          lineage += Lineage(*source.connection, *source.config) + " ; ";
         }
-        ++node->stages[node->operators.entry[slot].first]->open_inputs;
       }
-      node->lineage += " | " + p.Describe();
-      node->plan = std::move(plan);
-      statement_of_table[p.into] = impl->statements.size();
-      impl->statements.push_back(std::move(node));
+      impl->lineage.push_back(lineage + " | " + graph.plan(i).Describe());
     }
   }
 
   for (const EndpointConfig& endpoint : cfg.endpoints) {
     Schema schema;
-    Target self{Target::kSink, impl->sinks.size()};
+    const size_t sink_index = impl->sinks.size();
     std::string lineage;
-    if (auto st = statement_of_table.find(endpoint.table); st != statement_of_table.end()) {
-      auto& node = *impl->statements[st->second];
-      schema = node.plan->output_schema;
-      lineage = node.lineage;
-      node.targets.push_back(self);
+    std::optional<size_t> statement;
+    if (impl->sql) statement = impl->sql->StatementOf(endpoint.table);
+    if (statement) {
+      schema = impl->sql->plan(*statement).output_schema;
+      lineage = impl->lineage[*statement];
+      Impl* d = impl.get();
+      impl->sql->AttachOutput(
+          *statement,
+          {[d, sink_index](FlowBatch b) { return d->sinks[sink_index].input->Push(std::move(b)); },
+           [d, sink_index] { d->sinks[sink_index].input->Close(); }});
     } else if (const SourceConfig* source = cfg.FindSource(endpoint.table)) {
       ASSIGN_OR_RETURN(size_t index, open_source(*source));
       auto& node = *impl->sources[index];
       schema = node.reader->schema();
       lineage = Lineage(*node.connection, *node.config);
-      node.targets.push_back(self);
+      node.sinks.push_back(sink_index);
     } else {
       return endpoint.location.Error("table '" + endpoint.table +
                                      "' is neither a source nor a table made by sql");
@@ -223,7 +184,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Build(const Config& config) {
         Impl::SinkNode{&endpoint, std::move(schema), std::move(lineage), nullptr, {}});
   }
   for (auto& source : impl->sources) {
-    source->expected_deliveries = impl->CountSinkPaths(source->targets);
+    source->expected_deliveries = source->sinks.size();
+    if (impl->sql) source->expected_deliveries += impl->sql->OutputPaths(source->config->name);
   }
   for (const SourceConfig& s : cfg.sources) {
     if (!source_index.count(s.name)) {
@@ -234,17 +196,10 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Build(const Config& config) {
   return std::unique_ptr<Pipeline>(new Pipeline(std::move(impl)));
 }
 
-size_t Pipeline::Impl::CountSinkPaths(const std::vector<Target>& targets) const {
-  size_t n = 0;
-  for (const Target& t : targets) {
-    n += t.kind == Target::kSink ? 1 : CountSinkPaths(statements[t.index]->targets);
-  }
-  return n;
-}
-
 bool Pipeline::needs_full_replay() const {
-  for (const auto& st : impl_->statements) {
-    if (st->plan->stateful()) return true;
+  if (!impl_->sql) return false;
+  for (size_t i = 0; i < impl_->sql->statement_count(); ++i) {
+    if (impl_->sql->plan(i).stateful()) return true;
   }
   return false;
 }
@@ -280,12 +235,15 @@ std::string Pipeline::Describe() const {
       out += std::string("files ") + (c.files.format == FileFormat::kCsv ? "csv" : "jsonl") + " " +
              c.files.path + "/" + source->config->table + ")\n";
     }
-    out += "  thread: source node -> " + std::to_string(source->targets.size()) + " consumer(s)\n";
+    const size_t consumers = source->sinks.size() + (source->read_by_sql ? 1 : 0);
+    out += "  thread: source node -> " + std::to_string(consumers) + " consumer(s)\n";
   }
-  for (const auto& st : impl_->statements) {
-    out += st->plan->Describe();
+  for (size_t i = 0; impl_->sql && i < impl_->sql->statement_count(); ++i) {
+    out += impl_->sql->plan(i).Describe();
     out += "  threads: one per operator:";
-    for (const auto& stage : st->operators.stages) out += std::string(" [") + stage->name() + "]";
+    for (const auto& stage : impl_->sql->operators(i).stages) {
+      out += std::string(" [") + stage->name() + "]";
+    }
     out += "\n";
   }
   for (const auto& sink : impl_->sinks) {
@@ -319,22 +277,22 @@ Status Pipeline::Start(CacheStore* store) {
   }
   d.open_sinks = d.sinks.size();
   for (auto& sink : d.sinks) {
-    sink.input = std::make_unique<BoundedChannel<SourceBatch>>(kSinkChannelBatches);
-  }
-  for (auto& st : d.statements) {
-    for (auto& stage : st->stages) {
-      stage->input = std::make_unique<BoundedChannel<SourceBatch>>(kSinkChannelBatches);
-    }
+    sink.input = std::make_unique<BoundedChannel<FlowBatch>>(kSinkChannelBatches);
   }
   if (d.sinks.empty()) d.writer_input.Close();
   d.writer = std::thread([&d] { d.RunWriter(); });
   for (size_t i = 0; i < d.sinks.size(); ++i) {
     d.sinks[i].thread = std::thread([&d, i] { d.RunSink(i); });
   }
-  for (size_t i = 0; i < d.statements.size(); ++i) {
-    for (size_t j = 0; j < d.statements[i]->stages.size(); ++j) {
-      d.statements[i]->stages[j]->thread = std::thread([&d, i, j] { d.RunStage(i, j); });
-    }
+  if (d.sql) {
+    d.sql->Start([&d](const BoundSelect& plan, const char* stage, const Status& s) {
+      // A runtime failure, not a config error: `sluice run` exits 1, not 2.
+      d.Fail(FailedPrecondition("sql statement at " + plan.location + " (INTO " + plan.into +
+                                ") failed: " + s.message()));
+      spdlog::error(
+          "sql statement at {} (INTO {}) failed in its {} operator: {}; stopping the pipeline",
+          plan.location, plan.into, stage, s.message());
+    });
   }
   for (size_t i = 0; i < d.sources.size(); ++i) {
     d.sources[i]->thread = std::thread([&d, i, p = positions[i]] { d.RunSource(i, p); });
@@ -342,32 +300,11 @@ Status Pipeline::Start(CacheStore* store) {
   return Status::OK();
 }
 
-bool Pipeline::Impl::Deliver(const std::vector<Target>& targets, const SourceBatch& batch) {
-  for (const Target& t : targets) {
-    SourceBatch copy = batch;
-    BoundedChannel<SourceBatch>* channel;
-    if (t.kind == Target::kSink) {
-      channel = sinks[t.index].input.get();
-    } else {
-      auto [stage, side] = statements[t.index]->operators.entry[t.slot];
-      channel = statements[t.index]->stages[stage]->input.get();
-      copy.slot = size_t(side);
-    }
-    if (!channel->Push(std::move(copy))) return false;
+bool Pipeline::Impl::Deliver(const SourceNode& source, const FlowBatch& batch) {
+  for (size_t sink : source.sinks) {
+    if (!sinks[sink].input->Push(batch)) return false;
   }
-  return true;
-}
-
-void Pipeline::Impl::CloseTargets(const std::vector<Target>& targets) {
-  for (const Target& t : targets) {
-    if (t.kind == Target::kSink) {
-      sinks[t.index].input->Close();
-    } else {
-      auto& stage =
-          *statements[t.index]->stages[statements[t.index]->operators.entry[t.slot].first];
-      if (--stage.open_inputs == 0) stage.input->Close();
-    }
-  }
+  return !source.read_by_sql || sql->Push(source.config->name, batch);
 }
 
 void Pipeline::Impl::Fail(const Status& status) {
@@ -387,7 +324,7 @@ void Pipeline::Impl::RunSource(size_t index, std::string start_position) {
   context.emit = [&](OperationBatch batch) {
     const uint64_t rows = batch.ops.size();
     auto shared = std::make_shared<const OperationBatch>(std::move(batch));
-    return Deliver(node.targets, SourceBatch{index, 0, seq++, std::move(shared), rows});
+    return Deliver(node, FlowBatch{index, seq++, std::move(shared), rows});
   };
   // An empty first batch lets statements publish their initial output (the one row of an
   // aggregate without GROUP BY) even when the source has nothing to say.
@@ -398,55 +335,8 @@ void Pipeline::Impl::RunSource(size_t index, std::string start_position) {
     spdlog::error("source '{}' stopped: {}", node.config->name, s.message());
   }
   node.finished = true;
-  CloseTargets(node.targets);
-}
-
-void Pipeline::Impl::RunStage(size_t statement, size_t index) {
-  StatementNode& node = *statements[statement];
-  StageNode& self = *node.stages[index];
-  Stage& stage = *node.operators.stages[index];
-  const bool last = index + 1 == node.stages.size();
-  bool started = false;
-  while (auto item = self.input->Pop()) {
-    std::vector<Operation> changes;
-    if (!started) {
-      stage.Start(changes);
-      started = true;
-    }
-    if (!node.failed) {
-      Status s = stage.Process(int(item->slot), item->batch->ops, changes);
-      if (!s.ok()) {
-        node.failed = true;
-        changes.clear();
-        // A runtime failure, not a config error: `sluice run` exits 1, not 2.
-        Fail(FailedPrecondition("sql statement at " + node.plan->location + " (INTO " +
-                                node.plan->into + ") failed: " + s.message()));
-        spdlog::error(
-            "sql statement at {} (INTO {}) failed in its {} operator: {}; stopping "
-            "the pipeline",
-            node.plan->location, node.plan->into, stage.name(), s.message());
-      }
-    } else {
-      changes.clear();
-    }
-    // Every stage forwards one batch per input batch, so the writer can still count
-    // deliveries per source batch.
-    auto out = std::make_shared<OperationBatch>();
-    out->ops = std::move(changes);
-    out->position = item->batch->position;
-    SourceBatch next{item->source, 0, item->seq, std::move(out), item->source_rows};
-    bool delivered = last ? Deliver(node.targets, next) : node.stages[index + 1]->input->Push(next);
-    if (!delivered) {
-      self.input->Close();
-      break;
-    }
-  }
-  if (!last) {
-    StageNode& following = *node.stages[index + 1];
-    if (--following.open_inputs == 0) following.input->Close();
-  } else {
-    CloseTargets(node.targets);
-  }
+  for (size_t sink : node.sinks) sinks[sink].input->Close();
+  if (node.read_by_sql) sql->CloseInput(node.config->name);
 }
 
 void Pipeline::Impl::EncodeInto(const SinkNode& sink, const OperationBatch& batch,
@@ -491,7 +381,7 @@ void Pipeline::Impl::EncodeInto(const SinkNode& sink, const OperationBatch& batc
 void Pipeline::Impl::RunSink(size_t index) {
   SinkNode& sink = sinks[index];
   while (auto item = sink.input->Pop()) {
-    EncodedBatch encoded{item->source, item->seq, item->batch, item->source_rows,
+    EncodedBatch encoded{item->origin, item->seq, item->batch, item->origin_rows,
                          TableChanges(uint32_t(index))};
     EncodeInto(sink, *item->batch, encoded.changes);
     if (!writer_input.Push(std::move(encoded))) {
@@ -589,11 +479,7 @@ Status Pipeline::Wait() {
   for (auto& source : d.sources) {
     if (source->thread.joinable()) source->thread.join();
   }
-  for (auto& st : d.statements) {
-    for (auto& stage : st->stages) {
-      if (stage->thread.joinable()) stage->thread.join();
-    }
-  }
+  if (d.sql) d.sql->Join();
   for (auto& sink : d.sinks) {
     if (sink.thread.joinable()) sink.thread.join();
   }

@@ -1,0 +1,189 @@
+#include "dataflow/dataflow_graph.h"
+
+#include <atomic>
+#include <thread>
+
+#include "common/bounded_channel.h"
+
+namespace sluice {
+namespace {
+
+constexpr size_t kStageChannelBatches = 8;
+
+// A batch on its way to one stage, with the stage input (side) it is for.
+struct StageInput {
+  FlowBatch batch;
+  int side;
+};
+
+}  // namespace
+
+struct DataflowGraph::Statement {
+  struct Stage {
+    BoundedChannel<StageInput> input{kStageChannelBatches};
+    std::atomic<size_t> open_inputs{0};  // edges feeding it; the input closes after the last
+    std::thread thread;
+  };
+  std::unique_ptr<BoundSelect> plan;
+  StatementOperators operators;
+  std::vector<std::unique_ptr<Stage>> stages;
+  std::vector<Output> outputs;
+  std::atomic<bool> failed{false};
+};
+
+DataflowGraph::DataflowGraph(std::vector<std::unique_ptr<BoundSelect>> plans) {
+  for (auto& plan : plans) {
+    auto st = std::make_unique<Statement>();
+    st->operators = BuildStatementOperators(*plan);
+    for (size_t i = 0; i < st->operators.stages.size(); ++i) {
+      st->stages.push_back(std::make_unique<Statement::Stage>());
+      if (i > 0) st->stages[i]->open_inputs = 1;  // the stage before it
+    }
+    const std::vector<std::string> tables = plan->InputTables();
+    for (size_t slot = 0; slot < tables.size(); ++slot) {
+      readers_[tables[slot]].push_back({statements_.size(), slot});
+      ++st->stages[st->operators.entry[slot].first]->open_inputs;
+    }
+    st->plan = std::move(plan);
+    statements_.push_back(std::move(st));
+  }
+}
+
+DataflowGraph::~DataflowGraph() { Join(); }
+
+const BoundSelect& DataflowGraph::plan(size_t statement) const {
+  return *statements_[statement]->plan;
+}
+
+const StatementOperators& DataflowGraph::operators(size_t statement) const {
+  return statements_[statement]->operators;
+}
+
+std::optional<size_t> DataflowGraph::StatementOf(const std::string& table) const {
+  for (size_t i = 0; i < statements_.size(); ++i) {
+    if (statements_[i]->plan->into == table) return i;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> DataflowGraph::InputTables() const {
+  std::vector<std::string> out;
+  for (const auto& [table, edges] : readers_) {
+    if (!StatementOf(table)) out.push_back(table);
+  }
+  return out;
+}
+
+void DataflowGraph::AttachOutput(size_t statement, Output output) {
+  statements_[statement]->outputs.push_back(std::move(output));
+}
+
+size_t DataflowGraph::PathsOf(const std::vector<Edge>& edges) const {
+  size_t n = 0;
+  for (const Edge& e : edges) {
+    const Statement& st = *statements_[e.statement];
+    n += st.outputs.size();
+    if (auto it = readers_.find(st.plan->into); it != readers_.end()) n += PathsOf(it->second);
+  }
+  return n;
+}
+
+size_t DataflowGraph::OutputPaths(const std::string& table) const {
+  auto it = readers_.find(table);
+  return it == readers_.end() ? 0 : PathsOf(it->second);
+}
+
+void DataflowGraph::Start(ErrorHandler on_error) {
+  on_error_ = std::move(on_error);
+  for (size_t i = 0; i < statements_.size(); ++i) {
+    for (size_t j = 0; j < statements_[i]->stages.size(); ++j) {
+      statements_[i]->stages[j]->thread = std::thread([this, i, j] { RunStage(i, j); });
+    }
+  }
+}
+
+bool DataflowGraph::Deliver(const std::vector<Edge>& edges, const FlowBatch& batch) {
+  for (const Edge& e : edges) {
+    Statement& st = *statements_[e.statement];
+    auto [stage, side] = st.operators.entry[e.slot];
+    if (!st.stages[stage]->input.Push(StageInput{batch, side})) return false;
+  }
+  return true;
+}
+
+bool DataflowGraph::Push(const std::string& table, const FlowBatch& batch) {
+  auto it = readers_.find(table);
+  return it == readers_.end() || Deliver(it->second, batch);
+}
+
+void DataflowGraph::CloseEdges(const std::vector<Edge>& edges) {
+  for (const Edge& e : edges) {
+    Statement& st = *statements_[e.statement];
+    auto& stage = *st.stages[st.operators.entry[e.slot].first];
+    if (--stage.open_inputs == 0) stage.input.Close();
+  }
+}
+
+void DataflowGraph::CloseInput(const std::string& table) {
+  if (auto it = readers_.find(table); it != readers_.end()) CloseEdges(it->second);
+}
+
+void DataflowGraph::RunStage(size_t statement, size_t index) {
+  Statement& st = *statements_[statement];
+  Statement::Stage& self = *st.stages[index];
+  Stage& stage = *st.operators.stages[index];
+  const bool last = index + 1 == st.stages.size();
+  const std::vector<Edge>* readers = nullptr;
+  if (auto it = readers_.find(st.plan->into); it != readers_.end()) readers = &it->second;
+  bool started = false;
+  while (auto item = self.input.Pop()) {
+    std::vector<Operation> changes;
+    if (!started) {
+      stage.Start(changes);
+      started = true;
+    }
+    if (!st.failed) {
+      Status s = stage.Process(item->side, item->batch.batch->ops, changes);
+      if (!s.ok()) {
+        st.failed = true;
+        changes.clear();
+        if (on_error_) on_error_(*st.plan, stage.name(), s);
+      }
+    } else {
+      changes.clear();
+    }
+    auto out = std::make_shared<OperationBatch>();
+    out->ops = std::move(changes);
+    out->position = item->batch.batch->position;
+    FlowBatch next = item->batch;
+    next.batch = std::move(out);
+    bool delivered = true;
+    if (!last) {
+      delivered = st.stages[index + 1]->input.Push(StageInput{std::move(next), 0});
+    } else {
+      for (const Output& o : st.outputs) delivered = delivered && o.push(next);
+      if (delivered && readers) delivered = Deliver(*readers, next);
+    }
+    if (!delivered) {
+      self.input.Close();
+      break;
+    }
+  }
+  if (!last) {
+    Statement::Stage& following = *st.stages[index + 1];
+    if (--following.open_inputs == 0) following.input.Close();
+    return;
+  }
+  for (const Output& o : st.outputs) o.close();
+  if (readers) CloseEdges(*readers);
+}
+
+void DataflowGraph::Join() {
+  for (auto& st : statements_) {
+    for (auto& stage : st->stages) {
+      if (stage->thread.joinable()) stage->thread.join();
+    }
+  }
+}
+
+}  // namespace sluice

@@ -1,0 +1,90 @@
+// DataflowGraph: the SQL statements of a config run as a DAG of operator threads (the "DAG
+// executor" of ARCHITECTURE.md). Every stage of every statement (see StatementOperators) has
+// its own thread behind a bounded channel, so a slow operator slows its producers instead of
+// growing memory. A statement's output flows to the statements that read its INTO table and to
+// the outputs its owner attached: the pipeline's endpoint sinks, or a benchmark's null sink.
+//
+// Batches carry a tag (origin, sequence number, row count) that the graph passes on unchanged,
+// and every stage forwards exactly one batch per batch it receives — also an empty one — so an
+// owner can tell when everything an input batch caused has reached every output.
+//
+// Threads: build and attach outputs before Start(); then Push() and CloseInput() are called by
+// the owner's input threads; outputs are called on stage threads. Join() blocks until every
+// stage thread ended, which happens once every input is closed (or an output refused a batch).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "dataflow/statement_operators.h"
+#include "sql/bound_select.h"
+#include "types/operation.h"
+
+namespace sluice {
+
+struct FlowBatch {
+  size_t origin = 0;  // the owner's id of the input the batch came from
+  uint64_t seq = 0;   // its sequence number there
+  std::shared_ptr<const OperationBatch> batch;
+  uint64_t origin_rows = 0;  // operations the input batch held
+};
+
+class DataflowGraph {
+ public:
+  struct Output {
+    std::function<bool(FlowBatch)> push;  // false: downstream is gone, stop
+    std::function<void()> close;          // after the statement's last batch
+  };
+  // Called once per failing statement (a runtime error such as a division by zero); the
+  // statement forwards empty batches from then on.
+  using ErrorHandler =
+      std::function<void(const BoundSelect& plan, const char* stage, const Status& status)>;
+
+  // `plans` in dependency order, as BindSqlScript returns them.
+  explicit DataflowGraph(std::vector<std::unique_ptr<BoundSelect>> plans);
+  ~DataflowGraph();
+  DataflowGraph(const DataflowGraph&) = delete;
+  DataflowGraph& operator=(const DataflowGraph&) = delete;
+
+  size_t statement_count() const { return statements_.size(); }
+  const BoundSelect& plan(size_t statement) const;
+  const StatementOperators& operators(size_t statement) const;
+  // The statement whose INTO table is `table`.
+  std::optional<size_t> StatementOf(const std::string& table) const;
+  // Tables the statements read that no statement makes: what the owner must Push().
+  std::vector<std::string> InputTables() const;
+
+  void AttachOutput(size_t statement, Output output);
+  // How many outputs one batch pushed into input `table` reaches (one per path).
+  size_t OutputPaths(const std::string& table) const;
+
+  void Start(ErrorHandler on_error);
+  // Hands a batch of input `table` to every statement slot that reads it. False once the
+  // graph is shutting down (an output refused a batch).
+  bool Push(const std::string& table, const FlowBatch& batch);
+  // The producer of input `table` has ended.
+  void CloseInput(const std::string& table);
+  void Join();
+
+ private:
+  struct Statement;
+  struct Edge {
+    size_t statement;
+    size_t slot;
+  };
+  bool Deliver(const std::vector<Edge>& edges, const FlowBatch& batch);
+  void CloseEdges(const std::vector<Edge>& edges);
+  void RunStage(size_t statement, size_t stage);
+  size_t PathsOf(const std::vector<Edge>& edges) const;
+
+  std::vector<std::unique_ptr<Statement>> statements_;
+  std::map<std::string, std::vector<Edge>> readers_;  // table -> statement slots reading it
+  ErrorHandler on_error_;
+};
+
+}  // namespace sluice
