@@ -1,9 +1,11 @@
-// Nexmark through Sluice's incremental operators: the generator's events, in batches, are fed
-// to every statement of a query (internal ones included) and the output is counted and
-// dropped (a null sink). Prints events/s per query.
-// Usage: nexmark_bench [--events N] [--runs R] [q0 q1 ...]
+// Nexmark through Sluice's dataflow: the generator's events, in batches, are pushed into the
+// query's DataflowGraph — every operator on its own thread, as `sluice run` runs them — and
+// the output is counted and dropped (a null sink). Prints events/s per query.
+// --inline runs every operator on the calling thread instead (one core; for profiling).
+// Usage: nexmark_bench [--events N] [--runs R] [--inline] [q0 q1 ...]
 //        nexmark_bench --dump DIR [--events N]   (writes person/auction/bid.csv for the peers)
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "connectors/generator/nexmark_generator.h"
+#include "dataflow/dataflow_graph.h"
 #include "dataflow/statement_operators.h"
 #include "nexmark_queries.h"
 #include "sql/binder.h"
@@ -25,22 +28,85 @@ constexpr uint64_t kBatchEvents = 4096;
 struct Result {
   double seconds;
   uint64_t output_changes;
+  int64_t output_rows;  // rows in the output at the end: equal in both modes
 };
 
-Result RunQuery(const std::string& sql, uint64_t events) {
+int64_t NetRows(const std::vector<Operation>& ops) {
+  int64_t n = 0;
+  for (const Operation& op : ops)
+    n += op.kind == OpKind::kInsert ? 1 : op.kind == OpKind::kDelete ? -1 : 0;
+  return n;
+}
+
+const char* const kTables[] = {"person", "auction", "bid"};
+
+std::vector<std::unique_ptr<BoundSelect>> Bind(const std::string& sql) {
   TableCatalog catalog;
-  const char* names[] = {"person", "auction", "bid"};
   for (int t = 0; t < 3; ++t) {
-    catalog[names[t]] = NexmarkGenerator::SchemaOf(NexmarkGenerator::Table(t));
+    catalog[kTables[t]] = NexmarkGenerator::SchemaOf(NexmarkGenerator::Table(t));
   }
   auto plans = BindSqlScript(sql, 1, catalog);
   if (!plans.ok()) {
     std::fprintf(stderr, "cannot bind: %s\n", plans.status().ToString().c_str());
     std::exit(1);
   }
+  return std::move(*plans);
+}
+
+// Generates `events` events in batches and hands each table's part of a batch to `push`.
+template <typename Push>
+void Generate(uint64_t events, Push push) {
+  NexmarkGenerator generator(1);
+  std::vector<Operation> batches[3];
+  for (uint64_t first = 0; first < events; first += kBatchEvents) {
+    for (auto& b : batches) b.clear();
+    for (uint64_t e = first; e < std::min(events, first + kBatchEvents); ++e) {
+      Operation op;
+      generator.Generate(e, op.new_record);
+      batches[int(NexmarkGenerator::TableOf(e))].push_back(std::move(op));
+    }
+    for (int t = 0; t < 3; ++t) {
+      if (!batches[t].empty()) push(t, batches[t]);
+    }
+  }
+}
+
+Result RunQuery(const std::string& sql, uint64_t events) {
+  DataflowGraph graph(Bind(sql));
+  std::atomic<uint64_t> outputs{0};
+  std::atomic<int64_t> rows{0};
+  graph.AttachOutput(graph.statement_count() - 1, {[&](FlowBatch b) {
+                                                     outputs += b.batch->ops.size();
+                                                     rows += NetRows(b.batch->ops);
+                                                     return true;
+                                                   },
+                                                   [] {}});
+  auto start = std::chrono::steady_clock::now();
+  graph.Start([](const BoundSelect& plan, const char* stage, const Status& s) {
+    std::fprintf(stderr, "query failed in %s: %s\n", stage, s.ToString().c_str());
+    std::exit(1);
+  });
+  uint64_t seq = 0;
+  Generate(events, [&](int t, std::vector<Operation>& ops) {
+    const uint64_t rows = ops.size();
+    auto batch = std::make_shared<OperationBatch>();
+    batch->ops = std::move(ops);
+    graph.Push(kTables[t], FlowBatch{size_t(t), seq++, std::move(batch), rows});
+  });
+  for (const char* table : kTables) graph.CloseInput(table);
+  graph.Join();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return {seconds, outputs, rows};
+}
+
+// The same on the calling thread, statement by statement.
+Result RunQueryInline(const std::string& sql, uint64_t events) {
+  auto owned_plans = Bind(sql);
+  auto* plans = &owned_plans;
   std::vector<StatementOperators> ops;
   for (const auto& p : *plans) ops.push_back(BuildStatementOperators(*p));
   uint64_t outputs = 0;
+  int64_t rows = 0;
   std::function<void(const std::string&, const std::vector<Operation>&)> feed =
       [&](const std::string& table, const std::vector<Operation>& changes) {
         for (size_t i = 0; i < plans->size(); ++i) {
@@ -55,33 +121,22 @@ Result RunQuery(const std::string& sql, uint64_t events) {
             }
             if (i + 1 == plans->size()) {
               outputs += out.size();
+              rows += NetRows(out);
             } else if (!out.empty()) {
               feed((*plans)[i]->into, out);
             }
           }
         }
       };
-  NexmarkGenerator generator(1);
   auto start = std::chrono::steady_clock::now();
   for (size_t i = 0; i < ops.size(); ++i) {
     std::vector<Operation> started;
     ops[i].Start(started);
     if (i + 1 < ops.size() && !started.empty()) feed((*plans)[i]->into, started);
   }
-  std::vector<Operation> batches[3];
-  for (uint64_t first = 0; first < events; first += kBatchEvents) {
-    for (auto& b : batches) b.clear();
-    for (uint64_t e = first; e < std::min(events, first + kBatchEvents); ++e) {
-      Operation op;
-      generator.Generate(e, op.new_record);
-      batches[int(NexmarkGenerator::TableOf(e))].push_back(std::move(op));
-    }
-    for (int t = 0; t < 3; ++t) {
-      if (!batches[t].empty()) feed(names[t], batches[t]);
-    }
-  }
+  Generate(events, [&](int t, std::vector<Operation>& batch) { feed(kTables[t], batch); });
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return {seconds, outputs};
+  return {seconds, outputs, rows};
 }
 
 // The same events as CSV (header row; timestamps without zone, UTC), so DuckDB and
@@ -136,6 +191,7 @@ int main(int argc, char** argv) {
   using namespace sluice::bench;
   uint64_t events = 10'000'000;
   int runs = 3;
+  bool run_inline = false;
   std::vector<std::string> wanted;
   std::string dump_dir;
   for (int i = 1; i < argc; ++i) {
@@ -145,6 +201,8 @@ int main(int argc, char** argv) {
     }
     if (!std::strcmp(argv[i], "--events") && i + 1 < argc) {
       events = std::stoull(argv[++i]);
+    } else if (!std::strcmp(argv[i], "--inline")) {
+      run_inline = true;
     } else if (!std::strcmp(argv[i], "--runs") && i + 1 < argc) {
       runs = std::stoi(argv[++i]);
     } else {
@@ -163,15 +221,19 @@ int main(int argc, char** argv) {
     }
     std::vector<double> rates;
     uint64_t outputs = 0;
+    int64_t rows = 0;
     for (int r = 0; r < runs; ++r) {
-      Result result = RunQuery(it->second, events);
+      Result result =
+          run_inline ? RunQueryInline(it->second, events) : RunQuery(it->second, events);
       rates.push_back(double(events) / result.seconds);
       outputs = result.output_changes;
+      rows = result.output_rows;
     }
     std::sort(rates.begin(), rates.end());
-    std::printf("%s: median %.0f events/s over %d runs of %llu events (%llu output changes)\n",
-                name.c_str(), rates[rates.size() / 2], runs, (unsigned long long)events,
-                (unsigned long long)outputs);
+    std::printf(
+        "%s: median %.0f events/s over %d runs of %llu events (%llu output changes, %lld rows)\n",
+        name.c_str(), rates[rates.size() / 2], runs, (unsigned long long)events,
+        (unsigned long long)outputs, (long long)rows);
     std::fflush(stdout);
   }
   return 0;
