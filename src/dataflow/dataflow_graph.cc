@@ -1,5 +1,7 @@
 #include "dataflow/dataflow_graph.h"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <thread>
 
@@ -31,10 +33,43 @@ struct DataflowGraph::Statement {
   std::atomic<bool> failed{false};
 };
 
+namespace {
+
+// Per statement, the output columns its readers use (empty: all). Only internal statements
+// ("#..." INTO tables: subqueries, WITH, windows) are pruned; a user's INTO table may be an
+// endpoint, which shows every column.
+std::vector<std::vector<bool>> UsedOutputs(const std::vector<std::unique_ptr<BoundSelect>>& plans) {
+  std::vector<std::vector<bool>> used(plans.size());
+  for (size_t i = plans.size(); i-- > 0;) {
+    const BoundSelect& plan = *plans[i];
+    if (plan.into.empty() || plan.into[0] != '#') continue;
+    std::vector<bool> columns(plan.output_schema.fields.size(), false);
+    bool all = false;
+    for (size_t j = i + 1; j < plans.size() && !all; ++j) {
+      const std::vector<std::string> tables = plans[j]->InputTables();
+      for (size_t slot = 0; slot < tables.size(); ++slot) {
+        if (tables[slot] != plan.into) continue;
+        const std::vector<bool> read = SlotColumnsRead(*plans[j], slot, used[j]);
+        if (read.size() != columns.size()) {
+          all = true;
+          break;
+        }
+        for (size_t c = 0; c < columns.size(); ++c) columns[c] = columns[c] || read[c];
+      }
+    }
+    if (!all) used[i] = std::move(columns);
+  }
+  return used;
+}
+
+}  // namespace
+
 DataflowGraph::DataflowGraph(std::vector<std::unique_ptr<BoundSelect>> plans) {
-  for (auto& plan : plans) {
+  const std::vector<std::vector<bool>> used = UsedOutputs(plans);
+  for (size_t i = 0; i < plans.size(); ++i) {
+    auto& plan = plans[i];
     auto st = std::make_unique<Statement>();
-    st->operators = BuildStatementOperators(*plan);
+    st->operators = BuildStatementOperators(*plan, used[i]);
     for (size_t i = 0; i < st->operators.stages.size(); ++i) {
       st->stages.push_back(std::make_unique<Statement::Stage>());
       if (i > 0) st->stages[i]->open_inputs = 1;  // the stage before it
@@ -49,7 +84,13 @@ DataflowGraph::DataflowGraph(std::vector<std::unique_ptr<BoundSelect>> plans) {
   }
 }
 
-DataflowGraph::~DataflowGraph() { Join(); }
+DataflowGraph::~DataflowGraph() {
+  // Abandoned while running (an owner's error path): stop taking input so the threads end.
+  for (auto& st : statements_) {
+    for (auto& stage : st->stages) stage->input.Close();
+  }
+  Join();
+}
 
 const BoundSelect& DataflowGraph::plan(size_t statement) const {
   return *statements_[statement]->plan;
@@ -132,6 +173,10 @@ void DataflowGraph::RunStage(size_t statement, size_t index) {
   Statement& st = *statements_[statement];
   Statement::Stage& self = *st.stages[index];
   Stage& stage = *st.operators.stages[index];
+  // Named for top -H and profilers: "s<statement>.<stage> <operator>", cut to Linux's 15 chars.
+  const std::string name =
+      "s" + std::to_string(statement) + "." + std::to_string(index) + " " + stage.name();
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
   const bool last = index + 1 == st.stages.size();
   const std::vector<Edge>* readers = nullptr;
   if (auto it = readers_.find(st.plan->into); it != readers_.end()) readers = &it->second;

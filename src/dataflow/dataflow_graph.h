@@ -47,6 +47,7 @@ class DataflowGraph {
 
   // `plans` in dependency order, as BindSqlScript returns them.
   explicit DataflowGraph(std::vector<std::unique_ptr<BoundSelect>> plans);
+  // Closes every stage's input (what is queued is still processed) and joins the threads.
   ~DataflowGraph();
   DataflowGraph(const DataflowGraph&) = delete;
   DataflowGraph& operator=(const DataflowGraph&) = delete;

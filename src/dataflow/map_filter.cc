@@ -10,6 +10,10 @@ Result<std::optional<Record>> MapFilter::Apply(const Record& row) const {
   Record out;
   out.reserve(projections_.size());
   for (const Expr* e : projections_) {
+    if (!e) {
+      out.emplace_back();  // a column nothing downstream reads
+      continue;
+    }
     ASSIGN_OR_RETURN(Value v, e->Eval(row));
     out.push_back(std::move(v));
   }

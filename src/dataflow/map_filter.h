@@ -12,7 +12,8 @@ namespace sluice {
 
 class MapFilter final : public Operator {
  public:
-  // `filter` may be null; `projections` are not owned and must outlive the operator.
+  // `filter` may be null; `projections` are not owned and must outlive the operator. A null
+  // projection is a column nothing downstream reads: it is left NULL.
   MapFilter(const Expr* filter, std::vector<const Expr*> projections)
       : filter_(filter), projections_(std::move(projections)) {}
 

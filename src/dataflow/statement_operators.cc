@@ -67,10 +67,21 @@ class SetStage final : public Stage {
   std::unique_ptr<SetOperation> set_;
 };
 
-// Which columns of the joined row anything after the joins reads (empty: all of them, or
-// nothing to prune). Joins leave the others NULL instead of copying them along.
-std::vector<bool> ReadColumns(const BoundSelect& plan) {
-  if (plan.joins.empty()) return {};
+}  // namespace
+
+std::vector<bool> InputColumnsRead(const BoundSelect& plan, const std::vector<bool>& used) {
+  if (plan.set_op) return {};
+  const bool all_used = used.empty() || plan.distinct || plan.limit;
+  auto is_used = [&](size_t output) { return all_used || (output < used.size() && used[output]); };
+  if (plan.window) {
+    // A window statement passes its input columns through and appends the window's bounds.
+    if (all_used) return {};
+    const size_t width = plan.inputs[0].schema.fields.size();
+    std::vector<bool> keep(width, false);
+    for (size_t c = 0; c < width; ++c) keep[c] = is_used(c);
+    keep[plan.window->time_column] = true;
+    return keep;
+  }
   const size_t width = plan.input_schema.fields.size();
   std::vector<size_t> columns;
   bool unknown = false;
@@ -84,7 +95,10 @@ std::vector<bool> ReadColumns(const BoundSelect& plan) {
     read(a.filter.get());
   }
   if (!plan.aggregated) {
-    for (const auto& p : plan.projections) read(p.get());  // ranking: extra columns ignored
+    // Ranking: projections also see the rank values, past `width`; those are ignored below.
+    for (size_t i = 0; i < plan.projections.size(); ++i) {
+      if (is_used(i)) read(plan.projections[i].get());
+    }
   }
   if (plan.ranking) {
     for (const auto& p : plan.ranking->partition_by) read(p.get());
@@ -107,13 +121,26 @@ std::vector<bool> ReadColumns(const BoundSelect& plan) {
   return keep;
 }
 
+std::vector<bool> SlotColumnsRead(const BoundSelect& plan, size_t slot,
+                                  const std::vector<bool>& used) {
+  if (slot >= plan.inputs.size()) return {};  // a subquery of WHERE: its columns are the keys
+  const std::vector<bool> keep = InputColumnsRead(plan, used);
+  if (keep.empty() || plan.window) return keep;
+  const InputTable& input = plan.inputs[slot];
+  return std::vector<bool>(keep.begin() + long(input.offset),
+                           keep.begin() + long(input.offset + input.schema.fields.size()));
+}
+
+namespace {
+
 void Add(StatementOperators& ops, std::unique_ptr<Operator> op, const char* name) {
   ops.stages.push_back(std::make_unique<OperatorStage>(std::move(op), name));
 }
 
 }  // namespace
 
-StatementOperators BuildStatementOperators(const BoundSelect& plan) {
+StatementOperators BuildStatementOperators(const BoundSelect& plan,
+                                           const std::vector<bool>& used_outputs) {
   StatementOperators ops;
   if (plan.set_op) {
     ops.stages.push_back(std::make_unique<SetStage>(
@@ -122,13 +149,16 @@ StatementOperators BuildStatementOperators(const BoundSelect& plan) {
     return ops;
   }
   if (plan.window) {
-    Add(ops, std::make_unique<WindowAssigner>(*plan.window), "window");
+    Add(ops, std::make_unique<WindowAssigner>(*plan.window, InputColumnsRead(plan, used_outputs)),
+        "window");
     ops.entry = {{0, 0}};
     return ops;
   }
   // FROM: slot 0 enters the first join on the left, slot k the right of join k - 1.
   ops.entry.push_back({0, 0});
-  const std::vector<bool> keep = ReadColumns(plan);
+  // Joins copy only the columns anything after them reads; the others stay NULL.
+  const std::vector<bool> keep =
+      plan.joins.empty() ? std::vector<bool>() : InputColumnsRead(plan, used_outputs);
   for (size_t i = 0; i < plan.joins.size(); ++i) {
     Schema left;
     const InputTable& right = plan.inputs[i + 1];
@@ -167,8 +197,13 @@ StatementOperators BuildStatementOperators(const BoundSelect& plan) {
       Add(ops, std::make_unique<Aggregate>(plan), "aggregate");
     }
   } else {
+    // Output columns nothing downstream reads are left NULL (not evaluated).
     std::vector<const Expr*> projections;
-    for (const auto& e : plan.projections) projections.push_back(e.get());
+    for (size_t i = 0; i < plan.projections.size(); ++i) {
+      const bool used = used_outputs.empty() || plan.distinct || plan.limit ||
+                        (i < used_outputs.size() && used_outputs[i]);
+      projections.push_back(used ? plan.projections[i].get() : nullptr);
+    }
     Add(ops, std::make_unique<MapFilter>(plan.where.get(), projections), "filter and project");
   }
   if (plan.distinct) {

@@ -42,7 +42,17 @@ struct StatementOperators {
   }
 };
 
-// `plan` must outlive the result.
-StatementOperators BuildStatementOperators(const BoundSelect& plan);
+// `plan` must outlive the result. `used_outputs` (empty: all) marks the output columns anything
+// downstream reads; the operators may leave the others NULL and skip what computes only them.
+StatementOperators BuildStatementOperators(const BoundSelect& plan,
+                                           const std::vector<bool>& used_outputs = {});
+
+// Column pruning across statements. Which columns of the statement's input row (its joined
+// FROM row; a window statement's input table) its operators read when only `used` outputs are
+// read downstream (empty: all); an empty result means all of them.
+std::vector<bool> InputColumnsRead(const BoundSelect& plan, const std::vector<bool>& used);
+// The same for one input slot (a FROM table or a WHERE subquery) in that table's columns.
+std::vector<bool> SlotColumnsRead(const BoundSelect& plan, size_t slot,
+                                  const std::vector<bool>& used);
 
 }  // namespace sluice

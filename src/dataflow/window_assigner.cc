@@ -15,7 +15,19 @@ void WindowAssigner::Assign(const Record& row, bool insert, std::vector<Operatio
   const int64_t last = FloorDiv(t, spec_.slide_micros);
   const int64_t first = FloorDiv(t - spec_.size_micros, spec_.slide_micros) + 1;
   for (int64_t k = first; k <= last; ++k) {
-    Record out = row;
+    Record out;
+    out.reserve(row.size() + 2);
+    if (keep_.empty()) {
+      out.insert(out.end(), row.begin(), row.end());
+    } else {
+      for (size_t c = 0; c < row.size(); ++c) {
+        if (keep_[c]) {
+          out.push_back(row[c]);
+        } else {
+          out.emplace_back();
+        }
+      }
+    }
     out.emplace_back(k * spec_.slide_micros);
     out.emplace_back(k * spec_.slide_micros + spec_.size_micros);
     output.push_back(insert ? Operation::Insert(std::move(out))

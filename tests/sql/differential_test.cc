@@ -10,10 +10,12 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <random>
 #include <sstream>
 
-#include "dataflow/statement_operators.h"
+#include "common/bounded_channel.h"
+#include "dataflow/dataflow_graph.h"
 #include "postgres_server.h"
 #include "sql/binder.h"
 #include "types/json_text.h"
@@ -280,30 +282,35 @@ TEST_F(Differential, CorpusMatchesPostgres) {
     auto plans = BindSqlScript(st.sql, st.line, catalog);
     ASSERT_TRUE(plans.ok()) << plans.status().ToString();
     // Internal statements (WITH, subqueries, set-operation sides) come first; the last one is
-    // the statement's own. Changes flow from t/u through them as in the pipeline.
-    const BoundSelect& plan = *plans->back();
-    std::vector<StatementOperators> all_ops;
-    for (const auto& p : *plans) all_ops.push_back(BuildStatementOperators(*p));
-    StatementOperators& ops = all_ops.back();
-    std::function<Status(const std::string&, const std::vector<Operation>&,
-                         std::vector<Operation>&)>
-        feed = [&](const std::string& table, const std::vector<Operation>& changes,
-                   std::vector<Operation>& final_out) -> Status {
-      for (size_t i = 0; i < plans->size(); ++i) {
-        const BoundSelect& p = *(*plans)[i];
-        const std::vector<std::string> tables = p.InputTables();
-        for (size_t slot = 0; slot < tables.size(); ++slot) {
-          if (tables[slot] != table) continue;
-          std::vector<Operation> out;
-          RETURN_IF_ERROR(all_ops[i].Process(slot, changes, out));
-          if (i + 1 == plans->size()) {
-            final_out.insert(final_out.end(), out.begin(), out.end());
-          } else {
-            RETURN_IF_ERROR(feed(p.into, out, final_out));
-          }
-        }
+    // the statement's own. Changes flow from t/u through the same threaded DataflowGraph the
+    // pipeline runs (column pruning across statements included).
+    BoundedChannel<FlowBatch> results(1024);  // outlives the graph, whose threads push into it
+    std::mutex error_mu;
+    Status failure;
+    DataflowGraph graph(std::move(*plans));
+    const size_t last = graph.statement_count() - 1;
+    const BoundSelect& plan = graph.plan(last);
+    graph.AttachOutput(
+        last, {[&](FlowBatch b) { return results.Push(std::move(b)); }, [&] { results.Close(); }});
+    graph.Start([&](const BoundSelect&, const char* stage, const Status& s) {
+      std::lock_guard lock(error_mu);
+      if (failure.ok()) failure = Status(s.code(), std::string(stage) + ": " + s.message());
+    });
+    uint64_t seq = 0;
+    // Pushes one batch of `table` and returns every output change it caused (each input batch
+    // comes out once per path to the output).
+    auto feed = [&](const std::string& table, std::vector<Operation> batch,
+                    std::vector<Operation>& final_out) -> Status {
+      auto shared = std::make_shared<OperationBatch>();
+      shared->ops = std::move(batch);
+      if (!graph.Push(table, FlowBatch{0, seq++, shared, 0})) return Internal("graph stopped");
+      for (size_t n = graph.OutputPaths(table); n > 0; --n) {
+        auto out = results.Pop();
+        if (!out) return Internal("output closed");
+        final_out.insert(final_out.end(), out->batch->ops.begin(), out->batch->ops.end());
       }
-      return Status::OK();
+      std::lock_guard lock(error_mu);
+      return failure;
     };
     std::map<std::string, int64_t> maintained;
     auto apply = [&](const std::vector<Operation>& changes) {
@@ -320,13 +327,10 @@ TEST_F(Differential, CorpusMatchesPostgres) {
         if (op.kind != OpKind::kDelete) ++maintained[key(op.new_record)];
       }
     };
+    // Empty first batches let statements publish their initial rows, as sources do.
     std::vector<Operation> started;
-    for (size_t i = 0; i + 1 < all_ops.size(); ++i) {
-      std::vector<Operation> internal_start;
-      all_ops[i].Start(internal_start);
-      ASSERT_TRUE(feed((*plans)[i]->into, internal_start, started).ok());
-    }
-    ops.Start(started);
+    ASSERT_TRUE(feed("t", {}, started).ok());
+    ASSERT_TRUE(feed("u", {}, started).ok());
     apply(started);
     std::mt19937 rng(uint32_t(1000 + q));
     std::vector<Record> tables[2];  // t and u
