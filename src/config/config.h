@@ -25,7 +25,7 @@ struct ConfigLocation {
   Status Error(std::string_view message) const;
 };
 
-enum class ConnectionKind { kGenerator, kFiles };
+enum class ConnectionKind { kGenerator, kFiles, kPostgres };
 enum class FileFormat { kCsv, kJsonl };
 enum class OnError { kFail, kSkip };
 
@@ -42,11 +42,23 @@ struct FilesOptions {
   OnError on_error = OnError::kFail;
 };
 
+// PostgreSQL CDC (logical replication with pgoutput). Either `url` or the separate keys; the
+// separate keys override the URL's parts. Empty publication/slot: sluice_<app>_<connection>.
+struct PostgresOptions {
+  std::string url;  // postgres://user:pass@host:port/db?sslmode=...
+  std::string host, user, password, database;
+  int port = 0;  // 0: the URL's, else 5432
+  std::string publication;
+  std::string slot;
+  bool snapshot = true;  // snapshot: initial (true) | never
+};
+
 struct ConnectionConfig {
   std::string name;
   ConnectionKind kind = ConnectionKind::kGenerator;
   GeneratorOptions generator;
   FilesOptions files;
+  PostgresOptions postgres;
   ConfigLocation location;
 };
 
@@ -55,6 +67,7 @@ struct SourceConfig {
   std::string connection;
   std::string table;                         // name at the source
   std::optional<std::vector<Field>> schema;  // files only
+  std::vector<std::string> columns;          // postgres: a subset of the table's (empty: all)
   std::vector<std::string> primary_key;
   ConfigLocation location;
 };

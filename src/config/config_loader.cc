@@ -174,11 +174,52 @@ ConnectionConfig ReadConnection(const Reader& r, const YAML::Node& node, const s
   if (!node.IsMap()) r.Fail(node, path, "expected a mapping with name and kind");
   c.name = r.RequiredString(node, "name", path);
   YAML::Node kind = node["kind"];
-  if (!kind) r.Fail(node, path + ".kind", "missing required key 'kind' (generator | files)");
-  c.kind = r.Enum<ConnectionKind>(
-      kind, path + ".kind",
-      {{"generator", ConnectionKind::kGenerator}, {"files", ConnectionKind::kFiles}});
-  if (c.kind == ConnectionKind::kGenerator) {
+  if (!kind) {
+    r.Fail(node, path + ".kind", "missing required key 'kind' (generator | files | postgres)");
+  }
+  c.kind = r.Enum<ConnectionKind>(kind, path + ".kind",
+                                  {{"generator", ConnectionKind::kGenerator},
+                                   {"files", ConnectionKind::kFiles},
+                                   {"postgres", ConnectionKind::kPostgres}});
+  if (c.kind == ConnectionKind::kPostgres) {
+    r.CheckKeys(node, path,
+                {"name", "kind", "url", "host", "port", "user", "password", "database",
+                 "publication", "slot", "snapshot"});
+    PostgresOptions& pg = c.postgres;
+    if (auto n = node["url"]) {
+      pg.url = r.String(n, path + ".url");
+      if (pg.url.rfind("postgres://", 0) != 0 && pg.url.rfind("postgresql://", 0) != 0) {
+        r.Fail(n, path + ".url", "expected a URL starting with postgres:// or postgresql://");
+      }
+    }
+    for (auto [key, field] :
+         {std::pair{"host", &pg.host}, std::pair{"user", &pg.user},
+          std::pair{"password", &pg.password}, std::pair{"database", &pg.database},
+          std::pair{"publication", &pg.publication}, std::pair{"slot", &pg.slot}}) {
+      if (auto n = node[key]) *field = r.String(n, path + "." + key);
+    }
+    if (auto n = node["port"]) {
+      uint64_t port = r.Unsigned(n, path + ".port");
+      if (port == 0 || port > 65535) r.Fail(n, path + ".port", "expected a port in 1..65535");
+      pg.port = int(port);
+    }
+    if (pg.url.empty() && pg.host.empty()) {
+      r.Fail(node, path, "a postgres connection needs 'url' or 'host' (with user, database ...)");
+    }
+    for (auto [key, value] :
+         {std::pair{"slot", &pg.slot}, std::pair{"publication", &pg.publication}}) {
+      for (char ch : *value) {
+        if (!(std::islower(static_cast<unsigned char>(ch)) ||
+              std::isdigit(static_cast<unsigned char>(ch)) || ch == '_')) {
+          r.Fail(node[key], path + "." + key,
+                 "'" + *value + "' is not a valid name: use lower-case letters, digits and _");
+        }
+      }
+    }
+    if (auto n = node["snapshot"]) {
+      pg.snapshot = r.Enum<bool>(n, path + ".snapshot", {{"initial", true}, {"never", false}});
+    }
+  } else if (c.kind == ConnectionKind::kGenerator) {
     r.CheckKeys(node, path, {"name", "kind", "dataset", "events", "rate", "seed"});
     if (auto n = node["dataset"]) {
       c.generator.dataset = r.Enum<std::string>(n, path + ".dataset", {{"nexmark", "nexmark"}});
@@ -233,11 +274,12 @@ std::vector<Field> ReadSchema(const Reader& r, const YAML::Node& node, const std
 SourceConfig ReadSource(const Reader& r, const YAML::Node& node, const std::string& path) {
   SourceConfig s;
   s.location = r.At(node, path);
-  r.CheckKeys(node, path, {"name", "connection", "table", "schema", "primary_key"});
+  r.CheckKeys(node, path, {"name", "connection", "table", "schema", "primary_key", "columns"});
   s.name = r.RequiredString(node, "name", path);
   s.connection = r.RequiredString(node, "connection", path);
   s.table = node["table"] ? r.String(node["table"], path + ".table") : s.name;
   if (auto n = node["schema"]) s.schema = ReadSchema(r, n, path + ".schema");
+  if (auto n = node["columns"]) s.columns = r.StringList(n, path + ".columns");
   if (auto n = node["primary_key"]) {
     s.primary_key = r.StringList(n, path + ".primary_key");
     if (s.schema) {
@@ -376,6 +418,15 @@ Config Parse(const std::string& text, const std::string& file) {
     if (c->kind == ConnectionKind::kGenerator && s.schema) {
       r.Fail(sources[i]["schema"], path + ".schema",
              "a generator source has a fixed schema; remove 'schema'");
+    }
+    if (c->kind == ConnectionKind::kPostgres && s.schema) {
+      r.Fail(sources[i]["schema"], path + ".schema",
+             "a postgres source takes its schema from the database; remove 'schema' (use "
+             "'columns' to capture a subset)");
+    }
+    if (c->kind != ConnectionKind::kPostgres && !s.columns.empty()) {
+      r.Fail(sources[i]["columns"], path + ".columns",
+             "'columns' applies to postgres sources only");
     }
   }
   std::set<std::string> paths;

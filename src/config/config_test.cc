@@ -74,6 +74,50 @@ void ExpectError(const std::string& from, const std::string& to, const std::stri
   EXPECT_NE(c.status().message().find(expected), std::string::npos) << c.status().message();
 }
 
+TEST(Config, PostgresConnection) {
+  const std::string pg = R"(connections:
+  - name: pg
+    kind: postgres
+    url: postgres://u:p@127.0.0.1:5432/shop?sslmode=prefer
+    publication: pub_1
+    slot: slot_1
+    snapshot: never
+sources:
+  - {name: orders, connection: pg, table: public.orders, columns: [id, total]}
+endpoints:
+  - {name: orders, path: /orders, table: orders}
+)";
+  auto c = ParseConfig(pg, "sluice.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const PostgresOptions& o = c->connections[0].postgres;
+  EXPECT_EQ(c->connections[0].kind, ConnectionKind::kPostgres);
+  EXPECT_EQ(o.url, "postgres://u:p@127.0.0.1:5432/shop?sslmode=prefer");
+  EXPECT_EQ(o.publication, "pub_1");
+  EXPECT_EQ(o.slot, "slot_1");
+  EXPECT_FALSE(o.snapshot);
+  EXPECT_EQ(c->sources[0].columns, (std::vector<std::string>{"id", "total"}));
+
+  auto expect_error = [&](const std::string& from, const std::string& to,
+                          const std::string& expected) {
+    std::string text = pg;
+    text.replace(text.find(from), from.size(), to);
+    auto bad = ParseConfig(text, "sluice.yaml");
+    ASSERT_FALSE(bad.ok()) << to;
+    EXPECT_NE(bad.status().message().find(expected), std::string::npos) << bad.status().message();
+  };
+  expect_error("url: postgres://", "url: mysql://", "connections[0].url: expected a URL starting");
+  expect_error("    url: postgres://u:p@127.0.0.1:5432/shop?sslmode=prefer\n", "",
+               "connections[0]: a postgres connection needs 'url' or 'host'");
+  expect_error("slot: slot_1", "slot: Bad-Slot", "connections[0].slot: 'Bad-Slot' is not a valid");
+  expect_error("snapshot: never", "snapshot: sometimes",
+               "connections[0].snapshot: unknown value 'sometimes' (expected initial | never)");
+  expect_error("snapshot: never", "port: 70000", "connections[0].port: expected a port");
+  expect_error("columns: [id, total]", "schema: [{name: id, type: int}]",
+               "a postgres source takes its schema from the database");
+  expect_error("kind: postgres", "kind: files\n    path: ./x\n    url2: y",
+               "unknown key 'url2'");
+}
+
 TEST(Config, ErrorsNameFileLineAndKey) {
   ExpectError("app_name: shop", "app_nme: shop",
               "sluice.yaml:1:1: app_nme: unknown key 'app_nme' at top level (did you mean "
@@ -83,7 +127,7 @@ TEST(Config, ErrorsNameFileLineAndKey) {
               "'many'");
   ExpectError("kind: files", "kind: ftp",
               "sluice.yaml:10:11: connections[1].kind: unknown value 'ftp' (expected generator | "
-              "files)");
+              "files | postgres)");
   ExpectError("    connection: gen", "    connection: nope",
               "sluice.yaml:16:17: sources[0].connection: connection 'nope' is not defined");
   ExpectError("    table: products\n    primary_key: [id]\napi",

@@ -10,6 +10,7 @@
 #include <memory>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "config/config.h"
@@ -41,5 +42,43 @@ class SourceReader {
 // config's schema, or a CSV header) and checks that the table exists. Errors name the source.
 Result<std::unique_ptr<SourceReader>> OpenSource(const ConnectionConfig& connection,
                                                  const SourceConfig& source);
+
+// What the pipeline runs: a reader of one or more source tables behind one position. A
+// PostgreSQL connection captures all its tables through one replication slot, so a source
+// transaction that touches several tables reaches the cache in one commit.
+struct CaptureContext {
+  std::string start_position;  // empty: from the beginning
+  // One batch per table (in the order of the reader's sources; empty batches are fine), all
+  // committed together; `position` is where to resume once they are durable. Blocks while
+  // downstream is full; false when the pipeline is shutting down.
+  std::function<bool(std::vector<std::vector<Operation>> tables, std::string position)> emit;
+  // The last position whose batches are durable downstream (empty: none yet). A reader may let
+  // its source forget everything up to it (PostgreSQL: the slot's flush LSN), never more.
+  std::function<std::string()> durable_position;
+  // The rows the cache holds for table t as of start_position (see CanResume).
+  std::function<Result<std::vector<Record>>(size_t table)> load_rows;
+  std::stop_token stop;
+};
+
+class CaptureReader {
+ public:
+  virtual ~CaptureReader() = default;
+  // Per source, in the order given to OpenCapture.
+  virtual const std::vector<Schema>& schemas() const = 0;
+  // The key the pipeline stores this reader's position under.
+  virtual std::string position_key() const = 0;
+  // Whether Run() can continue from `position`; false makes the pipeline rebuild the cache and
+  // start this capture from nothing. `mirrored[t]`: an endpoint shows table t under the
+  // table's key, so context.load_rows(t) can give back its rows.
+  virtual bool CanResume(const std::string& position, const std::vector<bool>& mirrored) const {
+    return true;
+  }
+  virtual Status Run(CaptureContext& context) = 0;
+};
+
+// A reader for `sources` (all on `connection`; more than one only for postgres).
+Result<std::unique_ptr<CaptureReader>> OpenCapture(const Config& config,
+                                                   const ConnectionConfig& connection,
+                                                   const std::vector<const SourceConfig*>& sources);
 
 }  // namespace sluice

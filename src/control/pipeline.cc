@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -38,6 +39,8 @@ std::string Lineage(const ConnectionConfig& c, const SourceConfig& s) {
   std::string out = c.name + "/" + s.table + ":";
   if (c.kind == ConnectionKind::kGenerator) {
     out += "generator," + c.generator.dataset + ",seed=" + std::to_string(c.generator.seed);
+  } else if (c.kind == ConnectionKind::kPostgres) {
+    out += "postgres," + (c.postgres.slot.empty() ? "default slot" : "slot " + c.postgres.slot);
   } else {
     out += "files," + c.files.path + (c.files.format == FileFormat::kCsv ? ",csv" : ",jsonl");
   }
@@ -47,13 +50,20 @@ std::string Lineage(const ConnectionConfig& c, const SourceConfig& s) {
 }  // namespace
 
 struct Pipeline::Impl {
-  struct SourceNode {
+  // One capture: a reader of one source table, or of every table of a postgres connection.
+  struct SourceTable {
     const SourceConfig* config;
-    const ConnectionConfig* connection;
-    std::unique_ptr<SourceReader> reader;
     std::vector<size_t> sinks;  // endpoints reading the source table directly
     bool read_by_sql = false;
-    size_t expected_deliveries = 0;  // source -> sink paths: batches the writer waits for
+  };
+  struct SourceNode {
+    std::string name;  // for logs and stats: the source, or the postgres connection
+    const ConnectionConfig* connection;
+    std::unique_ptr<CaptureReader> reader;
+    std::vector<SourceTable> tables;
+    size_t expected_deliveries = 0;  // table -> sink paths: batches the writer waits for
+    std::mutex durable_mu;
+    std::string durable_position;  // committed and synced: what the reader may acknowledge
     std::thread thread;
     std::atomic<uint64_t> committed_rows{0};
     std::atomic<bool> finished{false};
@@ -92,8 +102,11 @@ struct Pipeline::Impl {
   void RunSink(size_t index);
   void RunWriter();
   void EncodeInto(const SinkNode& sink, const OperationBatch& batch, TableChanges& out);
-  bool Deliver(const SourceNode& source, const FlowBatch& batch);
+  bool Deliver(const SourceTable& table, const FlowBatch& batch);
   void Fail(const Status& status);
+  // Per table of a capture: the endpoint showing it under the table's own key, whose cache
+  // rows the capture can reload after a restart.
+  std::vector<std::optional<size_t>> MirrorSinks(const SourceNode& node) const;
 };
 
 Pipeline::Pipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -107,26 +120,61 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Build(const Config& config) {
   auto impl = std::make_unique<Impl>();
   impl->config = config;
   const Config& cfg = impl->config;
-  std::map<std::string, size_t> source_index;
-  auto open_source = [&](const SourceConfig& source) -> Result<size_t> {
-    auto [it, inserted] = source_index.emplace(source.name, impl->sources.size());
-    if (inserted) {
-      auto node = std::make_unique<Impl::SourceNode>();
-      node->config = &source;
-      node->connection = cfg.FindConnection(source.connection);
-      ASSIGN_OR_RETURN(node->reader, OpenSource(*node->connection, source));
-      impl->sources.push_back(std::move(node));
+  // Sources to read: every one when there is SQL, else those endpoints show. The tables of a
+  // postgres connection share one capture (one replication slot); other sources have their own.
+  std::vector<const SourceConfig*> used;
+  for (const SourceConfig& s : cfg.sources) {
+    bool shown = std::any_of(cfg.endpoints.begin(), cfg.endpoints.end(),
+                             [&](const EndpointConfig& e) { return e.table == s.name; });
+    if (!cfg.sql.empty() || shown) {
+      used.push_back(&s);
+    } else {
+      spdlog::warn("{}: source '{}' is not used by any endpoint or statement; it will not be read",
+                   s.location.ToString(), s.name);
     }
-    return it->second;
+  }
+  std::map<std::string, std::pair<size_t, size_t>> source_index;  // name -> node, table
+  std::map<std::string, size_t> postgres_node;                    // connection -> node
+  std::vector<std::vector<const SourceConfig*>> node_sources;
+  for (const SourceConfig* s : used) {
+    const ConnectionConfig* connection = cfg.FindConnection(s->connection);
+    size_t node;
+    if (auto it = postgres_node.find(connection->name); it != postgres_node.end()) {
+      node = it->second;
+    } else {
+      node = impl->sources.size();
+      impl->sources.push_back(std::make_unique<Impl::SourceNode>());
+      impl->sources[node]->connection = connection;
+      node_sources.emplace_back();
+      if (connection->kind == ConnectionKind::kPostgres) {
+        postgres_node[connection->name] = node;
+        impl->sources[node]->name = connection->name;
+      } else {
+        impl->sources[node]->name = s->name;
+      }
+    }
+    source_index[s->name] = {node, impl->sources[node]->tables.size()};
+    impl->sources[node]->tables.push_back(Impl::SourceTable{s, {}, false});
+    node_sources[node].push_back(s);
+  }
+  for (size_t node = 0; node < impl->sources.size(); ++node) {
+    auto& n = *impl->sources[node];
+    ASSIGN_OR_RETURN(n.reader, OpenCapture(cfg, *n.connection, node_sources[node]));
+  }
+  auto schema_of = [&](const std::string& source) -> const Schema& {
+    auto [node, table] = source_index.at(source);
+    return impl->sources[node]->reader->schemas()[table];
+  };
+  auto lineage_of = [&](const std::string& source) {
+    auto [node, table] = source_index.at(source);
+    const auto& n = *impl->sources[node];
+    return Lineage(*n.connection, *n.tables[table].config);
   };
 
   // SQL: every source is a table statements may read; each INTO table is one more.
   if (!cfg.sql.empty()) {
     TableCatalog catalog;
-    for (const SourceConfig& s : cfg.sources) {
-      ASSIGN_OR_RETURN(size_t index, open_source(s));
-      catalog[s.name] = impl->sources[index]->reader->schema();
-    }
+    for (const SourceConfig* s : used) catalog[s->name] = schema_of(s->name);
     auto plans = BindSqlScript(cfg.sql, cfg.sql_line, catalog, cfg.sql_indent);
     if (!plans.ok()) {
       return Status(plans.status().code() == StatusCode::kUnimplemented
@@ -142,9 +190,9 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Build(const Config& config) {
         if (auto up = graph.StatementOf(table)) {
           lineage += impl->lineage[*up] + " ; ";
         } else {
-          auto& source = *impl->sources[source_index.at(table)];
-          source.read_by_sql = true;
-          lineage += Lineage(*source.connection, *source.config) + " ; ";
+          auto [node, index] = source_index.at(table);
+          impl->sources[node]->tables[index].read_by_sql = true;
+          lineage += lineage_of(table) + " ; ";
         }
       }
       impl->lineage.push_back(lineage + " | " + graph.plan(i).Describe());
@@ -165,12 +213,11 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Build(const Config& config) {
           *statement,
           {[d, sink_index](FlowBatch b) { return d->sinks[sink_index].input->Push(std::move(b)); },
            [d, sink_index] { d->sinks[sink_index].input->Close(); }});
-    } else if (const SourceConfig* source = cfg.FindSource(endpoint.table)) {
-      ASSIGN_OR_RETURN(size_t index, open_source(*source));
-      auto& node = *impl->sources[index];
-      schema = node.reader->schema();
-      lineage = Lineage(*node.connection, *node.config);
-      node.sinks.push_back(sink_index);
+    } else if (source_index.count(endpoint.table)) {
+      auto [node, index] = source_index.at(endpoint.table);
+      schema = schema_of(endpoint.table);
+      lineage = lineage_of(endpoint.table);
+      impl->sources[node]->tables[index].sinks.push_back(sink_index);
     } else {
       return endpoint.location.Error("table '" + endpoint.table +
                                      "' is neither a source nor a table made by sql");
@@ -184,13 +231,9 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Build(const Config& config) {
         Impl::SinkNode{&endpoint, std::move(schema), std::move(lineage), nullptr, {}});
   }
   for (auto& source : impl->sources) {
-    source->expected_deliveries = source->sinks.size();
-    if (impl->sql) source->expected_deliveries += impl->sql->OutputPaths(source->config->name);
-  }
-  for (const SourceConfig& s : cfg.sources) {
-    if (!source_index.count(s.name)) {
-      spdlog::warn("{}: source '{}' is not used by any endpoint or statement; it will not be read",
-                   s.location.ToString(), s.name);
+    for (const Impl::SourceTable& t : source->tables) {
+      source->expected_deliveries += t.sinks.size();
+      if (impl->sql) source->expected_deliveries += impl->sql->OutputPaths(t.config->name);
     }
   }
   return std::unique_ptr<Pipeline>(new Pipeline(std::move(impl)));
@@ -202,6 +245,31 @@ bool Pipeline::needs_full_replay() const {
     if (impl_->sql->plan(i).stateful()) return true;
   }
   return false;
+}
+
+std::vector<std::optional<size_t>> Pipeline::Impl::MirrorSinks(const SourceNode& node) const {
+  std::vector<std::optional<size_t>> out;
+  for (size_t t = 0; t < node.tables.size(); ++t) {
+    const Schema& schema = node.reader->schemas()[t];
+    std::optional<size_t> found;
+    for (size_t sink : node.tables[t].sinks) {
+      if (schema.has_primary_key() && sinks[sink].schema.primary_key == schema.primary_key) {
+        found = sink;
+      }
+    }
+    out.push_back(found);
+  }
+  return out;
+}
+
+Result<bool> Pipeline::CanResume(const CacheStore& store) const {
+  for (const auto& node : impl_->sources) {
+    ASSIGN_OR_RETURN(std::string position, store.Position(node->reader->position_key()));
+    std::vector<bool> mirrored;
+    for (const auto& sink : impl_->MirrorSinks(*node)) mirrored.push_back(sink.has_value());
+    if (!node->reader->CanResume(position, mirrored)) return false;
+  }
+  return true;
 }
 
 std::vector<TableDefinition> Pipeline::TableDefinitions() const {
@@ -226,17 +294,25 @@ std::string Pipeline::Describe() const {
       "app " + impl_->config.app_name + " (home_dir " + impl_->config.home_dir + ")\n";
   for (const auto& source : impl_->sources) {
     const ConnectionConfig& c = *source->connection;
-    out += "source " + source->config->name + " <- connection " + c.name + " (";
-    if (c.kind == ConnectionKind::kGenerator) {
-      out += "generator " + c.generator.dataset + " table " + source->config->table + ", " +
-             (c.generator.events ? std::to_string(c.generator.events) + " events" : "unbounded") +
-             ", seed " + std::to_string(c.generator.seed) + ")\n";
-    } else {
-      out += std::string("files ") + (c.files.format == FileFormat::kCsv ? "csv" : "jsonl") + " " +
-             c.files.path + "/" + source->config->table + ")\n";
+    for (const Impl::SourceTable& t : source->tables) {
+      out += "source " + t.config->name + " <- connection " + c.name + " (";
+      if (c.kind == ConnectionKind::kGenerator) {
+        out += "generator " + c.generator.dataset + " table " + t.config->table + ", " +
+               (c.generator.events ? std::to_string(c.generator.events) + " events" : "unbounded") +
+               ", seed " + std::to_string(c.generator.seed) + ")\n";
+      } else if (c.kind == ConnectionKind::kPostgres) {
+        out += "postgres table " + t.config->table + ")\n";
+      } else {
+        out += std::string("files ") + (c.files.format == FileFormat::kCsv ? "csv" : "jsonl") +
+               " " + c.files.path + "/" + t.config->table + ")\n";
+      }
     }
-    const size_t consumers = source->sinks.size() + (source->read_by_sql ? 1 : 0);
-    out += "  thread: source node -> " + std::to_string(consumers) + " consumer(s)\n";
+    size_t consumers = 0;
+    for (const Impl::SourceTable& t : source->tables) {
+      consumers += t.sinks.size() + (t.read_by_sql ? 1 : 0);
+    }
+    out += "  thread: source node " + source->name + " -> " + std::to_string(consumers) +
+           " consumer(s)\n";
   }
   for (size_t i = 0; impl_->sql && i < impl_->sql->statement_count(); ++i) {
     out += impl_->sql->plan(i).Describe();
@@ -272,7 +348,7 @@ Status Pipeline::Start(CacheStore* store) {
   d.started_at = std::chrono::steady_clock::now();
   std::vector<std::string> positions;
   for (const auto& source : d.sources) {
-    ASSIGN_OR_RETURN(std::string p, store->Position(source->config->name));
+    ASSIGN_OR_RETURN(std::string p, store->Position(source->reader->position_key()));
     positions.push_back(std::move(p));
   }
   d.open_sinks = d.sinks.size();
@@ -300,11 +376,11 @@ Status Pipeline::Start(CacheStore* store) {
   return Status::OK();
 }
 
-bool Pipeline::Impl::Deliver(const SourceNode& source, const FlowBatch& batch) {
-  for (size_t sink : source.sinks) {
+bool Pipeline::Impl::Deliver(const SourceTable& table, const FlowBatch& batch) {
+  for (size_t sink : table.sinks) {
     if (!sinks[sink].input->Push(batch)) return false;
   }
-  return !source.read_by_sql || sql->Push(source.config->name, batch);
+  return !table.read_by_sql || sql->Push(table.config->name, batch);
 }
 
 void Pipeline::Impl::Fail(const Status& status) {
@@ -318,25 +394,60 @@ void Pipeline::Impl::Fail(const Status& status) {
 void Pipeline::Impl::RunSource(size_t index, std::string start_position) {
   SourceNode& node = *sources[index];
   uint64_t seq = 0;
-  SourceContext context;
+  CaptureContext context;
   context.start_position = start_position;
   context.stop = stop.get_token();
-  context.emit = [&](OperationBatch batch) {
-    const uint64_t rows = batch.ops.size();
-    auto shared = std::make_shared<const OperationBatch>(std::move(batch));
-    return Deliver(node, FlowBatch{index, seq++, std::move(shared), rows});
+  context.emit = [&](std::vector<std::vector<Operation>> tables, std::string position) {
+    uint64_t rows = 0;
+    for (const auto& t : tables) rows += t.size();
+    const uint64_t batch_seq = seq++;
+    for (size_t t = 0; t < node.tables.size(); ++t) {
+      auto batch = std::make_shared<OperationBatch>();
+      if (t < tables.size()) batch->ops = std::move(tables[t]);
+      batch->position = position;
+      if (!Deliver(node.tables[t], FlowBatch{index, batch_seq, std::move(batch), rows})) {
+        return false;
+      }
+    }
+    return true;
+  };
+  context.durable_position = [&node] {
+    std::lock_guard lock(node.durable_mu);
+    return node.durable_position;
+  };
+  const auto mirrors = MirrorSinks(node);
+  context.load_rows = [&](size_t table) -> Result<std::vector<Record>> {
+    if (table >= mirrors.size() || !mirrors[table]) {
+      return Internal("no endpoint mirrors table " + node.tables[table].config->name);
+    }
+    const size_t sink = *mirrors[table];
+    std::vector<Record> rows;
+    ASSIGN_OR_RETURN(ReadView view, store->BeginRead());
+    Status decoded;
+    RETURN_IF_ERROR(view.Scan(uint32_t(sink), [&](std::string_view bytes, uint64_t copies) {
+      auto row = DecodeRow(sinks[sink].schema, bytes);
+      if (!row.ok()) {
+        decoded = row.status();
+        return false;
+      }
+      for (uint64_t i = 0; i < copies; ++i) rows.push_back(*row);
+      return true;
+    }));
+    RETURN_IF_ERROR(decoded);
+    return rows;
   };
   // An empty first batch lets statements publish their initial output (the one row of an
   // aggregate without GROUP BY) even when the source has nothing to say.
-  Status s =
-      context.emit(OperationBatch{{}, start_position}) ? node.reader->Run(context) : Status::OK();
+  Status s = context.emit({}, start_position) ? node.reader->Run(context) : Status::OK();
   if (!s.ok()) {
     node.failed = true;
-    spdlog::error("source '{}' stopped: {}", node.config->name, s.message());
+    spdlog::error("source '{}' stopped: {}", node.name, s.message());
   }
   node.finished = true;
-  for (size_t sink : node.sinks) sinks[sink].input->Close();
-  if (node.read_by_sql) sql->CloseInput(node.config->name);
+  for (const SourceTable& t : node.tables) {
+    for (size_t sink : t.sinks) sinks[sink].input->Close();
+    if (t.read_by_sql) sql->CloseInput(t.config->name);
+  }
 }
 
 void Pipeline::Impl::EncodeInto(const SinkNode& sink, const OperationBatch& batch,
@@ -398,6 +509,7 @@ void Pipeline::Impl::RunWriter() {
   CommitBatch commit;
   std::vector<std::string> position(sources.size());
   std::vector<bool> position_dirty(sources.size(), false);
+  std::vector<std::string> committed_position(sources.size());  // in LMDB, maybe not synced
   std::vector<uint64_t> uncommitted_rows(sources.size(), 0);
   size_t changes_in_commit = 0;
   bool have_uncommitted = false;
@@ -408,7 +520,10 @@ void Pipeline::Impl::RunWriter() {
   auto flush = [&]() -> Status {
     if (!have_uncommitted) return Status::OK();
     for (size_t s = 0; s < sources.size(); ++s) {
-      if (position_dirty[s]) commit.positions.emplace_back(sources[s]->config->name, position[s]);
+      if (position_dirty[s]) {
+        commit.positions.emplace_back(sources[s]->reader->position_key(), position[s]);
+        committed_position[s] = position[s];
+      }
     }
     RETURN_IF_ERROR(store->Commit(commit));
     for (size_t s = 0; s < sources.size(); ++s) {
@@ -458,6 +573,11 @@ void Pipeline::Impl::RunWriter() {
       status = store->Sync();
       last_sync = now;
       synced = true;
+      // Durable now: readers may acknowledge these positions to their sources.
+      for (size_t s = 0; status.ok() && s < sources.size(); ++s) {
+        std::lock_guard lock(sources[s]->durable_mu);
+        sources[s]->durable_position = committed_position[s];
+      }
     }
     if (closed) break;
   }
@@ -500,8 +620,7 @@ bool Pipeline::idle() const { return impl_->writer_done.load(); }
 std::vector<SourceStats> Pipeline::stats() const {
   std::vector<SourceStats> out;
   for (const auto& s : impl_->sources) {
-    out.push_back(
-        {s->config->name, s->committed_rows.load(), s->finished.load(), s->failed.load()});
+    out.push_back({s->name, s->committed_rows.load(), s->finished.load(), s->failed.load()});
   }
   return out;
 }

@@ -43,6 +43,9 @@ class Pipeline {
   // True when SQL state (joins, aggregates, ...) cannot be restored after a restart yet, so the
   // cache must be rebuilt from the sources (operator checkpoints come with step 6).
   bool needs_full_replay() const;
+  // False when a capture cannot continue from the positions in `store` (a PostgreSQL snapshot
+  // that never completed, say): the cache must then be rebuilt from the sources.
+  Result<bool> CanResume(const CacheStore& store) const;
   std::vector<RestEndpoint> RestEndpoints() const;
   // Human-readable plan for `sluice check`.
   std::string Describe() const;

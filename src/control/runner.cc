@@ -11,6 +11,7 @@
 
 #include "cache/cache_store.h"
 #include "common/file_util.h"
+#include "connectors/postgres/postgres_capture.h"
 #include "control/pipeline.h"
 #include "control/progress.h"
 #include "server/http/http_server.h"
@@ -64,10 +65,16 @@ Status RunPipeline(const Config& config, const RunOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<CacheStore> store, CacheStore::Open(CacheDirectory(config)));
   const bool replay = pipeline->needs_full_replay();
   ASSIGN_OR_RETURN(bool rebuilt, store->DeclareTables(pipeline->TableDefinitions(), replay));
+  ASSIGN_OR_RETURN(bool resumable, pipeline->CanResume(*store));
   if (replay) {
     spdlog::warn(
         "sql aggregates keep their state in memory until checkpoints exist (step 6): "
         "rebuilding the cache from the sources");
+  } else if (!rebuilt && !resumable) {
+    spdlog::warn(
+        "a source cannot continue from where the cache stopped (an initial snapshot did not "
+        "finish, or a table's rows cannot be reloaded): rebuilding the cache from the sources");
+    RETURN_IF_ERROR(store->DeclareTables(pipeline->TableDefinitions(), true).status());
   } else if (rebuilt) {
     spdlog::info("cache in {} is new or its endpoint definitions changed: loading from the start",
                  CacheDirectory(config));
@@ -121,6 +128,9 @@ Status RunPipeline(const Config& config, const RunOptions& options) {
 }
 
 Status CleanHome(const Config& config) {
+  for (const ConnectionConfig& c : config.connections) {
+    if (c.kind == ConnectionKind::kPostgres) RETURN_IF_ERROR(CleanPostgres(config, c));
+  }
   std::error_code ec;
   std::filesystem::remove_all(CacheDirectory(config), ec);
   if (ec) return IoError("cannot remove " + CacheDirectory(config) + ": " + ec.message());
