@@ -20,7 +20,8 @@ namespace {
 constexpr size_t kSinkChannelBatches = 8;
 constexpr size_t kWriterChannelBatches = 16;
 constexpr size_t kMaxChangesPerCommit = 256 * 1024;
-constexpr auto kMaxCommitDelay = std::chrono::milliseconds(100);
+// Bounds how stale the cache may be behind a committed source change (freshness).
+constexpr auto kMaxCommitDelay = std::chrono::milliseconds(10);
 constexpr auto kSyncInterval = std::chrono::seconds(1);
 
 // A batch on its way from a source to sinks, possibly through SQL statements, is a FlowBatch:
@@ -253,7 +254,7 @@ std::vector<std::optional<size_t>> Pipeline::Impl::MirrorSinks(const SourceNode&
     const Schema& schema = node.reader->schemas()[t];
     std::optional<size_t> found;
     for (size_t sink : node.tables[t].sinks) {
-      if (schema.has_primary_key() && sinks[sink].schema.primary_key == schema.primary_key) {
+      if (sinks[sink].schema.primary_key == schema.primary_key) {
         found = sink;
       }
     }

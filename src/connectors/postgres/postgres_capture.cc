@@ -67,8 +67,17 @@ class PostgresCapture final : public CaptureReader {
   std::vector<PgSourceTable> tables_;
   std::vector<Schema> schemas_;
 
-  // Current rows of tables without full old rows, by encoded key.
-  std::vector<std::unordered_map<std::string, Record>> rows_;
+  // The current rows of every captured table, by encoded key (keyless tables: by the whole
+  // row, with a copy count). They restore the whole old row where PostgreSQL sends only the key,
+  // unchanged TOASTed values, and the rows a TRUNCATE deletes.
+  struct StoredRow {
+    Record row;
+    int64_t copies = 0;
+  };
+  std::vector<std::unordered_map<std::string, StoredRow>> rows_;
+  void Remember(size_t table, const Record& row);
+  // Removes one copy of the row stored under `key`; NotFound when there is none.
+  Result<Record> Forget(size_t table, const std::string& key);
   std::unordered_map<uint32_t, RelationMap> relations_;
   // The transaction being received, and committed ones not yet emitted.
   std::vector<std::vector<Operation>> txn_, pending_;
@@ -171,9 +180,28 @@ bool PostgresCapture::CanResume(const std::string& position,
                                 const std::vector<bool>& mirrored) const {
   if (position.empty() || !ParseLsn(position).ok()) return false;  // no snapshot committed yet
   for (size_t t = 0; t < tables_.size(); ++t) {
-    if (!tables_[t].full_old_rows() && (t >= mirrored.size() || !mirrored[t])) return false;
+    if (t >= mirrored.size() || !mirrored[t]) return false;  // its rows cannot be reloaded
   }
   return true;
+}
+
+void PostgresCapture::Remember(size_t table, const Record& row) {
+  StoredRow& stored = rows_[table][KeyOf(table, row)];
+  stored.row = row;
+  ++stored.copies;
+}
+
+Result<Record> PostgresCapture::Forget(size_t table, const std::string& key) {
+  auto it = rows_[table].find(key);
+  if (it == rows_[table].end()) {
+    return DataLoss("table " + tables_[table].config->table +
+                    ": a change refers to a row Sluice never saw; the capture is out of step "
+                    "with the database (run `sluice clean` and start again)");
+  }
+  if (--it->second.copies > 0) return it->second.row;
+  Record row = std::move(it->second.row);
+  rows_[table].erase(it);
+  return row;
 }
 
 Result<std::string> PostgresCapture::TupleKey(size_t table, const RelationMap& rel,
@@ -197,8 +225,13 @@ Result<std::string> PostgresCapture::TupleKey(size_t table, const RelationMap& r
 }
 
 std::string PostgresCapture::KeyOf(size_t table, const Record& row) const {
+  const Schema& schema = tables_[table].schema;
   std::string key;
-  EncodeKey(tables_[table].schema, row, tables_[table].schema.primary_key, &key);
+  if (schema.has_primary_key()) {
+    EncodeKey(schema, row, schema.primary_key, &key);
+  } else {
+    for (size_t c = 0; c < row.size(); ++c) EncodeKeyValue(schema.fields[c].type, row[c], &key);
+  }
   return key;
 }
 
@@ -231,12 +264,8 @@ Status PostgresCapture::Run(CaptureContext& context) {
                                 "run `sluice clean` and start again to take a new snapshot");
     }
     for (size_t t = 0; t < tables_.size(); ++t) {
-      if (tables_[t].full_old_rows()) continue;
       ASSIGN_OR_RETURN(std::vector<Record> rows, context.load_rows(t));
-      for (Record& r : rows) {
-        std::string key = KeyOf(t, r);
-        rows_[t].emplace(std::move(key), std::move(r));
-      }
+      for (const Record& r : rows) Remember(t, r);
     }
     resume_after_ = start;
     pending_position_ = emitted_position_ = start;
@@ -333,7 +362,7 @@ Status PostgresCapture::Snapshot(CaptureContext& context, const std::string& sna
         }
         row.push_back(std::move(*value));
       }
-      if (!table.full_old_rows()) rows_[t][KeyOf(t, row)] = row;
+      Remember(t, row);
       batch.push_back(Operation::Insert(std::move(row)));
       ++rows;
       if (batch.size() >= kEmitRows) {
@@ -458,62 +487,55 @@ Status PostgresCapture::OnChange(const PgOutputMessage& message) {
     if (it == relations_.end()) return DataLoss("pgoutput change before its Relation message");
     return &it->second;
   };
-  auto missing = [&](size_t t) {
-    return DataLoss("table " + tables_[t].config->table +
-                    ": a change refers to a row Sluice never saw; the capture is out of step "
-                    "with the database (run `sluice clean` and start again)");
+  // The stored old row of an update or delete: from the old tuple's key (REPLICA IDENTITY
+  // DEFAULT or USING INDEX send only key columns), the whole old tuple (FULL), or, for an
+  // update that kept its key, the new tuple's key.
+  auto old_row = [&](size_t t, const RelationMap& rel, const TupleData& tuple) -> Result<Record> {
+    if (tables_[t].full_old_rows()) {
+      ASSIGN_OR_RETURN(Record full, ToRecord(t, rel, tuple, nullptr));
+      return Forget(t, KeyOf(t, full));
+    }
+    ASSIGN_OR_RETURN(std::string key, TupleKey(t, rel, tuple));
+    return Forget(t, key);
   };
   if (const auto* m = std::get_if<InsertMessage>(&message)) {
     ASSIGN_OR_RETURN(const RelationMap* rel, relation(m->relation_oid));
     if (rel->table < 0) return Status::OK();
     const size_t t = size_t(rel->table);
     ASSIGN_OR_RETURN(Record row, ToRecord(t, *rel, m->new_tuple, nullptr));
-    if (!tables_[t].full_old_rows()) rows_[t][KeyOf(t, row)] = row;
+    Remember(t, row);
     txn_[t].push_back(Operation::Insert(std::move(row)));
   } else if (const auto* m = std::get_if<UpdateMessage>(&message)) {
     ASSIGN_OR_RETURN(const RelationMap* rel, relation(m->relation_oid));
     if (rel->table < 0) return Status::OK();
     const size_t t = size_t(rel->table);
-    Record old_row;
-    if (tables_[t].full_old_rows()) {
-      if (m->old_kind != OldTupleKind::kFull) {
-        return DataLoss("table " + tables_[t].config->table + ": an update without its old row");
-      }
-      ASSIGN_OR_RETURN(old_row, ToRecord(t, *rel, m->old_tuple, nullptr));
-    } else {
-      // The old key: sent when it changed, else the new row's (keys are never TOASTed).
-      ASSIGN_OR_RETURN(
-          std::string key,
-          TupleKey(t, *rel, m->old_kind == OldTupleKind::kNone ? m->new_tuple : m->old_tuple));
-      auto it = rows_[t].find(key);
-      if (it == rows_[t].end()) return missing(t);
-      old_row = std::move(it->second);
-      rows_[t].erase(it);
+    if (tables_[t].full_old_rows() && m->old_kind != OldTupleKind::kFull) {
+      return DataLoss("table " + tables_[t].config->table + ": an update without its old row");
     }
-    ASSIGN_OR_RETURN(Record new_row, ToRecord(t, *rel, m->new_tuple, &old_row));
-    if (!tables_[t].full_old_rows()) rows_[t][KeyOf(t, new_row)] = new_row;
-    txn_[t].push_back(Operation::Update(std::move(old_row), std::move(new_row)));
+    ASSIGN_OR_RETURN(
+        Record before,
+        old_row(t, *rel, m->old_kind == OldTupleKind::kNone ? m->new_tuple : m->old_tuple));
+    ASSIGN_OR_RETURN(Record after, ToRecord(t, *rel, m->new_tuple, &before));
+    Remember(t, after);
+    txn_[t].push_back(Operation::Update(std::move(before), std::move(after)));
   } else if (const auto* m = std::get_if<DeleteMessage>(&message)) {
     ASSIGN_OR_RETURN(const RelationMap* rel, relation(m->relation_oid));
     if (rel->table < 0) return Status::OK();
     const size_t t = size_t(rel->table);
-    ASSIGN_OR_RETURN(Record old_row, ToRecord(t, *rel, m->old_tuple, nullptr));
-    if (!tables_[t].full_old_rows()) {
-      auto it = rows_[t].find(KeyOf(t, old_row));
-      if (it == rows_[t].end()) return missing(t);
-      old_row = std::move(it->second);
-      rows_[t].erase(it);
-    }
-    txn_[t].push_back(Operation::Delete(std::move(old_row)));
+    ASSIGN_OR_RETURN(Record before, old_row(t, *rel, m->old_tuple));
+    txn_[t].push_back(Operation::Delete(std::move(before)));
   } else if (const auto* m = std::get_if<TruncateMessage>(&message)) {
+    // Every row the table had goes, as deletes: downstream state stays exact.
     for (uint32_t oid : m->relation_oids) {
       auto it = relations_.find(oid);
-      if (it != relations_.end() && it->second.table >= 0) {
-        return FailedPrecondition(
-            "table " + tables_[size_t(it->second.table)].config->table +
-            " was truncated; Sluice cannot apply TRUNCATE yet. Run `sluice clean` and start "
-            "again to take a new snapshot");
+      if (it == relations_.end() || it->second.table < 0) continue;
+      const size_t t = size_t(it->second.table);
+      for (auto& [key, stored] : rows_[t]) {
+        for (int64_t i = 0; i < stored.copies; ++i) {
+          txn_[t].push_back(Operation::Delete(stored.row));
+        }
       }
+      rows_[t].clear();
     }
   }
   return Status::OK();

@@ -8,11 +8,12 @@
 // LSN, which is what a restart resumes after. The slot's flush LSN is acknowledged only up to
 // the position the pipeline reports durable.
 //
-// Tables without REPLICA IDENTITY FULL send only key columns for old rows and leave unchanged
-// TOASTed values out; the capture keeps each such table's current rows (key -> row) to
-// restore whole old rows and unchanged values, so downstream always sees full rows. After a
-// restart that state is reloaded from an endpoint showing the table under the same key; without
-// one the capture starts over with a new snapshot (and the cache is rebuilt).
+// PostgreSQL sends only key columns for old rows (unless REPLICA IDENTITY FULL), leaves
+// unchanged TOASTed values out, and says TRUNCATE without naming rows; so the capture keeps
+// each table's current rows (key -> row) and always hands downstream whole old rows and exact
+// deletes. After a restart those rows are reloaded from an endpoint that shows the table under
+// the same key; without one the capture starts over with a new snapshot (and the cache is
+// rebuilt). Memory therefore grows with the captured tables.
 #pragma once
 
 #include <memory>
