@@ -490,13 +490,19 @@ Status PostgresCapture::OnChange(const PgOutputMessage& message) {
   // The stored old row of an update or delete: from the old tuple's key (REPLICA IDENTITY
   // DEFAULT or USING INDEX send only key columns), the whole old tuple (FULL), or, for an
   // update that kept its key, the new tuple's key.
-  auto old_row = [&](size_t t, const RelationMap& rel, const TupleData& tuple) -> Result<Record> {
+  // nullopt: a row that existed before a `snapshot: never` start, which Sluice never saw.
+  auto old_row = [&](size_t t, const RelationMap& rel,
+                     const TupleData& tuple) -> Result<std::optional<Record>> {
+    std::string key;
     if (tables_[t].full_old_rows()) {
       ASSIGN_OR_RETURN(Record full, ToRecord(t, rel, tuple, nullptr));
-      return Forget(t, KeyOf(t, full));
+      key = KeyOf(t, full);
+    } else {
+      ASSIGN_OR_RETURN(key, TupleKey(t, rel, tuple));
     }
-    ASSIGN_OR_RETURN(std::string key, TupleKey(t, rel, tuple));
-    return Forget(t, key);
+    if (!connection_.postgres.snapshot && !rows_[t].count(key)) return std::optional<Record>();
+    ASSIGN_OR_RETURN(Record row, Forget(t, key));
+    return std::optional<Record>(std::move(row));
   };
   if (const auto* m = std::get_if<InsertMessage>(&message)) {
     ASSIGN_OR_RETURN(const RelationMap* rel, relation(m->relation_oid));
@@ -513,17 +519,19 @@ Status PostgresCapture::OnChange(const PgOutputMessage& message) {
       return DataLoss("table " + tables_[t].config->table + ": an update without its old row");
     }
     ASSIGN_OR_RETURN(
-        Record before,
+        std::optional<Record> before,
         old_row(t, *rel, m->old_kind == OldTupleKind::kNone ? m->new_tuple : m->old_tuple));
-    ASSIGN_OR_RETURN(Record after, ToRecord(t, *rel, m->new_tuple, &before));
+    ASSIGN_OR_RETURN(Record after, ToRecord(t, *rel, m->new_tuple, before ? &*before : nullptr));
     Remember(t, after);
-    txn_[t].push_back(Operation::Update(std::move(before), std::move(after)));
+    // A row never seen (snapshot: never) appears with its new values.
+    txn_[t].push_back(before ? Operation::Update(std::move(*before), std::move(after))
+                             : Operation::Insert(std::move(after)));
   } else if (const auto* m = std::get_if<DeleteMessage>(&message)) {
     ASSIGN_OR_RETURN(const RelationMap* rel, relation(m->relation_oid));
     if (rel->table < 0) return Status::OK();
     const size_t t = size_t(rel->table);
-    ASSIGN_OR_RETURN(Record before, old_row(t, *rel, m->old_tuple));
-    txn_[t].push_back(Operation::Delete(std::move(before)));
+    ASSIGN_OR_RETURN(std::optional<Record> before, old_row(t, *rel, m->old_tuple));
+    if (before) txn_[t].push_back(Operation::Delete(std::move(*before)));
   } else if (const auto* m = std::get_if<TruncateMessage>(&message)) {
     // Every row the table had goes, as deletes: downstream state stays exact.
     for (uint32_t oid : m->relation_oids) {
@@ -623,7 +631,10 @@ Status PostgresCapture::Stream(CaptureContext& context, PgConnection& repl, Lsn 
       }
     }
     PQfreemem(buffer);
-    RETURN_IF_ERROR(handled);
+    if (!handled.ok()) {
+      Flush(context);  // the transactions committed before this one still count
+      return handled;
+    }
     if (pending_rows_ >= kEmitRows && !Flush(context)) return Status::OK();
   }
   Flush(context);
