@@ -10,8 +10,16 @@ Join::Join(const JoinStep& step, Schema left, Schema right, std::vector<bool> ke
   schemas_[kRight] = std::move(right);
   if (!keep.empty()) {
     const size_t left_width = schemas_[kLeft].fields.size();
-    keep_[kLeft].assign(keep.begin(), keep.begin() + long(left_width));
-    keep_[kRight].assign(keep.begin() + long(left_width), keep.end());
+    for (size_t c = 0; c < keep.size(); ++c) {
+      if (!keep[c]) continue;
+      if (c < left_width) {
+        kept_[kLeft].push_back(c);
+      } else {
+        kept_[kRight].push_back(c - left_width);
+      }
+    }
+    pruned_[kLeft] = kept_[kLeft].size() < left_width;
+    pruned_[kRight] = kept_[kRight].size() < schemas_[kRight].fields.size();
   }
   for (int side = 0; side < 2; ++side) {
     const auto& columns = side == kLeft ? step_.left_keys : step_.right_keys;
@@ -22,12 +30,21 @@ Join::Join(const JoinStep& step, Schema left, Schema right, std::vector<bool> ke
 }
 
 Record Join::Pruned(Side side, const Record& row) const {
-  if (keep_[side].empty()) return row;
-  Record out(row.size());
-  for (size_t i = 0; i < row.size(); ++i) {
-    if (keep_[side][i]) out[i] = row[i];
-  }
+  if (!pruned_[side]) return row;
+  Record out;
+  out.reserve(kept_[side].size());
+  for (size_t c : kept_[side]) out.push_back(row[c]);
   return out;
+}
+
+void Join::Unprune(Side side, const Record& row, Record& out) const {
+  const size_t offset = out.size();
+  out.resize(offset + schemas_[side].fields.size());
+  if (!pruned_[side]) {
+    std::copy(row.begin(), row.end(), out.begin() + long(offset));
+    return;
+  }
+  for (size_t i = 0; i < kept_[side].size(); ++i) out[offset + kept_[side][i]] = row[i];
 }
 
 bool Join::Pads(Side side) const {
@@ -57,12 +74,12 @@ Record Join::Joined(const Record* left, const Record* right) const {
   Record out;
   out.reserve(schemas_[kLeft].fields.size() + schemas_[kRight].fields.size());
   if (left) {
-    out.insert(out.end(), left->begin(), left->end());
+    Unprune(kLeft, *left, out);
   } else {
     out.resize(schemas_[kLeft].fields.size());
   }
   if (right) {
-    out.insert(out.end(), right->begin(), right->end());
+    Unprune(kRight, *right, out);
   } else {
     out.resize(out.size() + schemas_[kRight].fields.size());
   }
@@ -77,9 +94,9 @@ void Join::Emit(Record row, int64_t weight, std::vector<Operation>& output) {
 }
 
 Status Join::Apply(Side side, const Record& input, int weight, std::vector<Operation>& output) {
+  const bool has_key = Key(side, input, key_);  // before pruning: keys index the full row
   Record row = Pruned(side, input);
   const Side other = side == kLeft ? kRight : kLeft;
-  const bool has_key = Key(side, row, key_);
   int64_t matched = 0;
   if (const KeyedRows::Ids* ids = has_key ? rows_[other].Find(key_) : nullptr) {
     for (uint32_t id : *ids) {

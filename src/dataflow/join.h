@@ -24,7 +24,7 @@ class Join {
 
   // `step` must outlive the join. `left` is the schema of the joined row so far. `keep`
   // (empty: all) marks the columns of the joined row that anything downstream reads; the others
-  // are not copied into state or output (they stay NULL), which saves copying wide rows.
+  // are not stored in state (rows there hold only the kept columns) and stay NULL in output.
   Join(const JoinStep& step, Schema left, Schema right, std::vector<bool> keep = {});
 
   // Applies changes arriving on one side; appends the joined output changes.
@@ -32,7 +32,10 @@ class Join {
 
  private:
   Status Apply(Side side, const Record& input, int weight, std::vector<Operation>& output);
+  // A side's row with only the kept columns (what state holds), and back to full width
+  // (appended to `out`, the others NULL).
   Record Pruned(Side side, const Record& row) const;
+  void Unprune(Side side, const Record& row, Record& out) const;
   // Encodes the row's join key into `key`; false when it has a NULL key (never matches).
   bool Key(Side side, const Record& row, std::string& key) const;
   Record Joined(const Record* left, const Record* right) const;
@@ -41,7 +44,8 @@ class Join {
 
   const JoinStep& step_;
   Schema schemas_[2];
-  std::vector<bool> keep_[2];             // per side: columns to keep (empty: all)
+  std::vector<size_t> kept_[2];           // per side: the columns kept, in order
+  bool pruned_[2] = {false, false};       // does a side drop any column?
   bool convert_key_[2] = {false, false};  // does a key column need a cast to its key type?
   KeyedRows rows_[2];
   std::string key_;  // scratch, reused per change
