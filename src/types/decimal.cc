@@ -93,7 +93,7 @@ Result<Decimal> Decimal::Parse(std::string_view text) {
 }
 
 std::string Decimal::ToString() const {
-  u128 mag = Magnitude(coefficient_);
+  u128 mag = Magnitude(coefficient());
   std::string digits;
   do {
     digits.push_back(char('0' + int(mag % 10)));
@@ -102,7 +102,7 @@ std::string Decimal::ToString() const {
   while (int(digits.size()) <= scale_) digits.push_back('0');
   std::reverse(digits.begin(), digits.end());
   std::string out;
-  if (coefficient_ < 0) out.push_back('-');
+  if (coefficient() < 0) out.push_back('-');
   size_t int_len = digits.size() - size_t(scale_);
   out.append(digits, 0, int_len);
   if (scale_ > 0) {
@@ -115,7 +115,7 @@ std::string Decimal::ToString() const {
 double Decimal::ToDouble() const { return std::strtod(ToString().c_str(), nullptr); }
 
 Decimal Decimal::Normalized() const {
-  __int128 c = coefficient_;
+  __int128 c = coefficient();
   int s = scale_;
   while (s > 0 && c % 10 == 0) {
     c /= 10;
@@ -153,23 +153,23 @@ std::optional<__int128> ScaleUp(__int128 c, int n) {
 
 Result<Decimal> Decimal::Rescaled(int scale) const {
   if (scale >= scale_) {
-    auto c = ScaleUp(coefficient_, scale - scale_);
+    auto c = ScaleUp(coefficient(), scale - scale_);
     if (!c) return NumericOverflow();
     return Decimal(*c, scale);
   }
   unsigned __int128 divisor = Pow10(scale_ - scale);
-  unsigned __int128 mag = Magnitude(coefficient_);
+  unsigned __int128 mag = Magnitude(coefficient());
   unsigned __int128 q = mag / divisor, r = mag % divisor;
   if (r * 2 >= divisor) ++q;  // half away from zero
   __int128 c = __int128(q);
-  return Decimal(coefficient_ < 0 ? -c : c, scale);
+  return Decimal(coefficient() < 0 ? -c : c, scale);
 }
 
 Result<Decimal> Decimal::Add(const Decimal& a, const Decimal& b) {
   int scale = std::max(a.scale_, b.scale_);
   ASSIGN_OR_RETURN(Decimal x, a.Rescaled(scale));
   ASSIGN_OR_RETURN(Decimal y, b.Rescaled(scale));
-  __int128 sum = x.coefficient_ + y.coefficient_;  // both < 10^38, no i128 overflow
+  __int128 sum = x.coefficient() + y.coefficient();  // both < 10^38, no i128 overflow
   if (!Fits(Magnitude(sum))) return NumericOverflow();
   return Decimal(sum, scale);
 }
@@ -179,10 +179,10 @@ Result<Decimal> Decimal::Subtract(const Decimal& a, const Decimal& b) {
 }
 
 Result<Decimal> Decimal::Multiply(const Decimal& a, const Decimal& b) {
-  unsigned __int128 x = Magnitude(a.coefficient_), y = Magnitude(b.coefficient_);
+  unsigned __int128 x = Magnitude(a.coefficient()), y = Magnitude(b.coefficient());
   if (x != 0 && y > kMaxCoefficient / x) return NumericOverflow();
   __int128 product = __int128(x * y);
-  if ((a.coefficient_ < 0) != (b.coefficient_ < 0)) product = -product;
+  if ((a.coefficient() < 0) != (b.coefficient() < 0)) product = -product;
   int scale = a.scale_ + b.scale_;
   Decimal result(product, scale);
   if (scale > kMaxDigits) return result.Rescaled(kMaxDigits);
@@ -190,10 +190,10 @@ Result<Decimal> Decimal::Multiply(const Decimal& a, const Decimal& b) {
 }
 
 Result<Decimal> Decimal::Divide(const Decimal& a, const Decimal& b, int scale) {
-  if (b.coefficient_ == 0) return InvalidArgument("division by zero");
+  if (b.coefficient() == 0) return InvalidArgument("division by zero");
   // a/b = (ca / 10^sa) / (cb / 10^sb); compute ca * 10^(scale + 1 + sb - sa) / cb, then round.
   int shift = scale + 1 + b.scale_ - a.scale_;
-  unsigned __int128 num = Magnitude(a.coefficient_), den = Magnitude(b.coefficient_);
+  unsigned __int128 num = Magnitude(a.coefficient()), den = Magnitude(b.coefficient());
   if (shift >= 0) {
     for (int i = 0; i < shift; ++i) {
       if (num > (~(unsigned __int128)0) / 10) return NumericOverflow();
@@ -212,7 +212,7 @@ Result<Decimal> Decimal::Divide(const Decimal& a, const Decimal& b, int scale) {
   unsigned __int128 rounded = q / 10 + (q % 10 >= 5 ? 1 : 0);
   if (!Fits(rounded)) return NumericOverflow();
   __int128 c = __int128(rounded);
-  if ((a.coefficient_ < 0) != (b.coefficient_ < 0)) c = -c;
+  if ((a.coefficient() < 0) != (b.coefficient() < 0)) c = -c;
   return Decimal(c, scale);
 }
 
@@ -257,16 +257,16 @@ int Decimal::PostgresDivisionScale(const Decimal& a, const Decimal& b) {
 }
 
 int Decimal::Compare(const Decimal& a, const Decimal& b) {
-  if ((a.coefficient_ < 0) != (b.coefficient_ < 0)) return a.coefficient_ < 0 ? -1 : 1;
+  if ((a.coefficient() < 0) != (b.coefficient() < 0)) return a.coefficient() < 0 ? -1 : 1;
   Decimal x = a.Normalized(), y = b.Normalized();
   // Compare by integer digit count first (magnitudes may not fit when rescaled), then digits.
-  u128 mx = Magnitude(x.coefficient_), my = Magnitude(y.coefficient_);
+  u128 mx = Magnitude(x.coefficient()), my = Magnitude(y.coefficient());
   int int_digits_x = mx == 0 ? 0 : DecimalDigits(mx) - x.scale_;
   int int_digits_y = my == 0 ? 0 : DecimalDigits(my) - y.scale_;
-  int sign = x.coefficient_ < 0 ? -1 : 1;
+  int sign = x.coefficient() < 0 ? -1 : 1;
   if (mx == 0 || my == 0) {
     if (mx == my) return 0;
-    return mx == 0 ? -sign * (y.coefficient_ < 0 ? -1 : 1) : sign;
+    return mx == 0 ? -sign * (y.coefficient() < 0 ? -1 : 1) : sign;
   }
   if (int_digits_x != int_digits_y) return int_digits_x < int_digits_y ? -sign : sign;
   // Same magnitude order: align scales by padding the shorter fraction (both <= 38 digits).
