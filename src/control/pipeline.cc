@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/bounded_channel.h"
+#include "control/cache_syncer.h"
 #include "dataflow/dataflow_graph.h"
 #include "sql/binder.h"
 #include "types/key_codec.h"
@@ -22,7 +23,7 @@ constexpr size_t kWriterChannelBatches = 16;
 constexpr size_t kMaxChangesPerCommit = 256 * 1024;
 // Bounds how stale the cache may be behind a committed source change (freshness).
 constexpr auto kMaxCommitDelay = std::chrono::milliseconds(10);
-constexpr auto kSyncInterval = std::chrono::seconds(1);
+constexpr auto kSyncInterval = std::chrono::milliseconds(1000);
 
 // A batch on its way from a source to sinks, possibly through SQL statements, is a FlowBatch:
 // it keeps the source's index (origin) and sequence number so the writer can commit it as one
@@ -515,8 +516,20 @@ void Pipeline::Impl::RunWriter() {
   size_t changes_in_commit = 0;
   bool have_uncommitted = false;
   auto oldest_uncommitted = std::chrono::steady_clock::now();
-  auto last_sync = std::chrono::steady_clock::now();
-  bool synced = true;
+  // fsync happens on the syncer's thread; it tells readers what became durable.
+  CacheSyncer syncer(
+      *store, kSyncInterval,
+      [this](const std::vector<std::string>& durable) {
+        for (size_t s = 0; s < sources.size(); ++s) {
+          std::lock_guard lock(sources[s]->durable_mu);
+          sources[s]->durable_position = durable[s];
+        }
+      },
+      [this](const Status& s) {
+        spdlog::error("cache sync failed: {}", s.ToString());
+        Fail(s);
+        writer_input.Close();
+      });
 
   auto flush = [&]() -> Status {
     if (!have_uncommitted) return Status::OK();
@@ -532,10 +545,10 @@ void Pipeline::Impl::RunWriter() {
       uncommitted_rows[s] = 0;
       position_dirty[s] = false;
     }
+    syncer.Committed(committed_position);
     commit = CommitBatch();
     changes_in_commit = 0;
     have_uncommitted = false;
-    synced = false;
     return Status::OK();
   };
 
@@ -570,18 +583,10 @@ void Pipeline::Impl::RunWriter() {
         (have_uncommitted && now - oldest_uncommitted >= kMaxCommitDelay)) {
       status = flush();
     }
-    if (status.ok() && !synced && (closed || now - last_sync >= kSyncInterval)) {
-      status = store->Sync();
-      last_sync = now;
-      synced = true;
-      // Durable now: readers may acknowledge these positions to their sources.
-      for (size_t s = 0; status.ok() && s < sources.size(); ++s) {
-        std::lock_guard lock(sources[s]->durable_mu);
-        sources[s]->durable_position = committed_position[s];
-      }
-    }
     if (closed) break;
   }
+  Status synced = syncer.Finish();
+  if (status.ok()) status = synced;
   if (!status.ok()) {
     spdlog::error("cache writer stopped: {}", status.ToString());
     Fail(status);
