@@ -8,11 +8,14 @@
 #include <fstream>
 #include <unordered_map>
 
+#include <absl/container/flat_hash_map.h>
+
 #include "connectors/postgres/copy_text.h"
 #include "connectors/postgres/pg_connection.h"
 #include "connectors/postgres/pgoutput.h"
 #include "connectors/postgres/source_table.h"
 #include "types/key_codec.h"
+#include "types/row_codec.h"
 
 namespace sluice {
 namespace {
@@ -71,10 +74,10 @@ class PostgresCapture final : public CaptureReader {
   // row, with a copy count). They restore the whole old row where PostgreSQL sends only the key,
   // unchanged TOASTed values, and the rows a TRUNCATE deletes.
   struct StoredRow {
-    Record row;
+    std::string row;  // EncodeRow bytes: a fraction of a Record's memory
     int64_t copies = 0;
   };
-  std::vector<std::unordered_map<std::string, StoredRow>> rows_;
+  std::vector<absl::flat_hash_map<std::string, StoredRow>> rows_;
   void Remember(size_t table, const Record& row);
   // Removes one copy of the row stored under `key`; NotFound when there is none.
   Result<Record> Forget(size_t table, const std::string& key);
@@ -187,7 +190,8 @@ bool PostgresCapture::CanResume(const std::string& position,
 
 void PostgresCapture::Remember(size_t table, const Record& row) {
   StoredRow& stored = rows_[table][KeyOf(table, row)];
-  stored.row = row;
+  stored.row.clear();
+  EncodeRow(tables_[table].schema, row, &stored.row);
   ++stored.copies;
 }
 
@@ -198,9 +202,8 @@ Result<Record> PostgresCapture::Forget(size_t table, const std::string& key) {
                     ": a change refers to a row Sluice never saw; the capture is out of step "
                     "with the database (run `sluice clean` and start again)");
   }
-  if (--it->second.copies > 0) return it->second.row;
-  Record row = std::move(it->second.row);
-  rows_[table].erase(it);
+  auto row = DecodeRow(tables_[table].schema, it->second.row);
+  if (--it->second.copies <= 0) rows_[table].erase(it);
   return row;
 }
 
@@ -539,9 +542,8 @@ Status PostgresCapture::OnChange(const PgOutputMessage& message) {
       if (it == relations_.end() || it->second.table < 0) continue;
       const size_t t = size_t(it->second.table);
       for (auto& [key, stored] : rows_[t]) {
-        for (int64_t i = 0; i < stored.copies; ++i) {
-          txn_[t].push_back(Operation::Delete(stored.row));
-        }
+        ASSIGN_OR_RETURN(Record row, DecodeRow(tables_[t].schema, stored.row));
+        for (int64_t i = 0; i < stored.copies; ++i) txn_[t].push_back(Operation::Delete(row));
       }
       rows_[t].clear();
     }
