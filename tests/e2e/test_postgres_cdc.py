@@ -406,12 +406,55 @@ class Streaming(PgTestCase):
         self.sql(ORDERS_DDL)
         s = self.sluice(self.config([("orders", "public.orders")])).start()
         wait_until(lambda: "sluice_slot" in PG.slots(), s, "the replication slot")
-        self.sql("BEGIN;" + insert_orders(1, 60000) +
+        self.sql("BEGIN;" + insert_orders(1, 100000) +
                  "UPDATE orders SET status = 'half' WHERE id % 2 = 0;"
                  "DELETE FROM orders WHERE id % 1000 = 0; COMMIT;")
         s.wait_for(lambda: s.post_json("/orders/count", {"$filter": {"status": "half"}})
-                   == {"count": 29940}, timeout=30, what="60000 inserts, 30000 updates")
+                   == {"count": 49900}, timeout=30, what="100000 inserts, 50000 updates")
         self.wait_synced(s, ORDERS, "/orders", what="a large transaction")
+        self.assertEqual(s.stop(), 0)
+
+    def test_replica_identity_using_index(self):
+        # No primary key: the replica identity index's columns identify rows (the endpoint's
+        # key), and PostgreSQL sends only them for old rows.
+        self.sql("CREATE TABLE items (code text NOT NULL, qty int, note text);"
+                 "CREATE UNIQUE INDEX items_code ON items (code);"
+                 "ALTER TABLE items REPLICA IDENTITY USING INDEX items_code;"
+                 "INSERT INTO items SELECT 'c' || g, g, 'n' FROM generate_series(1, 50) g;")
+        items = Table("public.items", [("code", "string"), ("qty", "int"), ("note", "string")],
+                      key="code")
+        s = self.sluice(self.config([("items", "public.items")])).start()
+        self.wait_synced(s, items, "/items", what="snapshot")
+        root = s.get_json("/")
+        self.assertEqual([e["primary_key"] for e in root["endpoints"] if e["path"] == "/items"],
+                         [["code"]])
+        self.sql("UPDATE items SET qty = 0 WHERE code = 'c1';"
+                 "UPDATE items SET code = 'moved' WHERE code = 'c2';"
+                 "DELETE FROM items WHERE code = 'c3';")
+        self.wait_synced(s, items, "/items", what="changes identified by the index")
+        s.get_json("/items/c2", expect=404)
+        self.assertEqual(s.get_json("/items/moved")["qty"], 2)
+        self.assertEqual(s.stop(), 0)
+
+    def test_truncate_deletes_every_row_downstream(self):
+        # TRUNCATE names no rows; the endpoint and a SQL aggregate over the table must both
+        # end equal to PostgreSQL's, also for a keyless REPLICA IDENTITY FULL table.
+        self.sql(ORDERS_DDL + insert_orders(1, 200) +
+                 "CREATE TABLE notes (body text, n int); ALTER TABLE notes REPLICA IDENTITY FULL;"
+                 "INSERT INTO notes VALUES ('a', 1), ('a', 1), ('b', 2);")
+        notes = Table("public.notes", [("body", "string"), ("n", "int")], key=None)
+        config = self.config([("orders", "public.orders"), ("notes", "public.notes")]).replace(
+            "api:", "sql: |\n  SELECT count(*) AS n, sum(total) AS total INTO stats FROM orders;\n"
+            "api:").replace("endpoints:\n", "endpoints:\n  - {name: stats, path: /stats, "
+                            "table: stats}\n")
+        s = self.sluice(config).start()
+        self.wait_synced(s, ORDERS, "/orders", what="snapshot")
+        self.sql("TRUNCATE orders, notes; INSERT INTO orders VALUES (1000, 1, 2.50, 'new', now());"
+                 "INSERT INTO notes VALUES ('c', 3);")
+        self.wait_synced(s, ORDERS, "/orders", what="after TRUNCATE")
+        self.wait_synced(s, notes, "/notes", what="keyless table after TRUNCATE")
+        s.wait_for(lambda: s.get_json("/stats") == [{"n": 1, "total": "2.50"}],
+                   what="the aggregate after TRUNCATE")
         self.assertEqual(s.stop(), 0)
 
     def test_a_transaction_across_two_tables_arrives_whole(self):
