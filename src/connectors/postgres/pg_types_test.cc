@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "postgres_server.h"
+#include "postgres_suite.h"
 #include "types/time_util.h"
 
 namespace sluice {
@@ -171,32 +171,15 @@ TEST(ParsePgText, RandomTextNeverCrashes) {
 
 // ---- Against a real PostgreSQL ----
 
-class PgTypesTest : public ::testing::Test {
+class PgTypesTest : public testing::PostgresSuite {
  protected:
-  static void SetUpTestSuite() {
-    auto server = PostgresServer::Start();
-    if (!server.ok()) {
-      start_error_ = server.status().ToString();
-      return;
-    }
-    server_ = std::move(server).value();
-  }
-  static void TearDownTestSuite() { server_.reset(); }
-
   void SetUp() override {
-    if (!server_) GTEST_FAIL() << "PostgreSQL did not start: " << start_error_;
-    auto conn = PgConnection::Open(server_->conninfo());
-    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-    conn_ = std::move(conn).value();
+    PostgresSuite::SetUp();
+    if (HasFatalFailure()) return;
     // What the connector sets on its own session.
     Exec(
         "SET DateStyle = ISO; SET IntervalStyle = postgres; SET TimeZone = UTC; "
         "SET bytea_output = hex; SET extra_float_digits = 3");
-  }
-
-  void Exec(const std::string& sql) {
-    Status s = conn_->Exec(sql);
-    ASSERT_TRUE(s.ok()) << sql << ": " << s.ToString();
   }
 
   std::vector<std::vector<std::optional<std::string>>> Query(const std::string& sql) {
@@ -238,10 +221,6 @@ class PgTypesTest : public ::testing::Test {
     auto rows = Query("SELECT '" + quoted + "'::jsonb::text");
     return rows.empty() || !rows[0][0] ? "<invalid json: " + json + ">" : *rows[0][0];
   }
-
-  static inline std::unique_ptr<PostgresServer> server_;
-  static inline std::string start_error_;
-  std::unique_ptr<PgConnection> conn_;
 };
 
 std::string Hex(std::string_view bytes) {

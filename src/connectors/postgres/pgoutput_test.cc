@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "postgres_server.h"
+#include "postgres_suite.h"
 
 namespace sluice {
 
@@ -63,30 +63,8 @@ std::string Kinds(const std::vector<PgOutputMessage>& messages) {
   return out;
 }
 
-class PgOutputTest : public ::testing::Test {
+class PgOutputTest : public testing::PostgresSuite {
  protected:
-  static void SetUpTestSuite() {
-    auto server = PostgresServer::Start();
-    if (!server.ok()) {
-      start_error_ = server.status().ToString();
-      return;
-    }
-    server_ = std::move(server).value();
-  }
-  static void TearDownTestSuite() { server_.reset(); }
-
-  void SetUp() override {
-    if (!server_) GTEST_FAIL() << "PostgreSQL did not start: " << start_error_;
-    auto conn = PgConnection::Open(server_->conninfo());
-    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-    conn_ = std::move(conn).value();
-  }
-
-  void Exec(const std::string& sql) {
-    Status s = conn_->Exec(sql);
-    ASSERT_TRUE(s.ok()) << sql << ": " << s.ToString();
-  }
-
   std::string QueryOne(const std::string& sql) {
     auto rows = conn_->Query(sql);
     EXPECT_TRUE(rows.ok()) << sql << ": " << rows.status().ToString();
@@ -133,10 +111,6 @@ class PgOutputTest : public ::testing::Test {
     }
     return out;
   }
-
-  static inline std::unique_ptr<PostgresServer> server_;
-  static inline std::string start_error_;
-  std::unique_ptr<PgConnection> conn_;
 };
 
 template <typename T>
