@@ -3,6 +3,8 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <deque>
+#include <optional>
 #include <thread>
 
 #include "common/bounded_channel.h"
@@ -12,10 +14,14 @@ namespace {
 
 constexpr size_t kStageChannelBatches = 8;
 
-// A batch on its way to one stage, with the stage input (side) it is for.
+// What travels to one stage, on one of its inputs (side): a batch of changes, an epoch's
+// barrier, or the end of that input.
 struct StageInput {
-  FlowBatch batch;
-  int side;
+  enum Kind { kData, kBarrier, kEnd };
+  Kind kind = kData;
+  int side = 0;
+  FlowBatch batch;     // kData
+  uint64_t epoch = 0;  // kBarrier
 };
 
 }  // namespace
@@ -23,7 +29,7 @@ struct StageInput {
 struct DataflowGraph::Statement {
   struct Stage {
     BoundedChannel<StageInput> input{kStageChannelBatches};
-    std::atomic<size_t> open_inputs{0};  // edges feeding it; the input closes after the last
+    bool fed[2] = {false, false};  // which sides have a producer
     std::thread thread;
   };
   std::unique_ptr<BoundSelect> plan;
@@ -72,12 +78,13 @@ DataflowGraph::DataflowGraph(std::vector<std::unique_ptr<BoundSelect>> plans) {
     st->operators = BuildStatementOperators(*plan, used[i]);
     for (size_t i = 0; i < st->operators.stages.size(); ++i) {
       st->stages.push_back(std::make_unique<Statement::Stage>());
-      if (i > 0) st->stages[i]->open_inputs = 1;  // the stage before it
+      if (i > 0) st->stages[i]->fed[0] = true;  // the stage before it
     }
     const std::vector<std::string> tables = plan->InputTables();
     for (size_t slot = 0; slot < tables.size(); ++slot) {
       readers_[tables[slot]].push_back({statements_.size(), slot});
-      ++st->stages[st->operators.entry[slot].first]->open_inputs;
+      auto [stage, side] = st->operators.entry[slot];
+      st->stages[stage]->fed[side] = true;
     }
     st->plan = std::move(plan);
     statements_.push_back(std::move(st));
@@ -147,9 +154,27 @@ bool DataflowGraph::Deliver(const std::vector<Edge>& edges, const FlowBatch& bat
   for (const Edge& e : edges) {
     Statement& st = *statements_[e.statement];
     auto [stage, side] = st.operators.entry[e.slot];
-    if (!st.stages[stage]->input.Push(StageInput{batch, side})) return false;
+    if (!st.stages[stage]->input.Push(StageInput{StageInput::kData, side, batch, 0})) {
+      return false;
+    }
   }
   return true;
+}
+
+bool DataflowGraph::DeliverBarrier(const std::vector<Edge>& edges, uint64_t epoch) {
+  for (const Edge& e : edges) {
+    Statement& st = *statements_[e.statement];
+    auto [stage, side] = st.operators.entry[e.slot];
+    if (!st.stages[stage]->input.Push(StageInput{StageInput::kBarrier, side, {}, epoch})) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool DataflowGraph::PushBarrier(const std::string& table, uint64_t epoch) {
+  auto it = readers_.find(table);
+  return it == readers_.end() || DeliverBarrier(it->second, epoch);
 }
 
 bool DataflowGraph::Push(const std::string& table, const FlowBatch& batch) {
@@ -160,8 +185,8 @@ bool DataflowGraph::Push(const std::string& table, const FlowBatch& batch) {
 void DataflowGraph::CloseEdges(const std::vector<Edge>& edges) {
   for (const Edge& e : edges) {
     Statement& st = *statements_[e.statement];
-    auto& stage = *st.stages[st.operators.entry[e.slot].first];
-    if (--stage.open_inputs == 0) stage.input.Close();
+    auto [stage, side] = st.operators.entry[e.slot];
+    (void)st.stages[stage]->input.Push(StageInput{StageInput::kEnd, side, {}, 0});
   }
 }
 
@@ -180,43 +205,91 @@ void DataflowGraph::RunStage(size_t statement, size_t index) {
   const bool last = index + 1 == st.stages.size();
   const std::vector<Edge>* readers = nullptr;
   if (auto it = readers_.find(st.plan->into); it != readers_.end()) readers = &it->second;
-  bool started = false;
-  while (auto item = self.input.Pop()) {
-    std::vector<Operation> changes;
-    if (!started) {
-      stage.Start(changes);
-      started = true;
-    }
-    if (!st.failed) {
-      Status s = stage.Process(item->side, item->batch.batch->ops, changes);
-      if (!s.ok()) {
-        st.failed = true;
-        changes.clear();
-        if (on_error_) on_error_(*st.plan, stage.name(), s);
-      }
-    } else {
-      changes.clear();
-    }
-    auto out = std::make_shared<OperationBatch>();
-    out->ops = std::move(changes);
-    out->position = item->batch.batch->position;
-    FlowBatch next = item->batch;
-    next.batch = std::move(out);
+
+  auto forward = [&](StageInput item) {
+    if (!last) return st.stages[index + 1]->input.Push(std::move(item));
     bool delivered = true;
-    if (!last) {
-      delivered = st.stages[index + 1]->input.Push(StageInput{std::move(next), 0});
+    if (item.kind == StageInput::kData) {
+      for (const Output& o : st.outputs) delivered = delivered && o.push(item.batch);
+      if (delivered && readers) delivered = Deliver(*readers, item.batch);
     } else {
-      for (const Output& o : st.outputs) delivered = delivered && o.push(next);
-      if (delivered && readers) delivered = Deliver(*readers, next);
+      for (const Output& o : st.outputs) {
+        if (o.barrier) delivered = delivered && o.barrier(item.epoch);
+      }
+      if (delivered && readers) delivered = DeliverBarrier(*readers, item.epoch);
     }
-    if (!delivered) {
-      self.input.Close();
-      break;
+    return delivered;
+  };
+
+  // Aligned barriers: once a side delivers epoch e's barrier, its later items wait (held)
+  // until every other open side has delivered e too; then the stage is at a consistent cut
+  // (OnBarrier) and the barrier moves on.
+  bool open[2] = {self.fed[0], self.fed[1]};
+  bool waiting[2] = {false, false};
+  std::deque<StageInput> held[2];
+  uint64_t epoch = 0;
+  bool started = false;
+  bool running = true;
+  auto aligned = [&] {
+    bool any = false;
+    for (int side = 0; side < 2; ++side) {
+      if (open[side] && !waiting[side]) return false;
+      any = any || waiting[side];
+    }
+    return any;
+  };
+  while (running && (open[0] || open[1])) {
+    std::optional<StageInput> item;
+    for (int side = 0; side < 2 && !item; ++side) {
+      if (!waiting[side] && !held[side].empty()) {
+        item = std::move(held[side].front());
+        held[side].pop_front();
+      }
+    }
+    if (!item) item = self.input.Pop();
+    if (!item) break;  // closed by the owner (shutdown)
+    const int side = item->side;
+    if (waiting[side]) {
+      held[side].push_back(std::move(*item));
+      continue;
+    }
+    if (item->kind == StageInput::kEnd) {
+      open[side] = false;
+    } else if (item->kind == StageInput::kBarrier) {
+      waiting[side] = true;
+      epoch = item->epoch;
+    } else {
+      std::vector<Operation> changes;
+      if (!started) {
+        stage.Start(changes);
+        started = true;
+      }
+      if (!st.failed) {
+        Status s = stage.Process(side, item->batch.batch->ops, changes);
+        if (!s.ok()) {
+          st.failed = true;
+          changes.clear();
+          if (on_error_) on_error_(*st.plan, stage.name(), s);
+        }
+      } else {
+        changes.clear();
+      }
+      auto out = std::make_shared<OperationBatch>();
+      out->ops = std::move(changes);
+      out->position = item->batch.batch->position;
+      FlowBatch next = item->batch;
+      next.batch = std::move(out);
+      running = forward(StageInput{StageInput::kData, 0, std::move(next), 0});
+    }
+    if (running && aligned()) {
+      stage.OnBarrier(epoch);
+      waiting[0] = waiting[1] = false;
+      running = forward(StageInput{StageInput::kBarrier, 0, {}, epoch});
     }
   }
+  self.input.Close();  // a producer still pushing (shutdown) fails instead of blocking
   if (!last) {
-    Statement::Stage& following = *st.stages[index + 1];
-    if (--following.open_inputs == 0) following.input.Close();
+    (void)st.stages[index + 1]->input.Push(StageInput{StageInput::kEnd, 0, {}, 0});
     return;
   }
   for (const Output& o : st.outputs) o.close();

@@ -6,7 +6,10 @@
 //
 // Batches carry a tag (origin, sequence number, row count) that the graph passes on unchanged,
 // and every stage forwards exactly one batch per batch it receives — also an empty one — so an
-// owner can tell when everything an input batch caused has reached every output.
+// owner can tell when everything an input batch caused has reached every output. Epoch
+// barriers (PushBarrier) are aligned at every stage with two inputs (Chandy–Lamport): the
+// stage's Stage::OnBarrier runs at a cut consistent with the epoch, which is where operator
+// state will be checkpointed.
 //
 // Threads: build and attach outputs before Start(); then Push() and CloseInput() are called by
 // the owner's input threads; outputs are called on stage threads. Join() blocks until every
@@ -39,6 +42,8 @@ class DataflowGraph {
   struct Output {
     std::function<bool(FlowBatch)> push;  // false: downstream is gone, stop
     std::function<void()> close;          // after the statement's last batch
+    // An epoch's barrier: everything of the epoch has been pushed (null: not interested).
+    std::function<bool(uint64_t epoch)> barrier = nullptr;
   };
   // Called once per failing statement (a runtime error such as a division by zero); the
   // statement forwards empty batches from then on.
@@ -68,6 +73,11 @@ class DataflowGraph {
   // Hands a batch of input `table` to every statement slot that reads it. False once the
   // graph is shutting down (an output refused a batch).
   bool Push(const std::string& table, const FlowBatch& batch);
+  // The end of epoch `epoch` on input `table`: every batch pushed before it belongs to the
+  // epoch. Stages align barriers (a stage waits for the epoch's barrier on all its inputs, then
+  // forwards it), so an output's barrier e follows exactly the output of epoch e's inputs.
+  // Every input must see the same epochs in the same order; an ended input counts as aligned.
+  bool PushBarrier(const std::string& table, uint64_t epoch);
   // The producer of input `table` has ended.
   void CloseInput(const std::string& table);
   void Join();
@@ -79,6 +89,7 @@ class DataflowGraph {
     size_t slot;
   };
   bool Deliver(const std::vector<Edge>& edges, const FlowBatch& batch);
+  bool DeliverBarrier(const std::vector<Edge>& edges, uint64_t epoch);
   void CloseEdges(const std::vector<Edge>& edges);
   void RunStage(size_t statement, size_t stage);
   size_t PathsOf(const std::vector<Edge>& edges) const;

@@ -27,6 +27,9 @@ class Stage {
   virtual Status Process(int side, const std::vector<Operation>& input,
                          std::vector<Operation>& output) = 0;
   virtual const char* name() const = 0;
+  // Every input has delivered everything of `epoch` and nothing later: the point where the
+  // stage's state is consistent with the epoch's source positions (checkpoints: step 6).
+  virtual void OnBarrier(uint64_t epoch) {}
 };
 
 struct StatementOperators {
