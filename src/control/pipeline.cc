@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -20,21 +21,26 @@ namespace {
 
 constexpr size_t kSinkChannelBatches = 8;
 constexpr size_t kWriterChannelBatches = 16;
-constexpr size_t kMaxChangesPerCommit = 256 * 1024;
-// Bounds how stale the cache may be behind a committed source change (freshness).
-constexpr auto kMaxCommitDelay = std::chrono::milliseconds(10);
+// How often sources inject an epoch barrier; an epoch commits as one LMDB transaction, so this
+// bounds how stale the cache is behind a source change (freshness).
+constexpr auto kEpochInterval = std::chrono::milliseconds(10);
 constexpr auto kSyncInterval = std::chrono::milliseconds(1000);
 
-// A batch on its way from a source to sinks, possibly through SQL statements, is a FlowBatch:
-// it keeps the source's index (origin) and sequence number so the writer can commit it as one
-// unit once every path from the source has delivered it.
+// What a sink receives: a batch of changes (a FlowBatch from a source or a statement), or the
+// barrier that ends an epoch on its path.
+struct SinkInput {
+  bool barrier = false;
+  uint64_t epoch = 0;
+  FlowBatch batch;
+};
 
-struct EncodedBatch {
-  size_t source;
-  uint64_t seq;
-  std::shared_ptr<const OperationBatch> origin;
-  uint64_t source_rows;
-  TableChanges changes;
+// What the writer receives from a sink: encoded changes, an epoch's barrier, or the end.
+struct WriterItem {
+  enum Kind { kChanges, kBarrier, kEnd };
+  size_t sink = 0;
+  Kind kind = kChanges;
+  uint64_t epoch = 0;
+  TableChanges changes{0};
 };
 
 std::string Lineage(const ConnectionConfig& c, const SourceConfig& s) {
@@ -63,7 +69,12 @@ struct Pipeline::Impl {
     const ConnectionConfig* connection;
     std::unique_ptr<CaptureReader> reader;
     std::vector<SourceTable> tables;
-    size_t expected_deliveries = 0;  // table -> sink paths: batches the writer waits for
+    // Held while a batch fans out to its targets and while a barrier is injected, so a barrier
+    // never lands between one batch's deliveries. Guards the fields below it.
+    std::mutex emit_mu;
+    std::string last_position;  // of the last batch emitted
+    uint64_t rows_since_epoch = 0;
+    bool done = false;  // emits no more; gets no more barriers
     std::mutex durable_mu;
     std::string durable_position;  // committed and synced: what the reader may acknowledge
     std::thread thread;
@@ -75,13 +86,15 @@ struct Pipeline::Impl {
     const EndpointConfig* config;
     Schema schema;
     std::string lineage;
-    std::unique_ptr<BoundedChannel<FlowBatch>> input;
+    std::unique_ptr<BoundedChannel<SinkInput>> input;
     std::thread thread;
   };
-  struct Pending {
-    std::string position;
-    uint64_t source_rows = 0;
-    std::vector<TableChanges> changes;
+  // Where every source stood when an epoch's barrier was injected: what the epoch's commit
+  // records as positions.
+  struct EpochInfo {
+    std::vector<std::string> positions;
+    std::vector<uint64_t> rows;
+    bool complete = false;  // every source has been recorded (and got its barrier)
   };
 
   Config config;
@@ -89,7 +102,11 @@ struct Pipeline::Impl {
   std::unique_ptr<DataflowGraph> sql;  // null without a sql: section
   std::vector<std::string> lineage;    // per statement
   std::vector<SinkNode> sinks;
-  BoundedChannel<EncodedBatch> writer_input{kWriterChannelBatches};
+  BoundedChannel<WriterItem> writer_input{kWriterChannelBatches};
+  std::mutex epochs_mu;  // taken after a source's emit_mu, never before
+  std::map<uint64_t, EpochInfo> epochs;
+  std::atomic<bool> emitted_since_barrier{false};
+  std::thread epoch_thread;
   std::atomic<size_t> open_sinks{0};
   std::thread writer;
   std::stop_source stop;
@@ -101,9 +118,12 @@ struct Pipeline::Impl {
   Status fatal_error;  // first of: cache write failure, SQL runtime error
 
   void RunSource(size_t index, std::string start_position);
+  void RunEpochs();
+  void InjectBarrier(uint64_t epoch);
   void RunSink(size_t index);
   void RunWriter();
   void EncodeInto(const SinkNode& sink, const OperationBatch& batch, TableChanges& out);
+  bool DeliverBarrier(const SourceTable& table, uint64_t epoch);
   bool Deliver(const SourceTable& table, const FlowBatch& batch);
   void Fail(const Status& status);
   // Per table of a capture: the endpoint showing it under the table's own key, whose cache
@@ -212,9 +232,13 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Build(const Config& config) {
       lineage = impl->lineage[*statement];
       Impl* d = impl.get();
       impl->sql->AttachOutput(
-          *statement,
-          {[d, sink_index](FlowBatch b) { return d->sinks[sink_index].input->Push(std::move(b)); },
-           [d, sink_index] { d->sinks[sink_index].input->Close(); }});
+          *statement, {[d, sink_index](FlowBatch b) {
+                         return d->sinks[sink_index].input->Push(SinkInput{false, 0, std::move(b)});
+                       },
+                       [d, sink_index] { d->sinks[sink_index].input->Close(); },
+                       [d, sink_index](uint64_t epoch) {
+                         return d->sinks[sink_index].input->Push(SinkInput{true, epoch, {}});
+                       }});
     } else if (source_index.count(endpoint.table)) {
       auto [node, index] = source_index.at(endpoint.table);
       schema = schema_of(endpoint.table);
@@ -231,12 +255,6 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Build(const Config& config) {
     }
     impl->sinks.push_back(
         Impl::SinkNode{&endpoint, std::move(schema), std::move(lineage), nullptr, {}});
-  }
-  for (auto& source : impl->sources) {
-    for (const Impl::SourceTable& t : source->tables) {
-      source->expected_deliveries += t.sinks.size();
-      if (impl->sql) source->expected_deliveries += impl->sql->OutputPaths(t.config->name);
-    }
   }
   return std::unique_ptr<Pipeline>(new Pipeline(std::move(impl)));
 }
@@ -355,7 +373,7 @@ Status Pipeline::Start(CacheStore* store) {
   }
   d.open_sinks = d.sinks.size();
   for (auto& sink : d.sinks) {
-    sink.input = std::make_unique<BoundedChannel<FlowBatch>>(kSinkChannelBatches);
+    sink.input = std::make_unique<BoundedChannel<SinkInput>>(kSinkChannelBatches);
   }
   if (d.sinks.empty()) d.writer_input.Close();
   d.writer = std::thread([&d] { d.RunWriter(); });
@@ -373,16 +391,66 @@ Status Pipeline::Start(CacheStore* store) {
     });
   }
   for (size_t i = 0; i < d.sources.size(); ++i) {
+    d.sources[i]->last_position = positions[i];
     d.sources[i]->thread = std::thread([&d, i, p = positions[i]] { d.RunSource(i, p); });
   }
+  d.epoch_thread = std::thread([&d] { d.RunEpochs(); });
   return Status::OK();
 }
 
 bool Pipeline::Impl::Deliver(const SourceTable& table, const FlowBatch& batch) {
   for (size_t sink : table.sinks) {
-    if (!sinks[sink].input->Push(batch)) return false;
+    if (!sinks[sink].input->Push(SinkInput{false, 0, batch})) return false;
   }
   return !table.read_by_sql || sql->Push(table.config->name, batch);
+}
+
+bool Pipeline::Impl::DeliverBarrier(const SourceTable& table, uint64_t epoch) {
+  for (size_t sink : table.sinks) {
+    if (!sinks[sink].input->Push(SinkInput{true, epoch, {}})) return false;
+  }
+  return !table.read_by_sql || sql->PushBarrier(table.config->name, epoch);
+}
+
+void Pipeline::Impl::InjectBarrier(uint64_t epoch) {
+  {
+    std::lock_guard lock(epochs_mu);
+    EpochInfo& info = epochs[epoch];
+    info.positions.resize(sources.size());
+    info.rows.resize(sources.size());
+  }
+  for (size_t s = 0; s < sources.size(); ++s) {
+    SourceNode& node = *sources[s];
+    std::lock_guard emit_lock(node.emit_mu);
+    {
+      std::lock_guard lock(epochs_mu);
+      EpochInfo& info = epochs[epoch];
+      info.positions[s] = node.last_position;
+      info.rows[s] = node.rows_since_epoch;
+    }
+    node.rows_since_epoch = 0;
+    if (node.done) continue;
+    for (const SourceTable& t : node.tables) {
+      if (!DeliverBarrier(t, epoch)) break;  // shutting down
+    }
+  }
+  std::lock_guard lock(epochs_mu);
+  epochs[epoch].complete = true;
+}
+
+void Pipeline::Impl::RunEpochs() {
+  uint64_t epoch = 0;
+  auto all_done = [&] {
+    for (const auto& node : sources) {
+      std::lock_guard lock(node->emit_mu);
+      if (!node->done) return false;
+    }
+    return true;
+  };
+  while (!all_done()) {
+    std::this_thread::sleep_for(kEpochInterval);
+    if (emitted_since_barrier.exchange(false)) InjectBarrier(++epoch);
+  }
 }
 
 void Pipeline::Impl::Fail(const Status& status) {
@@ -402,6 +470,7 @@ void Pipeline::Impl::RunSource(size_t index, std::string start_position) {
   context.emit = [&](std::vector<std::vector<Operation>> tables, std::string position) {
     uint64_t rows = 0;
     for (const auto& t : tables) rows += t.size();
+    std::lock_guard lock(node.emit_mu);
     const uint64_t batch_seq = seq++;
     for (size_t t = 0; t < node.tables.size(); ++t) {
       auto batch = std::make_shared<OperationBatch>();
@@ -411,6 +480,9 @@ void Pipeline::Impl::RunSource(size_t index, std::string start_position) {
         return false;
       }
     }
+    node.last_position = std::move(position);
+    node.rows_since_epoch += rows;
+    emitted_since_barrier = true;
     return true;
   };
   context.durable_position = [&node] {
@@ -444,6 +516,10 @@ void Pipeline::Impl::RunSource(size_t index, std::string start_position) {
   if (!s.ok()) {
     node.failed = true;
     spdlog::error("source '{}' stopped: {}", node.name, s.message());
+  }
+  {
+    std::lock_guard lock(node.emit_mu);
+    node.done = true;
   }
   node.finished = true;
   for (const SourceTable& t : node.tables) {
@@ -494,28 +570,25 @@ void Pipeline::Impl::EncodeInto(const SinkNode& sink, const OperationBatch& batc
 void Pipeline::Impl::RunSink(size_t index) {
   SinkNode& sink = sinks[index];
   while (auto item = sink.input->Pop()) {
-    EncodedBatch encoded{item->origin, item->seq, item->batch, item->origin_rows,
-                         TableChanges(uint32_t(index))};
-    EncodeInto(sink, *item->batch, encoded.changes);
-    if (!writer_input.Push(std::move(encoded))) {
+    WriterItem out{index, item->barrier ? WriterItem::kBarrier : WriterItem::kChanges, item->epoch,
+                   TableChanges(uint32_t(index))};
+    if (!item->barrier) EncodeInto(sink, *item->batch.batch, out.changes);
+    if (!writer_input.Push(std::move(out))) {
       sink.input->Close();  // the writer failed: make the source stop too
       break;
     }
   }
+  (void)writer_input.Push(WriterItem{index, WriterItem::kEnd, 0, TableChanges(uint32_t(index))});
   if (--open_sinks == 0) writer_input.Close();
 }
 
 void Pipeline::Impl::RunWriter() {
-  // Per source: batches by sequence number, held until every endpoint has encoded them.
-  std::vector<std::map<uint64_t, Pending>> pending(sources.size());
-  CommitBatch commit;
-  std::vector<std::string> position(sources.size());
-  std::vector<bool> position_dirty(sources.size(), false);
-  std::vector<std::string> committed_position(sources.size());  // in LMDB, maybe not synced
-  std::vector<uint64_t> uncommitted_rows(sources.size(), 0);
-  size_t changes_in_commit = 0;
-  bool have_uncommitted = false;
-  auto oldest_uncommitted = std::chrono::steady_clock::now();
+  // Per sink, what arrived and is not committed yet, in order. Epoch e commits once every sink
+  // has delivered e's barrier (or ended) and every source has been recorded for e: everything
+  // before the barriers, with the sources' positions at e, in one LMDB transaction.
+  std::vector<std::deque<WriterItem>> queued(sinks.size());
+  uint64_t next_epoch = 1;
+  std::vector<std::string> committed_position(sources.size());
   // fsync happens on the syncer's thread; it tells readers what became durable.
   CacheSyncer syncer(
       *store, kSyncInterval,
@@ -531,59 +604,81 @@ void Pipeline::Impl::RunWriter() {
         writer_input.Close();
       });
 
-  auto flush = [&]() -> Status {
-    if (!have_uncommitted) return Status::OK();
-    for (size_t s = 0; s < sources.size(); ++s) {
-      if (position_dirty[s]) {
-        commit.positions.emplace_back(sources[s]->reader->position_key(), position[s]);
-        committed_position[s] = position[s];
+  // Moves each sink's changes up to epoch `epoch`'s barrier (all of them when `epoch` is 0)
+  // into `commit`.
+  auto take = [&](uint64_t epoch, CommitBatch& commit) {
+    for (auto& queue : queued) {
+      while (!queue.empty()) {
+        WriterItem item = std::move(queue.front());
+        queue.pop_front();
+        if (item.kind == WriterItem::kChanges) {
+          commit.tables.push_back(std::move(item.changes));
+        } else if (item.kind == WriterItem::kBarrier && item.epoch == epoch) {
+          break;
+        } else if (item.kind == WriterItem::kEnd) {
+          queue.push_front(std::move(item));  // stays: the sink has ended
+          break;
+        }
       }
     }
-    RETURN_IF_ERROR(store->Commit(commit));
+  };
+  // Per sink: the last barrier queued, and whether it has ended (then it holds back nothing).
+  std::vector<uint64_t> last_barrier(sinks.size(), 0);
+  std::vector<bool> ended(sinks.size(), false);
+  auto commit = [&](CommitBatch& batch, const std::vector<std::string>& positions,
+                    const std::vector<uint64_t>& rows) -> Status {
     for (size_t s = 0; s < sources.size(); ++s) {
-      sources[s]->committed_rows += uncommitted_rows[s];
-      uncommitted_rows[s] = 0;
-      position_dirty[s] = false;
+      batch.positions.emplace_back(sources[s]->reader->position_key(), positions[s]);
     }
+    RETURN_IF_ERROR(store->Commit(batch));
+    for (size_t s = 0; s < sources.size(); ++s) sources[s]->committed_rows += rows[s];
+    committed_position = positions;
     syncer.Committed(committed_position);
-    commit = CommitBatch();
-    changes_in_commit = 0;
-    have_uncommitted = false;
     return Status::OK();
   };
 
   Status status;
   while (status.ok()) {
-    auto item = writer_input.PopFor(kMaxCommitDelay);
+    auto item = writer_input.PopFor(kEpochInterval);
     if (item) {
-      const size_t s = item->source;
-      Pending& p = pending[s][item->seq];
-      p.position = item->origin->position;
-      p.source_rows = item->source_rows;
-      changes_in_commit += item->changes.size();
-      p.changes.push_back(std::move(item->changes));
-      // Move every batch that all of the source's endpoints have encoded, in order.
-      while (!pending[s].empty() &&
-             pending[s].begin()->second.changes.size() == sources[s]->expected_deliveries) {
-        Pending done = std::move(pending[s].begin()->second);
-        pending[s].erase(pending[s].begin());
-        for (auto& c : done.changes) commit.tables.push_back(std::move(c));
-        position[s] = std::move(done.position);
-        position_dirty[s] = true;
-        uncommitted_rows[s] += done.source_rows;
-        if (!have_uncommitted) {
-          have_uncommitted = true;
-          oldest_uncommitted = std::chrono::steady_clock::now();
-        }
+      if (item->kind == WriterItem::kBarrier) last_barrier[item->sink] = item->epoch;
+      if (item->kind == WriterItem::kEnd) ended[item->sink] = true;
+      queued[item->sink].push_back(std::move(*item));
+    }
+    while (status.ok()) {
+      EpochInfo info;
+      {
+        std::lock_guard lock(epochs_mu);
+        auto it = epochs.find(next_epoch);
+        if (it == epochs.end() || !it->second.complete) break;
+        info = it->second;
       }
+      bool ready = true;
+      for (size_t k = 0; k < sinks.size(); ++k) {
+        ready = ready && (ended[k] || last_barrier[k] >= next_epoch);
+      }
+      if (!ready) break;
+      CommitBatch batch;
+      take(next_epoch, batch);
+      status = commit(batch, info.positions, info.rows);
+      std::lock_guard lock(epochs_mu);
+      epochs.erase(next_epoch++);
     }
-    const auto now = std::chrono::steady_clock::now();
-    const bool closed = !item && writer_input.closed_and_empty();
-    if (!item || changes_in_commit >= kMaxChangesPerCommit ||
-        (have_uncommitted && now - oldest_uncommitted >= kMaxCommitDelay)) {
-      status = flush();
+    if (!item && writer_input.closed_and_empty()) break;
+  }
+  if (status.ok()) {
+    // Every sink has ended: what follows the last epoch, with where each source ended.
+    CommitBatch batch;
+    take(0, batch);
+    std::vector<std::string> positions(sources.size());
+    std::vector<uint64_t> rows(sources.size());
+    for (size_t s = 0; s < sources.size(); ++s) {
+      std::lock_guard lock(sources[s]->emit_mu);
+      positions[s] = sources[s]->last_position;
+      rows[s] = sources[s]->rows_since_epoch;
+      sources[s]->rows_since_epoch = 0;
     }
-    if (closed) break;
+    status = commit(batch, positions, rows);
   }
   Status synced = syncer.Finish();
   if (status.ok()) status = synced;
@@ -606,6 +701,7 @@ Status Pipeline::Wait() {
     if (source->thread.joinable()) source->thread.join();
   }
   if (d.sql) d.sql->Join();
+  if (d.epoch_thread.joinable()) d.epoch_thread.join();
   for (auto& sink : d.sinks) {
     if (sink.thread.joinable()) sink.thread.join();
   }
