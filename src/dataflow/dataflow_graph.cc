@@ -5,9 +5,11 @@
 #include <atomic>
 #include <deque>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "common/bounded_channel.h"
+#include "dataflow/pane_aggregate.h"
 
 namespace sluice {
 namespace {
@@ -68,14 +70,40 @@ std::vector<std::vector<bool>> UsedOutputs(const std::vector<std::unique_ptr<Bou
   return used;
 }
 
+// HOP statements whose only reader can aggregate panes (pane_aggregate.h): reader -> window.
+std::map<size_t, size_t> PaneAggregations(const std::vector<std::unique_ptr<BoundSelect>>& plans) {
+  std::map<size_t, size_t> out;
+  for (size_t i = 0; i < plans.size(); ++i) {
+    if (!plans[i]->window) continue;
+    std::vector<size_t> readers;
+    for (size_t j = i + 1; j < plans.size(); ++j) {
+      for (const std::string& table : plans[j]->InputTables()) {
+        if (table == plans[i]->into) readers.push_back(j);
+      }
+    }
+    if (readers.size() == 1 && CanUsePanes(*plans[i], *plans[readers[0]])) out[readers[0]] = i;
+  }
+  return out;
+}
+
 }  // namespace
 
 DataflowGraph::DataflowGraph(std::vector<std::unique_ptr<BoundSelect>> plans) {
   const std::vector<std::vector<bool>> used = UsedOutputs(plans);
+  const std::map<size_t, size_t> panes = PaneAggregations(plans);
+  std::set<size_t> pane_windows;
+  for (const auto& [reader, window] : panes) pane_windows.insert(window);
   for (size_t i = 0; i < plans.size(); ++i) {
     auto& plan = plans[i];
     auto st = std::make_unique<Statement>();
-    st->operators = BuildStatementOperators(*plan, used[i]);
+    if (pane_windows.count(i)) {
+      st->operators = BuildPaneWindowOperators(*plan, used[i]);
+    } else if (auto it = panes.find(i); it != panes.end()) {
+      // The window statement came earlier: its plan is already in statements_.
+      st->operators = BuildPaneAggregateOperators(*statements_[it->second]->plan, *plan);
+    } else {
+      st->operators = BuildStatementOperators(*plan, used[i]);
+    }
     for (size_t i = 0; i < st->operators.stages.size(); ++i) {
       st->stages.push_back(std::make_unique<Statement::Stage>());
       if (i > 0) st->stages[i]->fed[0] = true;  // the stage before it

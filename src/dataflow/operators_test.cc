@@ -169,6 +169,10 @@ TEST(Operators, WindowsAndSemiJoinsMatchRecompute) {
       12);
   CheckAgainstRecompute(
       "SELECT s, v, window_end INTO o FROM TUMBLE(t, ts, INTERVAL '10 seconds') WHERE v > 0", 13);
+  CheckAgainstRecompute(  // pane aggregation
+      "SELECT k, window_start, count(*) AS n, count(v) INTO o FROM HOP(t, ts, INTERVAL '5 "
+      "seconds', INTERVAL '15 seconds') GROUP BY k, window_start",
+      18);
   CheckAgainstRecompute(
       "SELECT k, v INTO o FROM t a WHERE EXISTS (SELECT 1 FROM t b WHERE b.k = a.v)", 14);
   CheckAgainstRecompute(

@@ -3,6 +3,7 @@
 #include "dataflow/aggregate.h"
 #include "dataflow/join.h"
 #include "dataflow/map_filter.h"
+#include "dataflow/pane_aggregate.h"
 #include "dataflow/ranking.h"
 #include "dataflow/semi_join.h"
 #include "dataflow/set_operation.h"
@@ -214,6 +215,34 @@ StatementOperators BuildStatementOperators(const BoundSelect& plan,
     Add(ops, std::make_unique<TopN>(plan.order_by, *plan.limit, plan.offset, plan.output_schema),
         "top-n");
   }
+  return ops;
+}
+
+StatementOperators BuildPaneWindowOperators(const BoundSelect& window,
+                                            const std::vector<bool>& used_outputs) {
+  StatementOperators ops;
+  WindowSpec panes = *window.window;
+  panes.size_micros = panes.slide_micros;  // one row per pane: a TUMBLE by the slide
+  Add(ops, std::make_unique<WindowAssigner>(panes, InputColumnsRead(window, used_outputs)),
+      "window panes");
+  ops.entry = {{0, 0}};
+  return ops;
+}
+
+StatementOperators BuildPaneAggregateOperators(const BoundSelect& window, const BoundSelect& plan) {
+  StatementOperators ops;
+  Add(ops,
+      std::make_unique<PaneAggregate>(*window.window, window.inputs[0].schema.fields.size(), plan),
+      "pane aggregate");
+  if (plan.distinct) {
+    Add(ops, std::make_unique<SetOperation>(SetOperation::Kind::kDistinct, plan.output_schema),
+        "distinct");
+  }
+  if (plan.limit) {
+    Add(ops, std::make_unique<TopN>(plan.order_by, *plan.limit, plan.offset, plan.output_schema),
+        "top-n");
+  }
+  ops.entry = {{0, 0}};
   return ops;
 }
 

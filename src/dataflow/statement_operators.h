@@ -50,6 +50,13 @@ struct StatementOperators {
 StatementOperators BuildStatementOperators(const BoundSelect& plan,
                                            const std::vector<bool>& used_outputs = {});
 
+// Pane-based HOP aggregation (pane_aggregate.h), for a HOP statement `window` whose only
+// reader `plan` passes CanUsePanes: the window statement assigns rows to panes only, and the
+// reader aggregates panes into windows.
+StatementOperators BuildPaneWindowOperators(const BoundSelect& window,
+                                            const std::vector<bool>& used_outputs);
+StatementOperators BuildPaneAggregateOperators(const BoundSelect& window, const BoundSelect& plan);
+
 // Column pruning across statements. Which columns of the statement's input row (its joined
 // FROM row; a window statement's input table) its operators read when only `used` outputs are
 // read downstream (empty: all); an empty result means all of them.

@@ -11,3 +11,8 @@ SELECT w.v, w.window_start INTO out FROM TUMBLE(t, ts, INTERVAL '1 day') w WHERE
 SELECT window_start, window_end, count(*) AS n INTO out FROM HOP(t, ts, INTERVAL '1 hour', INTERVAL '4 hours') GROUP BY window_start, window_end;
 -- postgres: SELECT ws AS window_start, k, avg(v) AS av INTO out FROM t, generate_series(date_bin('2 hours', ts, '1970-01-01') - interval '4 hours', date_bin('2 hours', ts, '1970-01-01'), interval '2 hours') AS ws GROUP BY 1, 2;
 SELECT window_start, k, avg(v) AS av INTO out FROM HOP(t, ts, INTERVAL '2 hours', INTERVAL '6 hours') GROUP BY window_start, k;
+-- Counts per HOP window run as pane aggregates (dataflow/pane_aggregate.h): same answers.
+-- postgres: SELECT ws AS window_start, k, count(*) AS n, count(v) AS nv INTO out FROM t, generate_series(date_bin('1 hour', ts, '1970-01-01') - interval '2 hours', date_bin('1 hour', ts, '1970-01-01'), interval '1 hour') AS ws GROUP BY 1, 2;
+SELECT window_start, k, count(*) AS n, count(v) AS nv INTO out FROM HOP(t, ts, INTERVAL '1 hour', INTERVAL '3 hours') GROUP BY window_start, k;
+-- postgres: SELECT k, ws + interval '6 hours' AS window_end, count(*) AS n INTO out FROM t, generate_series(date_bin('2 hours', ts, '1970-01-01') - interval '4 hours', date_bin('2 hours', ts, '1970-01-01'), interval '2 hours') AS ws GROUP BY 1, 2 HAVING count(*) > 1;
+SELECT k, window_end, count(*) AS n INTO out FROM HOP(t, ts, INTERVAL '2 hours', INTERVAL '6 hours') GROUP BY k, window_end HAVING count(*) > 1;
