@@ -222,27 +222,36 @@ Result<std::optional<Record>> Aggregate::Output(const Group& g) const {
         break;
     }
   }
-  if (plan_.having) {
-    ASSIGN_OR_RETURN(Value pass, plan_.having->Eval(agg_row));
+  return ProjectAggregateRow(plan_, agg_row);
+}
+
+Result<std::optional<Record>> ProjectAggregateRow(const BoundSelect& plan, const Record& agg_row) {
+  if (plan.having) {
+    ASSIGN_OR_RETURN(Value pass, plan.having->Eval(agg_row));
     if (!IsTrue(pass)) return std::optional<Record>();
   }
   Record out;
-  for (const auto& p : plan_.projections) {
+  for (const auto& p : plan.projections) {
     ASSIGN_OR_RETURN(Value v, p->Eval(agg_row));
     out.push_back(std::move(v));
   }
   return std::optional<Record>(std::move(out));
 }
 
+void AppendRowChange(const std::optional<Record>& before, const std::optional<Record>& after,
+                     std::vector<Operation>& output) {
+  if (before && after) {
+    if (*before != *after) output.push_back(Operation::Update(*before, *after));
+  } else if (before) {
+    output.push_back(Operation::Delete(*before));
+  } else if (after) {
+    output.push_back(Operation::Insert(*after));
+  }
+}
+
 Status Aggregate::EmitChange(Group& g, std::vector<Operation>& output) {
   ASSIGN_OR_RETURN(std::optional<Record> now, Output(g));
-  if (g.emitted && now) {
-    if (*g.emitted != *now) output.push_back(Operation::Update(*g.emitted, *now));
-  } else if (g.emitted) {
-    output.push_back(Operation::Delete(*g.emitted));
-  } else if (now) {
-    output.push_back(Operation::Insert(*now));
-  }
+  AppendRowChange(g.emitted, now, output);
   g.emitted = std::move(now);
   return Status::OK();
 }

@@ -9,6 +9,7 @@
 #include <absl/container/flat_hash_map.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,5 +44,12 @@ class Aggregate final : public Operator {
   absl::flat_hash_map<std::string, std::unique_ptr<Group>> groups_;
   std::string key_;  // scratch, reused per row
 };
+
+// Shared by the aggregating operators. HAVING and the select list over an aggregate row
+// ([group keys..., aggregates...]): the output row, or nullopt when HAVING rejects it.
+Result<std::optional<Record>> ProjectAggregateRow(const BoundSelect& plan, const Record& agg_row);
+// Appends the change from output row `before` to `after` (either may be absent).
+void AppendRowChange(const std::optional<Record>& before, const std::optional<Record>& after,
+                     std::vector<Operation>& output);
 
 }  // namespace sluice

@@ -1,5 +1,6 @@
 #include "dataflow/pane_aggregate.h"
 
+#include "dataflow/aggregate.h"
 #include "sql/functions.h"
 #include "types/key_codec.h"
 
@@ -68,16 +69,7 @@ Result<std::optional<Record>> PaneAggregate::Output(const Window& w) {
     }
   }
   for (int64_t c : total.counts) agg_row.emplace_back(c);
-  if (plan_.having) {
-    ASSIGN_OR_RETURN(Value pass, plan_.having->Eval(agg_row));
-    if (!IsTrue(pass)) return std::optional<Record>();
-  }
-  Record out;
-  for (const auto& p : plan_.projections) {
-    ASSIGN_OR_RETURN(Value v, p->Eval(agg_row));
-    out.push_back(std::move(v));
-  }
-  return std::optional<Record>(std::move(out));
+  return ProjectAggregateRow(plan_, agg_row);
 }
 
 Status PaneAggregate::Process(const std::vector<Operation>& input, std::vector<Operation>& output) {
@@ -138,13 +130,7 @@ Status PaneAggregate::Process(const std::vector<Operation>& input, std::vector<O
       status = now.status();
       continue;
     }
-    if (w.emitted && *now) {
-      if (*w.emitted != **now) output.push_back(Operation::Update(*w.emitted, **now));
-    } else if (w.emitted) {
-      output.push_back(Operation::Delete(*w.emitted));
-    } else if (*now) {
-      output.push_back(Operation::Insert(**now));
-    }
+    AppendRowChange(w.emitted, *now, output);
     w.emitted = std::move(*now);
     if (!w.emitted) windows_.erase(KeyOf(w.prefix, w.start));
   }

@@ -138,6 +138,18 @@ void Add(StatementOperators& ops, std::unique_ptr<Operator> op, const char* name
   ops.stages.push_back(std::make_unique<OperatorStage>(std::move(op), name));
 }
 
+// DISTINCT and ORDER BY ... LIMIT, after whatever computes the select list.
+void AddOutputStages(StatementOperators& ops, const BoundSelect& plan) {
+  if (plan.distinct) {
+    Add(ops, std::make_unique<SetOperation>(SetOperation::Kind::kDistinct, plan.output_schema),
+        "distinct");
+  }
+  if (plan.limit) {
+    Add(ops, std::make_unique<TopN>(plan.order_by, *plan.limit, plan.offset, plan.output_schema),
+        "top-n");
+  }
+}
+
 }  // namespace
 
 StatementOperators BuildStatementOperators(const BoundSelect& plan,
@@ -207,14 +219,7 @@ StatementOperators BuildStatementOperators(const BoundSelect& plan,
     }
     Add(ops, std::make_unique<MapFilter>(plan.where.get(), projections), "filter and project");
   }
-  if (plan.distinct) {
-    Add(ops, std::make_unique<SetOperation>(SetOperation::Kind::kDistinct, plan.output_schema),
-        "distinct");
-  }
-  if (plan.limit) {
-    Add(ops, std::make_unique<TopN>(plan.order_by, *plan.limit, plan.offset, plan.output_schema),
-        "top-n");
-  }
+  AddOutputStages(ops, plan);
   return ops;
 }
 
@@ -234,14 +239,7 @@ StatementOperators BuildPaneAggregateOperators(const BoundSelect& window, const 
   Add(ops,
       std::make_unique<PaneAggregate>(*window.window, window.inputs[0].schema.fields.size(), plan),
       "pane aggregate");
-  if (plan.distinct) {
-    Add(ops, std::make_unique<SetOperation>(SetOperation::Kind::kDistinct, plan.output_schema),
-        "distinct");
-  }
-  if (plan.limit) {
-    Add(ops, std::make_unique<TopN>(plan.order_by, *plan.limit, plan.offset, plan.output_schema),
-        "top-n");
-  }
+  AddOutputStages(ops, plan);
   ops.entry = {{0, 0}};
   return ops;
 }
