@@ -64,12 +64,18 @@ Result<std::optional<std::string_view>> ReadView::Get(uint32_t table, std::strin
 
 Status ReadView::Scan(uint32_t table,
                       const std::function<bool(std::string_view, uint64_t)>& visit) const {
+  return ScanEntries(table, [&](std::string_view, std::string_view row) { return visit(row, 1); });
+}
+
+Status ReadView::ScanEntries(
+    uint32_t table,
+    const std::function<bool(std::string_view key, std::string_view row)>& visit) const {
   ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::Open(txn_, store_->table_dbs_[table]));
   MDB_val k, v;
   for (int rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_FIRST); rc != MDB_NOTFOUND;
        rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_NEXT)) {
     if (rc != 0) return LmdbError(rc, "cannot scan cache");
-    if (!visit(FromVal(v), 1)) break;
+    if (!visit(FromVal(k), FromVal(v))) break;
   }
   return Status::OK();
 }

@@ -61,6 +61,11 @@ class ReadView {
   // Stop early by returning false from `visit`.
   Status Scan(uint32_t table,
               const std::function<bool(std::string_view row, uint64_t copies)>& visit) const;
+  // The same with each entry's key (keyed tables: the encoded primary key; multisets: an
+  // insertion sequence number).
+  Status ScanEntries(
+      uint32_t table,
+      const std::function<bool(std::string_view key, std::string_view row)>& visit) const;
   // Number of rows (multiset copies included).
   Result<uint64_t> Count(uint32_t table) const;
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -55,8 +56,12 @@ struct CaptureContext {
   // The last position whose batches are durable downstream (empty: none yet). A reader may let
   // its source forget everything up to it (PostgreSQL: the slot's flush LSN), never more.
   std::function<std::string()> durable_position;
-  // The rows the cache holds for table t as of start_position (see CanResume).
-  std::function<Result<std::vector<Record>>(size_t table)> load_rows;
+  // Hands `visit` every row the cache holds for table t as of start_position (see CanResume),
+  // as stored: the encoded key (EncodeKey of the table's key; for keyless tables an opaque
+  // sequence) and the encoded row (EncodeRow with the table's schema).
+  std::function<Status(
+      size_t table, const std::function<void(std::string_view key, std::string_view row)>& visit)>
+      load_rows;
   std::stop_token stop;
 };
 

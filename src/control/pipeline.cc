@@ -490,25 +490,17 @@ void Pipeline::Impl::RunSource(size_t index, std::string start_position) {
     return node.durable_position;
   };
   const auto mirrors = MirrorSinks(node);
-  context.load_rows = [&](size_t table) -> Result<std::vector<Record>> {
+  context.load_rows = [&](size_t table,
+                          const std::function<void(std::string_view, std::string_view)>& visit) {
     if (table >= mirrors.size() || !mirrors[table]) {
       return Internal("no endpoint mirrors table " + node.tables[table].config->name);
     }
-    const size_t sink = *mirrors[table];
-    std::vector<Record> rows;
     ASSIGN_OR_RETURN(ReadView view, store->BeginRead());
-    Status decoded;
-    RETURN_IF_ERROR(view.Scan(uint32_t(sink), [&](std::string_view bytes, uint64_t copies) {
-      auto row = DecodeRow(sinks[sink].schema, bytes);
-      if (!row.ok()) {
-        decoded = row.status();
-        return false;
-      }
-      for (uint64_t i = 0; i < copies; ++i) rows.push_back(*row);
-      return true;
-    }));
-    RETURN_IF_ERROR(decoded);
-    return rows;
+    return view.ScanEntries(uint32_t(*mirrors[table]),
+                            [&](std::string_view key, std::string_view row) {
+                              visit(key, row);
+                              return true;
+                            });
   };
   // An empty first batch lets statements publish their initial output (the one row of an
   // aggregate without GROUP BY) even when the source has nothing to say.

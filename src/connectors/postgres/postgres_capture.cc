@@ -266,9 +266,26 @@ Status PostgresCapture::Run(CaptureContext& context) {
                                 "' is gone, so changes since the last run are lost to Sluice; "
                                 "run `sluice clean` and start again to take a new snapshot");
     }
+    // The cache holds each table as this capture keeps it (same key and row encodings), so a
+    // keyed table's entries are taken as they are; keyless ones are re-keyed by whole row.
     for (size_t t = 0; t < tables_.size(); ++t) {
-      ASSIGN_OR_RETURN(std::vector<Record> rows, context.load_rows(t));
-      for (const Record& r : rows) Remember(t, r);
+      const bool keyed = tables_[t].schema.has_primary_key();
+      Status decoded;
+      RETURN_IF_ERROR(context.load_rows(t, [&](std::string_view key, std::string_view row) {
+        if (keyed) {
+          StoredRow& stored = rows_[t][std::string(key)];
+          stored.row.assign(row);
+          stored.copies = 1;
+          return;
+        }
+        auto record = DecodeRow(tables_[t].schema, row);
+        if (record.ok()) {
+          Remember(t, *record);
+        } else if (decoded.ok()) {
+          decoded = record.status();
+        }
+      }));
+      RETURN_IF_ERROR(decoded);
     }
     resume_after_ = start;
     pending_position_ = emitted_position_ = start;
