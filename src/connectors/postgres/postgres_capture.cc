@@ -8,8 +8,7 @@
 #include <fstream>
 #include <unordered_map>
 
-#include <absl/container/flat_hash_map.h>
-
+#include "connectors/postgres/captured_rows.h"
 #include "connectors/postgres/copy_text.h"
 #include "connectors/postgres/pg_connection.h"
 #include "connectors/postgres/pgoutput.h"
@@ -58,7 +57,6 @@ class PostgresCapture final : public CaptureReader {
   Result<Record> ToRecord(size_t table, const RelationMap& rel, const TupleData& tuple,
                           const Record* previous) const;
   Status OnChange(const PgOutputMessage& message);
-  std::string KeyOf(size_t table, const Record& row) const;
   Result<std::string> TupleKey(size_t table, const RelationMap& rel, const TupleData& tuple) const;
   bool Flush(CaptureContext& context);
 
@@ -73,14 +71,7 @@ class PostgresCapture final : public CaptureReader {
   // The current rows of every captured table, by encoded key (keyless tables: by the whole
   // row, with a copy count). They restore the whole old row where PostgreSQL sends only the key,
   // unchanged TOASTed values, and the rows a TRUNCATE deletes.
-  struct StoredRow {
-    std::string row;  // EncodeRow bytes: a fraction of a Record's memory
-    int64_t copies = 0;
-  };
-  std::vector<absl::flat_hash_map<std::string, StoredRow>> rows_;
-  void Remember(size_t table, const Record& row);
-  // Removes one copy of the row stored under `key`; NotFound when there is none.
-  Result<Record> Forget(size_t table, const std::string& key);
+  std::vector<CapturedRows> rows_;  // per table
   std::unordered_map<uint32_t, RelationMap> relations_;
   // The transaction being received, and committed ones not yet emitted.
   std::vector<std::vector<Operation>> txn_, pending_;
@@ -117,7 +108,8 @@ Status PostgresCapture::Open(const std::vector<const SourceConfig*>& sources) {
     schemas_.push_back(t.schema);
     tables_.push_back(std::move(t));
   }
-  rows_.resize(tables_.size());
+  rows_.reserve(tables_.size());
+  for (const auto& t : tables_) rows_.emplace_back(t.schema, t.config->table);
   txn_.resize(tables_.size());
   pending_.resize(tables_.size());
   RETURN_IF_ERROR(EnsurePublication());
@@ -188,25 +180,6 @@ bool PostgresCapture::CanResume(const std::string& position,
   return true;
 }
 
-void PostgresCapture::Remember(size_t table, const Record& row) {
-  StoredRow& stored = rows_[table][KeyOf(table, row)];
-  stored.row.clear();
-  EncodeRow(tables_[table].schema, row, &stored.row);
-  ++stored.copies;
-}
-
-Result<Record> PostgresCapture::Forget(size_t table, const std::string& key) {
-  auto it = rows_[table].find(key);
-  if (it == rows_[table].end()) {
-    return DataLoss("table " + tables_[table].config->table +
-                    ": a change refers to a row Sluice never saw; the capture is out of step "
-                    "with the database (run `sluice clean` and start again)");
-  }
-  auto row = DecodeRow(tables_[table].schema, it->second.row);
-  if (--it->second.copies <= 0) rows_[table].erase(it);
-  return row;
-}
-
 Result<std::string> PostgresCapture::TupleKey(size_t table, const RelationMap& rel,
                                               const TupleData& tuple) const {
   const PgSourceTable& t = tables_[table];
@@ -223,17 +196,6 @@ Result<std::string> PostgresCapture::TupleKey(size_t table, const RelationMap& r
     }
     ASSIGN_OR_RETURN(Value v, ParsePgText(t.types[c], tuple[r].value));
     EncodeKeyValue(t.schema.fields[c].type, v, &key);
-  }
-  return key;
-}
-
-std::string PostgresCapture::KeyOf(size_t table, const Record& row) const {
-  const Schema& schema = tables_[table].schema;
-  std::string key;
-  if (schema.has_primary_key()) {
-    EncodeKey(schema, row, schema.primary_key, &key);
-  } else {
-    for (size_t c = 0; c < row.size(); ++c) EncodeKeyValue(schema.fields[c].type, row[c], &key);
   }
   return key;
 }
@@ -273,14 +235,12 @@ Status PostgresCapture::Run(CaptureContext& context) {
       Status decoded;
       RETURN_IF_ERROR(context.load_rows(t, [&](std::string_view key, std::string_view row) {
         if (keyed) {
-          StoredRow& stored = rows_[t][std::string(key)];
-          stored.row.assign(row);
-          stored.copies = 1;
+          rows_[t].RememberEncoded(key, row);
           return;
         }
         auto record = DecodeRow(tables_[t].schema, row);
         if (record.ok()) {
-          Remember(t, *record);
+          rows_[t].Remember(*record);
         } else if (decoded.ok()) {
           decoded = record.status();
         }
@@ -382,7 +342,7 @@ Status PostgresCapture::Snapshot(CaptureContext& context, const std::string& sna
         }
         row.push_back(std::move(*value));
       }
-      Remember(t, row);
+      rows_[t].Remember(row);
       batch.push_back(Operation::Insert(std::move(row)));
       ++rows;
       if (batch.size() >= kEmitRows) {
@@ -516,12 +476,12 @@ Status PostgresCapture::OnChange(const PgOutputMessage& message) {
     std::string key;
     if (tables_[t].full_old_rows()) {
       ASSIGN_OR_RETURN(Record full, ToRecord(t, rel, tuple, nullptr));
-      key = KeyOf(t, full);
+      key = rows_[t].KeyOf(full);
     } else {
       ASSIGN_OR_RETURN(key, TupleKey(t, rel, tuple));
     }
-    if (!connection_.postgres.snapshot && !rows_[t].count(key)) return std::optional<Record>();
-    ASSIGN_OR_RETURN(Record row, Forget(t, key));
+    if (!connection_.postgres.snapshot && !rows_[t].Contains(key)) return std::optional<Record>();
+    ASSIGN_OR_RETURN(Record row, rows_[t].Forget(key));
     return std::optional<Record>(std::move(row));
   };
   if (const auto* m = std::get_if<InsertMessage>(&message)) {
@@ -529,7 +489,7 @@ Status PostgresCapture::OnChange(const PgOutputMessage& message) {
     if (rel->table < 0) return Status::OK();
     const size_t t = size_t(rel->table);
     ASSIGN_OR_RETURN(Record row, ToRecord(t, *rel, m->new_tuple, nullptr));
-    Remember(t, row);
+    rows_[t].Remember(row);
     txn_[t].push_back(Operation::Insert(std::move(row)));
   } else if (const auto* m = std::get_if<UpdateMessage>(&message)) {
     ASSIGN_OR_RETURN(const RelationMap* rel, relation(m->relation_oid));
@@ -542,7 +502,7 @@ Status PostgresCapture::OnChange(const PgOutputMessage& message) {
         std::optional<Record> before,
         old_row(t, *rel, m->old_kind == OldTupleKind::kNone ? m->new_tuple : m->old_tuple));
     ASSIGN_OR_RETURN(Record after, ToRecord(t, *rel, m->new_tuple, before ? &*before : nullptr));
-    Remember(t, after);
+    rows_[t].Remember(after);
     // A row never seen (snapshot: never) appears with its new values.
     txn_[t].push_back(before ? Operation::Update(std::move(*before), std::move(after))
                              : Operation::Insert(std::move(after)));
@@ -558,11 +518,8 @@ Status PostgresCapture::OnChange(const PgOutputMessage& message) {
       auto it = relations_.find(oid);
       if (it == relations_.end() || it->second.table < 0) continue;
       const size_t t = size_t(it->second.table);
-      for (auto& [key, stored] : rows_[t]) {
-        ASSIGN_OR_RETURN(Record row, DecodeRow(tables_[t].schema, stored.row));
-        for (int64_t i = 0; i < stored.copies; ++i) txn_[t].push_back(Operation::Delete(row));
-      }
-      rows_[t].clear();
+      RETURN_IF_ERROR(
+          rows_[t].TakeAll([&](const Record& row) { txn_[t].push_back(Operation::Delete(row)); }));
     }
   }
   return Status::OK();
