@@ -1,15 +1,15 @@
-// Pipeline: the running form of a config. One source node thread per source, one thread per
-// SQL operator (each statement is a line of operators, dataflow/statement_operators.h), one
-// sink thread per endpoint, and one cache writer thread, joined by bounded channels (a slow
-// consumer slows its producers):
+// Pipeline: the running form of a config. One source node thread per capture (a source, or all
+// tables of a postgres connection), the SQL statements as a DataflowGraph (a thread per
+// operator), one sink thread per endpoint, one cache writer thread and one epoch thread, joined
+// by bounded channels (a slow consumer slows its producers):
 //
-//   source ──► [operator ──► operator ...] ──► sink (encode keys, rows) ──► cache writer
+//   capture ──► [operator ──► operator ...] ──► sink (encode keys, rows) ──► cache writer
 //
-// A source batch fans out along every path to a sink; every operator forwards one (maybe
-// empty) batch per input batch, tagged with the source and its sequence number. The writer
-// commits a source's batch only when all its paths have delivered it, together with the
-// source position it reaches, so after a restart each source resumes exactly after what the
-// cache holds, and readers never see half of a source batch.
+// Every 10 ms the epoch thread injects a barrier into every capture's outputs and records the
+// capture's position there; barriers align through the operators. The writer commits an epoch
+// when every sink has delivered its barrier: the epoch's changes and the recorded positions in
+// one transaction, so after a restart each capture resumes exactly after what the cache holds,
+// and readers never see half of a source transaction.
 // Thread-safety: Build/Start/RequestStop/Wait from one controlling thread; stats() from any.
 #pragma once
 
