@@ -114,8 +114,7 @@ endpoints:
   expect_error("snapshot: never", "port: 70000", "connections[0].port: expected a port");
   expect_error("columns: [id, total]", "schema: [{name: id, type: int}]",
                "a postgres source takes its schema from the database");
-  expect_error("kind: postgres", "kind: files\n    path: ./x\n    url2: y",
-               "unknown key 'url2'");
+  expect_error("kind: postgres", "kind: files\n    path: ./x\n    url2: y", "unknown key 'url2'");
 }
 
 TEST(Config, ErrorsNameFileLineAndKey) {

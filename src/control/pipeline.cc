@@ -74,11 +74,11 @@ struct Pipeline::Impl {
     std::mutex emit_mu;
     std::string last_position;  // of the last batch emitted
     uint64_t rows_since_epoch = 0;
-    bool done = false;  // emits no more; gets no more barriers
     std::mutex durable_mu;
     std::string durable_position;  // committed and synced: what the reader may acknowledge
     std::thread thread;
     std::atomic<uint64_t> committed_rows{0};
+    // Emits no more and gets no more barriers; set under emit_mu, read anywhere.
     std::atomic<bool> finished{false};
     std::atomic<bool> failed{false};
   };
@@ -429,7 +429,7 @@ void Pipeline::Impl::InjectBarrier(uint64_t epoch) {
       info.rows[s] = node.rows_since_epoch;
     }
     node.rows_since_epoch = 0;
-    if (node.done) continue;
+    if (node.finished) continue;
     for (const SourceTable& t : node.tables) {
       if (!DeliverBarrier(t, epoch)) break;  // shutting down
     }
@@ -442,8 +442,7 @@ void Pipeline::Impl::RunEpochs() {
   uint64_t epoch = 0;
   auto all_done = [&] {
     for (const auto& node : sources) {
-      std::lock_guard lock(node->emit_mu);
-      if (!node->done) return false;
+      if (!node->finished) return false;
     }
     return true;
   };
@@ -511,9 +510,8 @@ void Pipeline::Impl::RunSource(size_t index, std::string start_position) {
   }
   {
     std::lock_guard lock(node.emit_mu);
-    node.done = true;
+    node.finished = true;
   }
-  node.finished = true;
   for (const SourceTable& t : node.tables) {
     for (size_t sink : t.sinks) sinks[sink].input->Close();
     if (t.read_by_sql) sql->CloseInput(t.config->name);

@@ -38,6 +38,12 @@ int64_t LocationOf(element fields) {
   return loc;
 }
 
+// " at line:column" of a parse node, or of `fallback` (an offset) when the node has none.
+std::string AtLocation(const SqlSource& source, element fields, int64_t fallback) {
+  const int64_t loc = LocationOf(fields);
+  return " at " + source.Position(loc >= 0 ? loc : fallback);
+}
+
 std::string StringField(element fields, const char* key) {
   std::string_view s;
   if (fields[key].get(s)) return "";
@@ -800,9 +806,7 @@ Result<std::string> BindInternal(const SqlSource& source, element select, TableC
 // internal statement that assigns windows; the caller joins it like any table.
 Result<InputTable> BindWindowFunction(const SqlSource& source, element fields,
                                       TableCatalog& catalog, BindContext& ctx) {
-  auto at = [&](element f) {
-    return " at " + source.Position(std::max<int64_t>(LocationOf(f), 0));
-  };
+  auto at = [&](element e) { return AtLocation(source, e, 0); };
   auto functions = ListField(fields, "functions");
   element call;
   if (functions.size() == 1) {
@@ -893,10 +897,7 @@ Result<InputTable> BindWindowFunction(const SqlSource& source, element fields,
 // the same expression as a select item), since the top-n runs on the statement's output.
 Status BindOrderAndLimit(const SqlSource& source, element select,
                          const std::vector<element>& targets, BoundSelect& plan, int64_t stmt_loc) {
-  auto at = [&](element f) {
-    int64_t loc = LocationOf(f);
-    return " at " + source.Position(loc >= 0 ? loc : stmt_loc);
-  };
+  auto at = [&](element e) { return AtLocation(source, e, stmt_loc); };
   auto constant_int = [&](const char* clause) -> Result<std::optional<int64_t>> {
     element node;
     if (select[clause].get(node)) return std::optional<int64_t>();
@@ -975,9 +976,7 @@ Result<bool> BindSubqueryFilter(const SqlSource& source, element part, TableCata
   }
   if (k != "SubLink") return false;
   std::string type = StringField(f, "subLinkType");
-  auto at = [&](element e) {
-    return " at " + source.Position(std::max<int64_t>(LocationOf(e), 0));
-  };
+  auto at = [&](element e) { return AtLocation(source, e, 0); };
   element subselect;
   TryGet(f["subselect"], subselect);
   SemiJoinSpec spec;
@@ -1039,10 +1038,7 @@ Result<bool> BindSubqueryFilter(const SqlSource& source, element part, TableCata
 Result<std::unique_ptr<BoundSelect>> BindSetOperation(const SqlSource& source, element select,
                                                       TableCatalog& catalog, BindContext& ctx,
                                                       const std::string& into, int64_t stmt_loc) {
-  auto at = [&](element fields) {
-    int64_t loc = LocationOf(fields);
-    return " at " + source.Position(loc >= 0 ? loc : stmt_loc);
-  };
+  auto at = [&](element e) { return AtLocation(source, e, stmt_loc); };
   std::string op = StringField(select, "op");
   bool all = false;
   TryGet(select["all"], all);
@@ -1122,10 +1118,7 @@ Result<std::unique_ptr<BoundSelect>> BindSetOperation(const SqlSource& source, e
 Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element select,
                                                TableCatalog& catalog, BindContext& ctx,
                                                const std::string& into, int64_t stmt_loc) {
-  auto at = [&](element fields) {
-    int64_t loc = LocationOf(fields);
-    return " at " + source.Position(loc >= 0 ? loc : stmt_loc);
-  };
+  auto at = [&](element e) { return AtLocation(source, e, stmt_loc); };
   auto unsupported = [&](const std::string& what, element fields) {
     return Status(StatusCode::kUnimplemented, what + " is not supported yet" + at(fields));
   };
