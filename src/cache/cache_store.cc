@@ -8,6 +8,7 @@
 #include <cstring>
 #include <functional>
 
+#include "cache/index_entries.h"
 #include "cache/lmdb_handles.h"
 #include "common/file_util.h"
 #include "types/varint.h"
@@ -42,8 +43,33 @@ uint64_t ReadBigEndian64(const char* p) {
 uint64_t RowHash(std::string_view row) { return std::hash<std::string_view>{}(row); }
 
 std::string HashIndexName(const std::string& table) { return "h:" + table; }
+std::string IndexDbName(const std::string& table, size_t i) {
+  return "i:" + table + ":" + std::to_string(i);
+}
+
+std::string SeqKey(uint64_t seq) {
+  std::string key(kSeqKeySize, '\0');
+  BigEndian64(seq, key.data());
+  return key;
+}
+
+// What the cache definition records of a table: a change in any of it rebuilds the cache.
+std::string DefinitionLine(const TableDefinition& t) {
+  std::string line = t.name + "|" + t.schema.Fingerprint() + "|" + t.lineage;
+  for (const IndexDefinition& index : t.indexes) line += "|" + index.Describe(t.schema);
+  return line + "\n";
+}
 
 }  // namespace
+
+std::string IndexDefinition::Describe(const Schema& schema) const {
+  std::string out = kind == Kind::kSorted ? "sorted(" : "full_text(";
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (i) out += ", ";
+    out += schema.fields[columns[i]].name;
+  }
+  return out + ")";
+}
 
 ReadView::ReadView(ReadView&& o) noexcept : store_(o.store_), txn_(o.txn_) {
   o.txn_ = nullptr;
@@ -80,12 +106,48 @@ Status ReadView::ScanEntries(
   return Status::OK();
 }
 
-Result<uint64_t> ReadView::Count(uint32_t table) const {
+Result<uint64_t> ReadView::Count(uint32_t table) const { return TreeEntries(table, kRows); }
+
+Result<uint64_t> ReadView::TreeEntries(uint32_t table, int tree) const {
   MDB_stat stat;
-  int rc = mdb_stat(txn_, store_->table_dbs_[table], &stat);
-  if (rc != 0) return LmdbError(rc, "cannot count rows");
+  MDB_dbi dbi = tree == kRows ? store_->table_dbs_[table] : store_->index_dbs_[table][tree];
+  int rc = mdb_stat(txn_, dbi, &stat);
+  if (rc != 0) return LmdbError(rc, "cannot count entries");
   return uint64_t(stat.ms_entries);
 }
+
+Status ReadView::ScanTree(
+    uint32_t table, int tree, std::string_view start, bool reverse,
+    const std::function<bool(std::string_view key, std::string_view value)>& visit) const {
+  MDB_dbi dbi = tree == kRows ? store_->table_dbs_[table] : store_->index_dbs_[table][tree];
+  ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::Open(txn_, dbi));
+  MDB_val k = ToVal(start), v;
+  int rc;
+  if (!reverse) {
+    rc = mdb_cursor_get(cursor.get(), &k, &v, start.empty() ? MDB_FIRST : MDB_SET_RANGE);
+  } else if (start.empty()) {
+    rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_LAST);
+  } else {
+    rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_SET_RANGE);
+    if (rc == MDB_NOTFOUND) {
+      rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_LAST);
+    } else if (rc == 0 && FromVal(k) > start) {
+      rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_PREV);
+    }
+  }
+  const MDB_cursor_op step = reverse ? MDB_PREV : MDB_NEXT;
+  for (; rc != MDB_NOTFOUND; rc = mdb_cursor_get(cursor.get(), &k, &v, step)) {
+    if (rc != 0) return LmdbError(rc, "cannot scan cache");
+    if (!visit(FromVal(k), FromVal(v))) break;
+  }
+  return Status::OK();
+}
+
+const TableDefinition& ReadView::definition(uint32_t table) const {
+  return store_->tables_[table];
+}
+
+uint64_t ReadView::txn_id() const { return mdb_txn_id(txn_); }
 
 Result<std::unique_ptr<CacheStore>> CacheStore::Open(const std::string& dir,
                                                      const CacheOptions& options) {
@@ -127,9 +189,7 @@ CacheStore::~CacheStore() {
 Result<bool> CacheStore::DeclareTables(const std::vector<TableDefinition>& tables,
                                        bool force_reset) {
   std::string definition;
-  for (const auto& t : tables) {
-    definition += t.name + "|" + t.schema.Fingerprint() + "|" + t.lineage + "\n";
-  }
+  for (const auto& t : tables) definition += DefinitionLine(t);
   ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::Begin(env_, 0));
   MDB_val k = ToVal(kDefinitionKey), v;
   int rc = mdb_get(txn.get(), meta_, &k, &v);
@@ -147,7 +207,8 @@ Result<bool> CacheStore::DeclareTables(const std::vector<TableDefinition>& table
       for (int c = mdb_cursor_get(cursor.get(), &ck, &cv, MDB_FIRST); c == 0;
            c = mdb_cursor_get(cursor.get(), &ck, &cv, MDB_NEXT)) {
         std::string_view name = FromVal(ck);
-        if (name.starts_with("t:")) old_tables.emplace_back(name);
+        // Rows (t:), row hashes (h:) and secondary indexes (i:) of every table.
+        if (name.size() > 2 && name[1] == ':') old_tables.emplace_back(name);
       }
     }
     for (const auto& name : old_tables) {
@@ -164,6 +225,7 @@ Result<bool> CacheStore::DeclareTables(const std::vector<TableDefinition>& table
     if (rc != 0) return LmdbError(rc, "cannot store cache definition");
   }
   table_dbs_.clear();
+  index_dbs_.clear();
   hash_index_dbs_.clear();
   next_seq_.clear();
   for (const auto& t : tables) {
@@ -171,6 +233,13 @@ Result<bool> CacheStore::DeclareTables(const std::vector<TableDefinition>& table
     rc = mdb_dbi_open(txn.get(), TableDbName(t.name).c_str(), MDB_CREATE, &dbi);
     if (rc != 0) return LmdbError(rc, "cannot open cache table " + t.name);
     table_dbs_.push_back(dbi);
+    index_dbs_.emplace_back();
+    for (size_t i = 0; i < t.indexes.size(); ++i) {
+      MDB_dbi idbi;
+      rc = mdb_dbi_open(txn.get(), IndexDbName(t.name, i).c_str(), MDB_CREATE, &idbi);
+      if (rc != 0) return LmdbError(rc, "cannot open index " + IndexDbName(t.name, i));
+      index_dbs_.back().push_back(idbi);
+    }
     std::optional<MDB_dbi> hash_index;
     MDB_dbi hdbi;
     rc = mdb_dbi_open(txn.get(), HashIndexName(t.name).c_str(), 0, &hdbi);
@@ -218,30 +287,31 @@ Status CacheStore::Commit(const CommitBatch& batch) {
 
 Status CacheStore::CommitOnce(const CommitBatch& batch) {
   ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::Begin(env_, 0));
+  const uint64_t txn_id = mdb_txn_id(txn.get());
+  // Live events are built only for tables someone subscribed to, and published after commit.
+  std::vector<std::pair<uint32_t, std::vector<ChangeEvent>>> events;
+  std::string old_row;
   for (const TableChanges& changes : batch.tables) {
-    const MDB_dbi dbi = table_dbs_[changes.table()];
+    const uint32_t table = changes.table();
+    std::vector<ChangeEvent>* table_events = nullptr;
+    if (feed_.HasSubscribers(table)) table_events = &events.emplace_back(table, 0).second;
     for (const auto& change : changes.changes()) {
-      switch (change.kind) {
-        case TableChanges::Kind::kUpsert: {
-          MDB_val k = ToVal(changes.key(change)), v = ToVal(changes.row(change));
-          int rc = mdb_put(txn.get(), dbi, &k, &v, 0);
-          if (rc != 0) return LmdbError(rc, "cannot write to cache");
-          break;
-        }
-        case TableChanges::Kind::kRemove: {
-          MDB_val k = ToVal(changes.key(change));
-          int rc = mdb_del(txn.get(), dbi, &k, nullptr);
-          if (rc != 0 && rc != MDB_NOTFOUND) {  // deleting an absent key is a no-op
-            return LmdbError(rc, "cannot delete from cache");
-          }
-          break;
-        }
-        case TableChanges::Kind::kAddCopy:
-        case TableChanges::Kind::kRemoveCopy:
-          RETURN_IF_ERROR(ApplyMultisetChange(txn.get(), changes.table(), changes.row(change),
-                                              change.kind == TableChanges::Kind::kAddCopy));
-          break;
-      }
+      bool had_old = false;
+      RETURN_IF_ERROR(
+          ApplyChange(txn.get(), changes, change, table_events != nullptr, &old_row, &had_old));
+      if (!table_events) continue;
+      const bool removes = change.kind == TableChanges::Kind::kRemove ||
+                           change.kind == TableChanges::Kind::kRemoveCopy;
+      if (removes && !had_old) continue;  // deleting an absent row changes nothing
+      ChangeEvent event;
+      event.kind = removes   ? ChangeEvent::Kind::kDelete
+                   : had_old ? ChangeEvent::Kind::kUpdate
+                             : ChangeEvent::Kind::kInsert;
+      event.epoch = batch.epoch;
+      event.commit_txn = txn_id;
+      if (had_old) event.old_row = old_row;
+      if (!removes) event.new_row = std::string(changes.row(change));
+      table_events->push_back(std::move(event));
     }
   }
   for (const auto& [source, position] : batch.positions) {
@@ -250,17 +320,113 @@ Status CacheStore::CommitOnce(const CommitBatch& batch) {
     int rc = mdb_put(txn.get(), meta_, &k, &v, 0);
     if (rc != 0) return LmdbError(rc, "cannot write source position");
   }
-  return txn.Commit();
+  RETURN_IF_ERROR(txn.Commit());
+  for (auto& [table, table_events] : events) feed_.Publish(table, std::move(table_events));
+  return Status::OK();
+}
+
+Status CacheStore::ApplyChange(MDB_txn* txn, const TableChanges& changes,
+                               const TableChanges::Change& change, bool want_old,
+                               std::string* old_row, bool* had_old) {
+  const uint32_t table = changes.table();
+  const MDB_dbi dbi = table_dbs_[table];
+  const bool indexed = !index_dbs_[table].empty();
+  want_old = want_old || indexed;
+  *had_old = false;
+  switch (change.kind) {
+    case TableChanges::Kind::kUpsert:
+    case TableChanges::Kind::kRemove: {
+      MDB_val k = ToVal(changes.key(change)), v;
+      if (want_old) {
+        int rc = mdb_get(txn, dbi, &k, &v);
+        if (rc != 0 && rc != MDB_NOTFOUND) return LmdbError(rc, "cannot read from cache");
+        *had_old = rc == 0;
+        // Copied: the put below may move the page the old value lives on.
+        if (*had_old) old_row->assign(FromVal(v));
+      }
+      const bool upsert = change.kind == TableChanges::Kind::kUpsert;
+      if (upsert) {
+        v = ToVal(changes.row(change));
+        int rc = mdb_put(txn, dbi, &k, &v, 0);
+        if (rc != 0) return LmdbError(rc, "cannot write to cache");
+      } else {
+        int rc = mdb_del(txn, dbi, &k, nullptr);
+        if (rc != 0 && rc != MDB_NOTFOUND) {  // deleting an absent key is a no-op
+          return LmdbError(rc, "cannot delete from cache");
+        }
+      }
+      if (indexed) {
+        RETURN_IF_ERROR(UpdateIndexes(txn, table, changes.key(change),
+                                      *had_old ? std::string_view(*old_row) : std::string_view(),
+                                      upsert ? changes.row(change) : std::string_view()));
+      }
+      return Status::OK();
+    }
+    case TableChanges::Kind::kAddCopy:
+    case TableChanges::Kind::kRemoveCopy: {
+      const bool add = change.kind == TableChanges::Kind::kAddCopy;
+      std::string row_id;
+      RETURN_IF_ERROR(ApplyMultisetChange(txn, table, changes.row(change), add, &row_id));
+      if (!add && !row_id.empty()) {
+        *had_old = true;
+        old_row->assign(changes.row(change));
+      }
+      if (indexed && !row_id.empty()) {
+        RETURN_IF_ERROR(UpdateIndexes(txn, table, row_id, add ? "" : changes.row(change),
+                                      add ? changes.row(change) : ""));
+      }
+      return Status::OK();
+    }
+  }
+  return Status::OK();
+}
+
+Status CacheStore::UpdateIndexes(MDB_txn* txn, uint32_t table, std::string_view row_id,
+                                 std::string_view old_row, std::string_view new_row) {
+  const TableDefinition& definition = tables_[table];
+  std::vector<std::vector<std::string>> old_entries(definition.indexes.size()), new_entries;
+  if (!old_row.empty()) {
+    ASSIGN_OR_RETURN(old_entries, IndexEntries(definition, old_row, row_id));
+  }
+  new_entries.resize(definition.indexes.size());
+  if (!new_row.empty()) {
+    ASSIGN_OR_RETURN(new_entries, IndexEntries(definition, new_row, row_id));
+  }
+  MDB_val id = ToVal(row_id);
+  for (size_t i = 0; i < definition.indexes.size(); ++i) {
+    const MDB_dbi dbi = index_dbs_[table][i];
+    const auto& before = old_entries[i];
+    const auto& after = new_entries[i];
+    // Both lists are sorted: touch only entries that differ (an update of other columns
+    // leaves this index alone).
+    size_t a = 0, b = 0;
+    while (a < before.size() || b < after.size()) {
+      int order = a == before.size() ? 1 : b == after.size() ? -1 : before[a].compare(after[b]);
+      if (order == 0) {
+        ++a, ++b;
+        continue;
+      }
+      if (order < 0) {
+        MDB_val k = ToVal(before[a++]);
+        int rc = mdb_del(txn, dbi, &k, nullptr);
+        if (rc != 0 && rc != MDB_NOTFOUND) return LmdbError(rc, "cannot update index");
+      } else {
+        MDB_val k = ToVal(after[b++]);
+        int rc = mdb_put(txn, dbi, &k, &id, 0);
+        if (rc != 0) return LmdbError(rc, "cannot update index");
+      }
+    }
+  }
+  return Status::OK();
 }
 
 Status CacheStore::ApplyMultisetChange(MDB_txn* txn, uint32_t table, std::string_view row,
-                                       bool add) {
+                                       bool add, std::string* row_id) {
   const MDB_dbi dbi = table_dbs_[table];
   if (add) {
-    char key[kSeqKeySize];
     const uint64_t seq = next_seq_[table]++;
-    BigEndian64(seq, key);
-    MDB_val k{kSeqKeySize, key}, v = ToVal(row);
+    *row_id = SeqKey(seq);
+    MDB_val k = ToVal(*row_id), v = ToVal(row);
     int rc = mdb_put(txn, dbi, &k, &v, MDB_APPEND);
     if (rc != 0) return LmdbError(rc, "cannot write to cache");
     if (hash_index_dbs_[table]) {
@@ -286,15 +452,15 @@ Status CacheStore::ApplyMultisetChange(MDB_txn* txn, uint32_t table, std::string
     if (rc != 0) return LmdbError(rc, "cannot read row index");
     const char* found = static_cast<const char*>(hk.mv_data);
     if (hk.mv_size != kHashKeySize || ReadBigEndian64(found) != hash) break;
-    char seq_key[kSeqKeySize];
-    std::memcpy(seq_key, found + 8, kSeqKeySize);
-    MDB_val k{kSeqKeySize, seq_key}, v;
+    std::string seq_key(found + 8, kSeqKeySize);
+    MDB_val k = ToVal(seq_key), v;
     rc = mdb_get(txn, dbi, &k, &v);
     if (rc != 0) return LmdbError(rc, "row index points at a missing row");
     if (FromVal(v) != row) continue;  // a different row with the same hash
     rc = mdb_cursor_del(cursor.get(), 0);
     if (rc == 0) rc = mdb_del(txn, dbi, &k, nullptr);
     if (rc != 0) return LmdbError(rc, "cannot delete from cache");
+    *row_id = std::move(seq_key);
     return Status::OK();
   }
   return Status::OK();  // deleting a row that is not there is a no-op

@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "cache/change_feed.h"
 #include "cache/table_changes.h"
 #include "common/status.h"
 #include "types/schema.h"
@@ -34,17 +35,35 @@ struct CacheOptions {
   size_t initial_map_size = size_t(1) << 30;
 };
 
+// A secondary index of a table, maintained in the same LMDB transaction as the rows.
+// Sorted: entries ordered by the key codec of `columns`, then the row id (primary key or
+// insertion sequence). Full text: one entry per distinct word (text_tokens.h) of the column.
+struct IndexDefinition {
+  enum class Kind : uint8_t { kSorted, kFullText };
+  Kind kind = Kind::kSorted;
+  std::vector<size_t> columns;  // full text: exactly one
+
+  // "sorted(customer_id, created_at)" / "full_text(description)".
+  std::string Describe(const Schema& schema) const;
+  friend bool operator==(const IndexDefinition&, const IndexDefinition&) = default;
+};
+
 struct TableDefinition {
   std::string name;
   Schema schema;  // schema.primary_key empty = multiset
   // Identifies what fills the table (source, filters ...): a change rebuilds the cache.
   std::string lineage;
+  std::vector<IndexDefinition> indexes;
 };
 
 struct CommitBatch {
   std::vector<TableChanges> tables;
   std::vector<std::pair<std::string, std::string>> positions;  // source name -> position
+  uint64_t epoch = 0;  // the pipeline epoch this batch closes (tags live events)
 };
+
+// Which B-tree of a table ReadView::ScanTree walks: the rows (kRows) or index number i.
+constexpr int kRows = -1;
 
 class CacheStore;
 
@@ -68,6 +87,19 @@ class ReadView {
       const std::function<bool(std::string_view key, std::string_view row)>& visit) const;
   // Number of rows (multiset copies included).
   Result<uint64_t> Count(uint32_t table) const;
+
+  // Walks the rows (tree = kRows: key = primary key or insertion sequence, value = row) or
+  // index `tree` (key = index entry, value = row id) from the first key >= `start`
+  // (forward) or the last key <= `start` (reverse; an empty start means from the end).
+  Status ScanTree(uint32_t table, int tree, std::string_view start, bool reverse,
+                  const std::function<bool(std::string_view key, std::string_view value)>& visit)
+      const;
+  // Entries in a tree (rows or index entries).
+  Result<uint64_t> TreeEntries(uint32_t table, int tree) const;
+
+  const TableDefinition& definition(uint32_t table) const;
+  // The id of the last transaction this view sees (compare with ChangeEvent::commit_txn).
+  uint64_t txn_id() const;
 
  private:
   friend class CacheStore;
@@ -98,6 +130,9 @@ class CacheStore {
 
   Result<ReadView> BeginRead() const;
 
+  // Live changes of committed transactions (change_feed.h).
+  ChangeFeed& feed() const { return feed_; }
+
   size_t map_size() const { return map_size_; }
   const std::vector<TableDefinition>& tables() const { return tables_; }
 
@@ -105,7 +140,14 @@ class CacheStore {
   friend class ReadView;
   CacheStore() = default;
   Status CommitOnce(const CommitBatch& batch);
-  Status ApplyMultisetChange(MDB_txn* txn, uint32_t table, std::string_view row, bool add);
+  // Applies one change; fills `old_row` with the row it replaced or removed (when asked) and
+  // keeps the table's indexes in step.
+  Status ApplyChange(MDB_txn* txn, const TableChanges& changes, const TableChanges::Change& change,
+                     bool want_old, std::string* old_row, bool* had_old);
+  Status ApplyMultisetChange(MDB_txn* txn, uint32_t table, std::string_view row, bool add,
+                             std::string* row_id);
+  Status UpdateIndexes(MDB_txn* txn, uint32_t table, std::string_view row_id,
+                       std::string_view old_row, std::string_view new_row);
   Status BuildHashIndex(MDB_txn* txn, uint32_t table);
   Status GrowMap();
   void EnterRead() const;
@@ -115,10 +157,12 @@ class CacheStore {
   MDB_env* env_ = nullptr;
   MDB_dbi meta_ = 0;
   std::vector<MDB_dbi> table_dbs_;
+  std::vector<std::vector<MDB_dbi>> index_dbs_;  // per table, in IndexDefinition order
   std::vector<std::optional<MDB_dbi>> hash_index_dbs_;  // multisets: row hash -> sequence
   std::vector<uint64_t> next_seq_;                      // multisets: next insertion key
   std::vector<TableDefinition> tables_;
   size_t map_size_ = 0;
+  mutable ChangeFeed feed_;
 
   // Gate that lets the writer resize the map while no read transaction is open.
   mutable std::atomic<int> active_readers_{0};

@@ -1,38 +1,206 @@
 #include "cache/query.h"
 
+#include <algorithm>
+#include <queue>
+
+#include "cache/index_entries.h"
+#include "cache/query_order.h"
+#include "cache/query_planner.h"
 #include "types/key_codec.h"
 #include "types/row_codec.h"
 
 namespace sluice {
 namespace {
 
-bool Matches(const EqualityFilter& filter, const Record& record) {
-  for (const auto& [column, value] : filter.terms) {
-    if (value.is_null() || record[column].is_null() || !(record[column] == value)) return false;
+// Row ids an intersected access may materialise before the plan gives up on intersecting.
+constexpr size_t kMaxIntersectIds = 4'000'000;
+
+// Calls `visit(row_id, row)` for the rows `access` reads, in its order, starting after
+// `seek` (a row's position in that order) when given; stops when `visit` returns false.
+using RowVisitor = std::function<bool(std::string_view row_id, std::string_view row)>;
+
+class AccessReader {
+ public:
+  AccessReader(const ReadView& view, uint32_t table) : view_(view), table_(table) {}
+
+  Status Read(const Access& access, const std::optional<std::string>& seek_key,
+              const RowVisitor& visit) {
+    switch (access.kind) {
+      case Access::Kind::kKeyLookup:
+        for (const std::string& key : access.keys) {
+          if (seek_key && (access.reverse ? key >= *seek_key : key <= *seek_key)) continue;
+          ASSIGN_OR_RETURN(auto row, view_.Get(table_, key));
+          if (row && !visit(key, *row)) break;
+        }
+        return Status::OK();
+      case Access::Kind::kRowsScan:
+        return view_.ScanTree(table_, kRows, seek_key.value_or(""), access.reverse,
+                              [&](std::string_view key, std::string_view row) {
+                                if (seek_key && key == *seek_key) return true;
+                                return visit(key, row);
+                              });
+      case Access::Kind::kIndexRanges:
+        for (const KeyRange& range : access.ranges) {
+          bool stopped = false;
+          RETURN_IF_ERROR(ReadRange(access, range, seek_key, visit, &stopped));
+          if (stopped) break;
+        }
+        return Status::OK();
+      case Access::Kind::kWords: {
+        ASSIGN_OR_RETURN(std::vector<std::string> ids, WordIds(access));
+        return VisitIds(ids, visit);
+      }
+    }
+    return Status::OK();
   }
-  return true;
+
+  // The row ids `access` yields, sorted (for intersections); false when too many.
+  Result<std::optional<std::vector<std::string>>> SortedIds(const Access& access) {
+    std::vector<std::string> ids;
+    bool too_many = false;
+    if (access.kind == Access::Kind::kWords) {
+      ASSIGN_OR_RETURN(ids, WordIds(access));
+    } else if (access.kind == Access::Kind::kIndexRanges) {
+      for (const KeyRange& range : access.ranges) {
+        RETURN_IF_ERROR(view_.ScanTree(table_, access.index, range.lo, false,
+                                       [&](std::string_view key, std::string_view id) {
+                                         if (!range.hi.empty() && key >= range.hi) return false;
+                                         ids.emplace_back(id);
+                                         too_many = ids.size() > kMaxIntersectIds;
+                                         return !too_many;
+                                       }));
+        if (too_many) return std::optional<std::vector<std::string>>();
+      }
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    } else {
+      return std::optional<std::vector<std::string>>();
+    }
+    return std::optional<std::vector<std::string>>(std::move(ids));
+  }
+
+  Status VisitIds(const std::vector<std::string>& ids, const RowVisitor& visit) {
+    for (const std::string& id : ids) {
+      ASSIGN_OR_RETURN(auto row, view_.Get(table_, id));
+      if (!row) return DataLoss("index entry points at a missing row");
+      if (!visit(id, *row)) break;
+    }
+    return Status::OK();
+  }
+
+ private:
+  Status ReadRange(const Access& access, const KeyRange& range,
+                   const std::optional<std::string>& seek_key, const RowVisitor& visit,
+                   bool* stopped) {
+    Status status;
+    std::string start = access.reverse ? range.hi : range.lo;
+    if (seek_key) start = *seek_key;
+    RETURN_IF_ERROR(view_.ScanTree(
+        table_, access.index, start, access.reverse,
+        [&](std::string_view key, std::string_view id) {
+          if (seek_key && key == *seek_key) return true;
+          if (access.reverse ? key < range.lo : (!range.hi.empty() && key >= range.hi)) {
+            return false;
+          }
+          if (access.reverse && !range.hi.empty() && key >= range.hi) return true;
+          auto row = view_.Get(table_, id);
+          if (!row.ok() || !*row) {
+            status = row.ok() ? DataLoss("index entry points at a missing row") : row.status();
+            return false;
+          }
+          if (!visit(id, **row)) {
+            *stopped = true;
+            return false;
+          }
+          return true;
+        }));
+    return status;
+  }
+
+  // Postings of every word, merged: all words (intersection) or any (union); sorted ids.
+  Result<std::vector<std::string>> WordIds(const Access& access) {
+    std::vector<std::string> result;
+    bool first = true;
+    for (const std::string& word : access.words) {
+      std::vector<std::string> ids;
+      const std::string end = PrefixEnd(word);
+      RETURN_IF_ERROR(view_.ScanTree(table_, access.index, word, false,
+                                     [&](std::string_view key, std::string_view id) {
+                                       if (key >= end) return false;
+                                       ids.emplace_back(id);
+                                       return true;
+                                     }));
+      std::vector<std::string> merged;
+      if (first) {
+        merged = std::move(ids);
+      } else if (access.all_words) {
+        std::set_intersection(result.begin(), result.end(), ids.begin(), ids.end(),
+                              std::back_inserter(merged));
+      } else {
+        std::set_union(result.begin(), result.end(), ids.begin(), ids.end(),
+                       std::back_inserter(merged));
+      }
+      result = std::move(merged);
+      first = false;
+    }
+    return result;
+  }
+
+  const ReadView& view_;
+  uint32_t table_;
+};
+
+// Reads a plan's candidate rows: the single access, or the intersection of several.
+Status ReadPlan(AccessReader& reader, const Plan& plan, const std::optional<std::string>& seek,
+                const RowVisitor& visit) {
+  if (plan.accesses.size() == 1) return reader.Read(plan.accesses[0], seek, visit);
+  std::optional<std::vector<std::string>> ids;
+  for (const Access& access : plan.accesses) {
+    ASSIGN_OR_RETURN(auto more, reader.SortedIds(access));
+    if (!more) continue;  // too large to be worth intersecting
+    if (!ids) {
+      ids = std::move(more);
+      continue;
+    }
+    std::vector<std::string> both;
+    std::set_intersection(ids->begin(), ids->end(), more->begin(), more->end(),
+                          std::back_inserter(both));
+    ids = std::move(both);
+  }
+  if (!ids) return reader.Read(plan.accesses[0], std::nullopt, visit);
+  return reader.VisitIds(*ids, visit);
 }
 
-// When the filter pins every primary-key column, returns the key values in key order.
-std::optional<std::vector<Value>> PinnedKey(const Schema& schema, const EqualityFilter& filter) {
-  if (!schema.has_primary_key()) return std::nullopt;
-  std::vector<Value> key;
-  for (size_t column : schema.primary_key) {
-    const Value* found = nullptr;
-    for (const auto& [c, v] : filter.terms) {
-      if (c == column) found = &v;
+// Where an ordered access resumes for a cursor: the last row's entry in the tree it walks.
+std::optional<std::string> SeekKey(const Access& access, const CursorPosition& position,
+                                   const TableDefinition& table, const QuerySpec& spec) {
+  if (access.kind == Access::Kind::kKeyLookup || access.kind == Access::Kind::kRowsScan) {
+    return position.row_id;
+  }
+  if (access.kind != Access::Kind::kIndexRanges) return std::nullopt;
+  // Index entry = pinned prefix + the remaining index columns + row id; the remaining
+  // columns are the order's columns (query_planner.cc), in the cursor.
+  const IndexDefinition& index = table.indexes[access.index];
+  std::string key = access.seek_prefix;
+  for (size_t i = access.order_columns_from; i < index.columns.size(); ++i) {
+    bool found = false;
+    for (size_t t = 0; t < spec.order_by.size() && !found; ++t) {
+      if (spec.order_by[t].column == index.columns[i]) {
+        key += position.columns[t];
+        found = true;
+      }
     }
     if (!found) return std::nullopt;
-    key.push_back(*found);
   }
-  return key;
+  if (key.size() >= kMaxIndexPart) return std::nullopt;  // entries truncated: no exact seek
+  return key + position.row_id;
 }
 
 }  // namespace
 
 Result<std::optional<std::string_view>> GetByKey(const ReadView& view, uint32_t table,
-                                                 const Schema& schema,
                                                  const std::vector<Value>& key) {
+  const Schema& schema = view.definition(table).schema;
   std::string encoded;
   for (size_t i = 0; i < key.size(); ++i) {
     EncodeKeyValue(schema.fields[schema.primary_key[i]].type, key[i], &encoded);
@@ -40,59 +208,141 @@ Result<std::optional<std::string_view>> GetByKey(const ReadView& view, uint32_t 
   return view.Get(table, encoded);
 }
 
-// Whether a stored row passes the filter; rows are decoded only when there is one.
-Result<bool> RowMatches(const Schema& schema, const EqualityFilter& filter, std::string_view row) {
-  if (filter.terms.empty()) return true;
-  ASSIGN_OR_RETURN(Record record, DecodeRow(schema, row));
-  return Matches(filter, record);
-}
-
-Status RunQuery(const ReadView& view, uint32_t table, const Schema& schema, const Query& query,
-                const std::function<bool(std::string_view row)>& visit) {
-  if (query.limit == 0) return Status::OK();
-  if (auto key = PinnedKey(schema, query.filter)) {
-    for (const Value& v : *key) {
-      if (v.is_null()) return Status::OK();
-    }
-    ASSIGN_OR_RETURN(auto row, GetByKey(view, table, schema, *key));
-    if (!row || query.skip != 0) return Status::OK();
-    ASSIGN_OR_RETURN(bool matches, RowMatches(schema, query.filter, *row));
-    if (matches) visit(*row);
-    return Status::OK();
+Status RunQuery(const ReadView& view, uint32_t table, const QuerySpec& spec,
+                const std::function<bool(std::string_view row)>& visit,
+                std::optional<std::string>* next_cursor) {
+  constexpr uint64_t kMaxSortedWindow = 100'000;
+  if (next_cursor) next_cursor->reset();
+  const TableDefinition& definition = view.definition(table);
+  const Schema& schema = definition.schema;
+  const ResultOrder order(schema, spec.order_by);
+  std::optional<CursorPosition> after;
+  std::string after_key;
+  if (spec.after) {
+    ASSIGN_OR_RETURN(after, order.DecodeCursor(*spec.after));
+    after_key = order.SortKey(*after);
   }
-  uint64_t skipped = 0, emitted = 0;
-  Status decode_error;
-  RETURN_IF_ERROR(view.Scan(table, [&](std::string_view row, uint64_t copies) {
-    auto matches = RowMatches(schema, query.filter, row);
-    if (!matches.ok()) {
-      decode_error = matches.status();
+  if (spec.limit == 0) return Status::OK();
+  ASSIGN_OR_RETURN(Plan plan, PlanQuery(view, table, spec));
+  AccessReader reader(view, table);
+  const bool filtered = spec.filter.op != FilterNode::Op::kTrue;
+  Status row_error;
+  Record record;
+  // Decodes and filters one candidate; false when it does not belong in the answer.
+  auto accept = [&](std::string_view row) {
+    auto decoded = DecodeRow(schema, row);
+    if (!decoded.ok()) {
+      row_error = decoded.status();
       return false;
     }
-    if (!*matches) return true;
-    for (uint64_t c = 0; c < copies; ++c) {
-      if (skipped < query.skip) {
+    record = std::move(*decoded);
+    return !filtered || FilterMatches(spec.filter, schema, record);
+  };
+
+  if (plan.ordered()) {
+    std::optional<std::string> seek;
+    if (after) seek = SeekKey(plan.accesses[0], *after, definition, spec);
+    uint64_t skipped = 0, emitted = 0;
+    bool more = false;
+    std::string last_id;
+    std::string_view last_row;
+    RETURN_IF_ERROR(ReadPlan(reader, plan, seek, [&](std::string_view id, std::string_view row) {
+      if (!accept(row)) return row_error.ok();
+      if (after && order.SortKey(order.PositionOf(record, id)) <= after_key) return true;
+      if (skipped < spec.skip) {
         ++skipped;
-        continue;
+        return true;
       }
-      if (!visit(row)) return false;
-      if (++emitted >= query.limit) return false;
+      if (emitted == spec.limit) {
+        more = true;
+        return false;
+      }
+      ++emitted;
+      last_id = std::string(id);
+      last_row = row;
+      return visit(row);
+    }));
+    RETURN_IF_ERROR(row_error);
+    if (more && next_cursor) {
+      ASSIGN_OR_RETURN(Record last, DecodeRow(schema, last_row));
+      *next_cursor = order.EncodeCursor(order.PositionOf(last, last_id));
     }
+    return Status::OK();
+  }
+
+  // Unordered candidates: keep the first skip + limit (+1, to know whether more follow) by
+  // sort key in a bounded max-heap.
+  if (spec.skip > kMaxSortedWindow) {
+    return InvalidArgument("$skip: at most " + std::to_string(kMaxSortedWindow) +
+                           " for this query (it is sorted after reading); page with $after");
+  }
+  const uint64_t window = spec.skip + std::min(spec.limit, kMaxSortedWindow) + 1;
+  struct Candidate {
+    std::string sort_key;
+    std::string id;
+    std::string_view row;
+    bool operator<(const Candidate& o) const { return sort_key < o.sort_key; }
+  };
+  std::priority_queue<Candidate> heap;
+  RETURN_IF_ERROR(ReadPlan(reader, plan, std::nullopt, [&](std::string_view id,
+                                                           std::string_view row) {
+    if (!accept(row)) return row_error.ok();
+    std::string key = order.SortKey(order.PositionOf(record, id));
+    if (after && key <= after_key) return true;
+    if (heap.size() == window && !(key < heap.top().sort_key)) return true;
+    heap.push({std::move(key), std::string(id), row});
+    if (heap.size() > window) heap.pop();
     return true;
   }));
-  return decode_error;
+  RETURN_IF_ERROR(row_error);
+  std::vector<Candidate> sorted;
+  sorted.reserve(heap.size());
+  while (!heap.empty()) {
+    sorted.push_back(std::move(const_cast<Candidate&>(heap.top())));
+    heap.pop();
+  }
+  std::reverse(sorted.begin(), sorted.end());
+  uint64_t emitted = 0;
+  for (size_t i = spec.skip; i < sorted.size(); ++i) {
+    if (emitted == spec.limit) {
+      if (next_cursor) {
+        const Candidate& last = sorted[i - 1];
+        ASSIGN_OR_RETURN(Record row, DecodeRow(schema, last.row));
+        *next_cursor = order.EncodeCursor(order.PositionOf(row, last.id));
+      }
+      break;
+    }
+    ++emitted;
+    if (!visit(sorted[i].row)) break;
+  }
+  return Status::OK();
 }
 
-Result<uint64_t> CountQuery(const ReadView& view, uint32_t table, const Schema& schema,
-                            const EqualityFilter& filter) {
-  if (filter.terms.empty()) return view.Count(table);
+Result<uint64_t> CountQuery(const ReadView& view, uint32_t table, const FilterNode& filter) {
+  if (filter.op == FilterNode::Op::kTrue) return view.Count(table);
+  QuerySpec spec;
+  spec.filter = filter;
+  ASSIGN_OR_RETURN(Plan plan, PlanQuery(view, table, spec));
+  const Schema& schema = view.definition(table).schema;
+  AccessReader reader(view, table);
   uint64_t count = 0;
-  Query query;
-  query.filter = filter;
-  RETURN_IF_ERROR(RunQuery(view, table, schema, query, [&](std::string_view) {
-    ++count;
+  Status row_error;
+  RETURN_IF_ERROR(ReadPlan(reader, plan, std::nullopt, [&](std::string_view, std::string_view row) {
+    auto record = DecodeRow(schema, row);
+    if (!record.ok()) {
+      row_error = record.status();
+      return false;
+    }
+    if (FilterMatches(filter, schema, *record)) ++count;
     return true;
   }));
+  RETURN_IF_ERROR(row_error);
   return count;
+}
+
+Result<std::string> ExplainQuery(const ReadView& view, uint32_t table, const QuerySpec& spec) {
+  ASSIGN_OR_RETURN(Plan plan, PlanQuery(view, table, spec));
+  return DescribePlan(view.definition(table), spec, plan);
 }
 
 }  // namespace sluice

@@ -1,44 +1,45 @@
-// The query layer every reader (REST today; gRPC, live and pgwire later) shares over the
-// cache: a filter, paging, and the choice between a primary-key lookup and a scan.
-// Results are stored rows (row codec bytes, see types/row_json.h to print them) handed to a
-// visitor in key order.
+// The query layer every reader (REST, gRPC, live subscriptions, later pgwire) shares over the
+// cache: a QuerySpec (query_spec.h) is planned against the table's indexes — primary-key
+// lookups, sorted-index ranges, full-text postings, intersections of several — and falls back
+// to a scan for whatever no index covers, so every query is answered; the planner only
+// changes how fast. Results are stored rows (row codec bytes, see types/row_json.h to print
+// them) valid until the view ends.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cache/cache_store.h"
+#include "cache/query_spec.h"
 #include "common/status.h"
 #include "types/schema.h"
 #include "types/value.h"
 
 namespace sluice {
 
-// Equality on columns, ANDed. A NULL value never matches (SQL semantics).
-struct EqualityFilter {
-  std::vector<std::pair<size_t, Value>> terms;  // column index, value
-};
+// Runs `spec` on `table`: `visit` gets each matching row in the requested order (multiset
+// copies repeated) and may stop early by returning false. When the page is full and more rows
+// may follow, `*next_cursor` receives the cursor that continues right after its last row.
+// A malformed or foreign `spec.after` is an InvalidArgument naming `$after`.
+Status RunQuery(const ReadView& view, uint32_t table, const QuerySpec& spec,
+                const std::function<bool(std::string_view row)>& visit,
+                std::optional<std::string>* next_cursor = nullptr);
 
-struct Query {
-  EqualityFilter filter;
-  uint64_t skip = 0;
-  uint64_t limit = UINT64_MAX;
-};
+// Number of rows `filter` matches (all rows without scanning when it is kTrue).
+Result<uint64_t> CountQuery(const ReadView& view, uint32_t table, const FilterNode& filter);
 
-// Serves `query` against `table` of `view`; `visit` receives each matching stored row
-// (multiset copies repeated), valid until the view ends, and may stop early by returning false.
-Status RunQuery(const ReadView& view, uint32_t table, const Schema& schema, const Query& query,
-                const std::function<bool(std::string_view row)>& visit);
-
-// Counts the records `filter` matches (all rows when it is empty, without scanning).
-Result<uint64_t> CountQuery(const ReadView& view, uint32_t table, const Schema& schema,
-                            const EqualityFilter& filter);
+// The plan RunQuery would choose, as a JSON object: {"plan": {...}, "estimated_rows": n}.
+Result<std::string> ExplainQuery(const ReadView& view, uint32_t table, const QuerySpec& spec);
 
 // Looks a stored row up by its full primary key given as values in key-column order.
 Result<std::optional<std::string_view>> GetByKey(const ReadView& view, uint32_t table,
-                                                 const Schema& schema,
                                                  const std::vector<Value>& key);
+
+// Whether a decoded row passes `filter` (SQL semantics: a comparison with NULL is unknown,
+// and unknown never matches, also under $not).
+bool FilterMatches(const FilterNode& filter, const Schema& schema, const Record& row);
 
 }  // namespace sluice

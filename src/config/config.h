@@ -72,11 +72,23 @@ struct SourceConfig {
   ConfigLocation location;
 };
 
+// One entry of an endpoint's `indexes:` — a sorted index over `fields`, or a full-text index
+// over the column `full_text`.
+struct IndexConfig {
+  std::vector<std::string> fields;
+  std::string full_text;
+  ConfigLocation location;
+};
+
 struct EndpointConfig {
   std::string name;
   std::string path;
   std::string table;
   std::optional<std::vector<std::string>> primary_key;  // unset: the table's key
+  std::vector<IndexConfig> indexes;
+  // A sorted index per scalar column when `indexes` is empty (off by default: every index
+  // costs write throughput).
+  bool default_indexes = false;
   ConfigLocation location;
 };
 

@@ -299,7 +299,7 @@ SourceConfig ReadSource(const Reader& r, const YAML::Node& node, const std::stri
 EndpointConfig ReadEndpoint(const Reader& r, const YAML::Node& node, const std::string& path) {
   EndpointConfig e;
   e.location = r.At(node, path);
-  r.CheckKeys(node, path, {"name", "path", "table", "primary_key"});
+  r.CheckKeys(node, path, {"name", "path", "table", "primary_key", "indexes", "default_indexes"});
   e.name = r.RequiredString(node, "name", path);
   e.path = r.RequiredString(node, "path", path);
   if (e.path[0] != '/' || e.path.size() < 2 || e.path.back() == '/' ||
@@ -314,6 +314,25 @@ EndpointConfig ReadEndpoint(const Reader& r, const YAML::Node& node, const std::
   }
   e.table = r.RequiredString(node, "table", path);
   if (auto n = node["primary_key"]) e.primary_key = r.StringList(n, path + ".primary_key");
+  if (auto n = node["default_indexes"]) e.default_indexes = r.Bool(n, path + ".default_indexes");
+  if (auto list = node["indexes"]) {
+    if (!list.IsSequence()) {
+      r.Fail(list, path + ".indexes", "expected a list of {fields: [..]} or {full_text: column}");
+    }
+    for (size_t i = 0; i < list.size(); ++i) {
+      const YAML::Node item = list[i];
+      const std::string ipath = path + ".indexes[" + std::to_string(i) + "]";
+      r.CheckKeys(item, ipath, {"fields", "full_text"});
+      IndexConfig index;
+      index.location = r.At(item, ipath);
+      if (item["fields"]) index.fields = r.StringList(item["fields"], ipath + ".fields");
+      if (item["full_text"]) index.full_text = r.String(item["full_text"], ipath + ".full_text");
+      if (index.fields.empty() == index.full_text.empty()) {
+        r.Fail(item, ipath, "expected exactly one of 'fields' (a non-empty list) or 'full_text'");
+      }
+      e.indexes.push_back(std::move(index));
+    }
+  }
   return e;
 }
 

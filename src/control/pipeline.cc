@@ -11,6 +11,7 @@
 
 #include "common/bounded_channel.h"
 #include "control/cache_syncer.h"
+#include "control/endpoint_indexes.h"
 #include "dataflow/dataflow_graph.h"
 #include "sql/binder.h"
 #include "types/key_codec.h"
@@ -86,6 +87,7 @@ struct Pipeline::Impl {
     const EndpointConfig* config;
     Schema schema;
     std::string lineage;
+    std::vector<IndexDefinition> indexes;
     std::unique_ptr<BoundedChannel<SinkInput>> input;
     std::thread thread;
   };
@@ -253,8 +255,9 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Build(const Config& config) {
       if (!key.ok()) return endpoint.location.Error("primary_key: " + key.status().message());
       schema.primary_key = *key;
     }
-    impl->sinks.push_back(
-        Impl::SinkNode{&endpoint, std::move(schema), std::move(lineage), nullptr, {}});
+    ASSIGN_OR_RETURN(std::vector<IndexDefinition> indexes, ResolveIndexes(endpoint, schema));
+    impl->sinks.push_back(Impl::SinkNode{&endpoint, std::move(schema), std::move(lineage),
+                                         std::move(indexes), nullptr, {}});
   }
   return std::unique_ptr<Pipeline>(new Pipeline(std::move(impl)));
 }
@@ -295,7 +298,7 @@ Result<bool> Pipeline::CanResume(const CacheStore& store) const {
 std::vector<TableDefinition> Pipeline::TableDefinitions() const {
   std::vector<TableDefinition> out;
   for (const auto& sink : impl_->sinks)
-    out.push_back({sink.config->name, sink.schema, sink.lineage});
+    out.push_back({sink.config->name, sink.schema, sink.lineage, sink.indexes});
   return out;
 }
 
@@ -649,6 +652,7 @@ void Pipeline::Impl::RunWriter() {
       }
       if (!ready) break;
       CommitBatch batch;
+      batch.epoch = next_epoch;
       take(next_epoch, batch);
       status = commit(batch, info.positions, info.rows);
       std::lock_guard lock(epochs_mu);
@@ -659,6 +663,7 @@ void Pipeline::Impl::RunWriter() {
   if (status.ok()) {
     // Every sink has ended: what follows the last epoch, with where each source ended.
     CommitBatch batch;
+    batch.epoch = next_epoch;
     take(0, batch);
     std::vector<std::string> positions(sources.size());
     std::vector<uint64_t> rows(sources.size());

@@ -57,7 +57,7 @@ endpoints:
     std::map<std::string, std::multiset<std::string>> out;
     auto view = (*store)->BeginRead();
     for (const auto& e : (*pipeline)->RestEndpoints()) {
-      EXPECT_TRUE(RunQuery(*view, e.cache_table, e.schema, Query{}, [&](std::string_view row) {
+      EXPECT_TRUE(view->Scan(e.cache_table, [&](std::string_view row, uint64_t) {
                     std::string s;
                     Record record = DecodeRow(e.schema, row).value();
                     for (const auto& v : record) {

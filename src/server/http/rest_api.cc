@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "cache/query.h"
+#include "cache/query_parser.h"
 #include "types/row_json.h"
 #include "types/value_text.h"
 
@@ -96,58 +97,40 @@ HttpResponse FromStatus(const Status& s) {
   }
 }
 
-thread_local simdjson::dom::parser tls_parser;
+const QueryLimits kLimits{RestApi::kDefaultLimit, RestApi::kMaxLimit};
 
-// Parses {"$filter": {...}, "$limit": n, "$skip": n}; paths in errors follow the body.
-Result<Query> ParseQueryBody(const RestEndpoint& e, const std::string& body, bool count) {
-  Query query;
-  query.limit = RestApi::kDefaultLimit;
-  if (body.find_first_not_of(" \t\r\n") == std::string::npos) return query;
-  auto doc = tls_parser.parse(body);
-  if (doc.error()) {
-    return InvalidArgument("body is not valid JSON: " +
-                           std::string(simdjson::error_message(doc.error())));
-  }
-  simdjson::dom::object root;
-  if (doc.get(root)) return InvalidArgument("body must be a JSON object");
-  for (auto [key, value] : root) {
-    if (key == "$filter") {
-      simdjson::dom::object filter;
-      if (value.get(filter)) return InvalidArgument("$filter: expected an object");
-      for (auto [column, expected] : filter) {
-        std::string path = "$filter." + std::string(column);
-        auto index = e.schema.FindField(column);
-        if (!index) return InvalidArgument(path + ": unknown field '" + std::string(column) + "'");
-        if (expected.type() == simdjson::dom::element_type::OBJECT ||
-            expected.type() == simdjson::dom::element_type::ARRAY) {
-          if (e.schema.fields[*index].type != FieldType::kJson &&
-              e.schema.fields[*index].type != FieldType::kPoint) {
-            return InvalidArgument(path + ": only equality with a plain value is supported");
-          }
-        }
-        auto v = ValueFromJson(e.schema.fields[*index].type, expected);
-        if (!v.ok()) return InvalidArgument(path + ": " + v.status().message());
-        query.filter.terms.emplace_back(*index, std::move(*v));
-      }
-    } else if ((key == "$limit" || key == "$skip") && !count) {
-      uint64_t n;
-      if (value.get(n)) {
-        return InvalidArgument(std::string(key) + ": expected a non-negative integer");
-      }
-      if (key == "$limit") {
-        if (n > RestApi::kMaxLimit) {
-          return InvalidArgument("$limit: must be at most " + std::to_string(RestApi::kMaxLimit));
-        }
-        query.limit = n;
-      } else {
-        query.skip = n;
-      }
+// The query-string form of a query: filter=<json>&order_by=<json or col:desc,..>&limit=&skip=
+// &after=<cursor>. Errors name the parameter.
+Result<QuerySpec> ParseQueryString(const RestEndpoint& e, std::string_view query_string) {
+  QuerySpec spec;
+  spec.limit = RestApi::kDefaultLimit;
+  while (!query_string.empty()) {
+    size_t amp = query_string.find('&');
+    std::string_view pair = query_string.substr(0, amp);
+    query_string = amp == std::string_view::npos ? "" : query_string.substr(amp + 1);
+    if (pair.empty()) continue;
+    size_t eq = pair.find('=');
+    std::string_view name = pair.substr(0, eq);
+    auto value = PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+    if (!value) {
+      return InvalidArgument("malformed percent-encoding in query parameter " + std::string(name));
+    }
+    if (name == "limit") {
+      ASSIGN_OR_RETURN(spec.limit, ParseLimit("limit", *value));
+    } else if (name == "skip") {
+      ASSIGN_OR_RETURN(spec.skip, ParseCount("skip", *value));
+    } else if (name == "filter") {
+      ASSIGN_OR_RETURN(spec.filter, ParseFilterJson(e.schema, *value, "filter"));
+    } else if (name == "order_by") {
+      ASSIGN_OR_RETURN(spec.order_by, ParseOrderBy(e.schema, *value, "order_by"));
+    } else if (name == "after") {
+      spec.after = *value;
     } else {
-      return InvalidArgument("unknown key '" + std::string(key) + "' (expected " +
-                             (count ? "$filter" : "$filter, $limit, $skip") + ")");
+      return InvalidArgument("unknown query parameter '" + std::string(name) +
+                             "' (expected filter, order_by, limit, skip, after)");
     }
   }
-  return query;
+  return spec;
 }
 
 }  // namespace
@@ -200,13 +183,15 @@ HttpResponse RestApi::Handle(const HttpRequest& request) const {
     if (rest.empty() || rest == "/") return get ? List(e, query_string) : not_allowed("GET");
     if (rest[0] != '/') continue;
     rest.remove_prefix(1);
-    if (post && (rest == "query" || rest == "count")) {
-      return QueryOrCount(e, request.body, rest == "count");
+    const bool query_route = rest == "query" || rest == "count" || rest == "explain";
+    if (post && query_route) {
+      return QueryRoute(e, request.body,
+                        rest == "query"   ? QueryBodyKind::kQuery
+                        : rest == "count" ? QueryBodyKind::kCount
+                                          : QueryBodyKind::kExplain);
     }
     if (rest.find('/') != std::string_view::npos) break;
-    if (rest == "query" || rest == "count") {
-      if (!get) return not_allowed("POST");
-    }
+    if (query_route && !get) return not_allowed("POST");
     if (!get) return not_allowed("GET");
     auto id = PercentDecode(rest, false);
     if (!id) return Error(400, "malformed percent-encoding in id '" + std::string(rest) + "'");
@@ -255,50 +240,32 @@ Status RestApi::AppendRow(const RestEndpoint& e, std::string_view row, std::stri
 }
 
 HttpResponse RestApi::List(const RestEndpoint& e, std::string_view query_string) const {
-  Query query;
-  query.limit = kDefaultLimit;
-  while (!query_string.empty()) {
-    size_t amp = query_string.find('&');
-    std::string_view pair = query_string.substr(0, amp);
-    query_string = amp == std::string_view::npos ? "" : query_string.substr(amp + 1);
-    if (pair.empty()) continue;
-    size_t eq = pair.find('=');
-    std::string_view name = pair.substr(0, eq);
-    auto value = PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
-    if (!value)
-      return Error(400, "malformed percent-encoding in query parameter " + std::string(name));
-    if (name == "limit") {
-      auto limit = ParseLimit("limit", *value);
-      if (!limit.ok()) return FromStatus(limit.status());
-      query.limit = *limit;
-    } else if (name == "skip") {
-      auto skip = ParseCount("skip", *value);
-      if (!skip.ok()) return FromStatus(skip.status());
-      query.skip = *skip;
-    } else {
-      return Error(400,
-                   "unknown query parameter '" + std::string(name) + "' (expected limit, skip)");
-    }
-  }
-  return Rows(e, query);
+  auto spec = ParseQueryString(e, query_string);
+  if (!spec.ok()) return FromStatus(spec.status());
+  return Rows(e, *spec);
 }
 
-HttpResponse RestApi::Rows(const RestEndpoint& e, const Query& query) const {
+HttpResponse RestApi::Rows(const RestEndpoint& e, const QuerySpec& spec) const {
   auto view = store_.BeginRead();
   if (!view.ok()) return FromStatus(view.status());
   HttpResponse r;
   r.body.push_back('[');
   bool first = true;
   Status row_status;
-  Status s = RunQuery(*view, e.cache_table, e.schema, query, [&](std::string_view row) {
-    if (!first) r.body.push_back(',');
-    first = false;
-    row_status = AppendRow(e, row, &r.body);
-    return row_status.ok();
-  });
+  std::optional<std::string> cursor;
+  Status s = RunQuery(
+      *view, e.cache_table, spec,
+      [&](std::string_view row) {
+        if (!first) r.body.push_back(',');
+        first = false;
+        row_status = AppendRow(e, row, &r.body);
+        return row_status.ok();
+      },
+      &cursor);
   if (s.ok()) s = row_status;
   if (!s.ok()) return FromStatus(s);
   r.body.push_back(']');
+  if (cursor) r.headers.emplace_back("X-Sluice-Cursor", std::move(*cursor));
   return r;
 }
 
@@ -320,7 +287,7 @@ HttpResponse RestApi::GetById(const RestEndpoint& e, std::string_view id) const 
   }
   auto view = store_.BeginRead();
   if (!view.ok()) return FromStatus(view.status());
-  auto row = GetByKey(*view, e.cache_table, e.schema, {*key});
+  auto row = GetByKey(*view, e.cache_table, {*key});
   if (!row.ok()) return FromStatus(row.status());
   if (!*row) {
     return Error(404, "no " + e.name + " record with " + key_field.name + " = " + std::string(id));
@@ -331,16 +298,22 @@ HttpResponse RestApi::GetById(const RestEndpoint& e, std::string_view id) const 
   return r;
 }
 
-HttpResponse RestApi::QueryOrCount(const RestEndpoint& e, const std::string& body,
-                                   bool count) const {
-  auto query = ParseQueryBody(e, body, count);
-  if (!query.ok()) return FromStatus(query.status());
-  if (!count) return Rows(e, *query);
+HttpResponse RestApi::QueryRoute(const RestEndpoint& e, const std::string& body,
+                                 QueryBodyKind kind) const {
+  auto spec = ParseQueryJson(e.schema, body, kind, kLimits);
+  if (!spec.ok()) return FromStatus(spec.status());
+  if (kind == QueryBodyKind::kQuery) return Rows(e, *spec);
   auto view = store_.BeginRead();
   if (!view.ok()) return FromStatus(view.status());
-  auto n = CountQuery(*view, e.cache_table, e.schema, query->filter);
-  if (!n.ok()) return FromStatus(n.status());
   HttpResponse r;
+  if (kind == QueryBodyKind::kExplain) {
+    auto plan = ExplainQuery(*view, e.cache_table, *spec);
+    if (!plan.ok()) return FromStatus(plan.status());
+    r.body = std::move(*plan);
+    return r;
+  }
+  auto n = CountQuery(*view, e.cache_table, spec->filter);
+  if (!n.ok()) return FromStatus(n.status());
   r.body = "{\"count\":" + std::to_string(*n) + "}";
   return r;
 }

@@ -10,6 +10,8 @@
 
 #include "cache/cache_store.h"
 #include "cache/query.h"
+#include "cache/query_parser.h"
+#include "server/endpoint.h"
 #include "types/schema.h"
 #include "types/value.h"
 
@@ -26,14 +28,6 @@ struct HttpResponse {
   std::string body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
-};
-
-struct RestEndpoint {
-  std::string name;
-  std::string path;
-  std::string table;  // what fills it (a source today)
-  Schema schema;
-  uint32_t cache_table = 0;
 };
 
 class RestApi {
@@ -53,8 +47,9 @@ class RestApi {
   HttpResponse Index() const;
   HttpResponse List(const RestEndpoint& e, std::string_view query_string) const;
   HttpResponse GetById(const RestEndpoint& e, std::string_view id) const;
-  HttpResponse Rows(const RestEndpoint& e, const Query& query) const;
-  HttpResponse QueryOrCount(const RestEndpoint& e, const std::string& body, bool count) const;
+  HttpResponse Rows(const RestEndpoint& e, const QuerySpec& spec) const;
+  HttpResponse QueryRoute(const RestEndpoint& e, const std::string& body,
+                          QueryBodyKind kind) const;
   Status AppendRow(const RestEndpoint& e, std::string_view row, std::string* out) const;
 
   std::string app_name_;

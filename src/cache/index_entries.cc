@@ -1,0 +1,48 @@
+#include "cache/index_entries.h"
+
+#include <algorithm>
+
+#include "cache/text_tokens.h"
+#include "types/key_codec.h"
+#include "types/row_codec.h"
+
+namespace sluice {
+
+void LimitIndexPart(std::string* encoded) {
+  if (encoded->size() > kMaxIndexPart) encoded->resize(kMaxIndexPart);
+}
+
+std::string WordEntryPrefix(std::string_view word) {
+  std::string out(word.substr(0, kMaxWordBytes));
+  out.push_back('\0');
+  return out;
+}
+
+Result<std::vector<std::vector<std::string>>> IndexEntries(const TableDefinition& table,
+                                                           std::string_view row,
+                                                           std::string_view row_id) {
+  std::vector<std::vector<std::string>> out(table.indexes.size());
+  if (table.indexes.empty()) return out;
+  ASSIGN_OR_RETURN(Record record, DecodeRow(table.schema, row));
+  for (size_t i = 0; i < table.indexes.size(); ++i) {
+    const IndexDefinition& index = table.indexes[i];
+    if (index.kind == IndexDefinition::Kind::kSorted) {
+      std::string entry;
+      EncodeKey(table.schema, record, index.columns, &entry);
+      LimitIndexPart(&entry);
+      entry.append(row_id);
+      out[i].push_back(std::move(entry));
+      continue;
+    }
+    const Value& text = record[index.columns[0]];
+    if (text.is_null()) continue;
+    for (const std::string& word : TextWords(text.as_string())) {
+      out[i].push_back(WordEntryPrefix(word) + std::string(row_id));
+    }
+    std::sort(out[i].begin(), out[i].end());
+    out[i].erase(std::unique(out[i].begin(), out[i].end()), out[i].end());
+  }
+  return out;
+}
+
+}  // namespace sluice

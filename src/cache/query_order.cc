@@ -1,0 +1,116 @@
+#include "cache/query_order.h"
+
+#include <cstring>
+
+#include "types/base64.h"
+#include "types/key_codec.h"
+#include "types/varint.h"
+
+namespace sluice {
+namespace {
+
+constexpr char kCursorVersion = 1;
+
+void AppendInverted(std::string_view bytes, bool invert, std::string* out) {
+  if (!invert) {
+    out->append(bytes);
+    return;
+  }
+  for (char c : bytes) out->push_back(char(~uint8_t(c)));
+}
+
+// Base64 made safe for URLs and headers (no '+', '/' or padding).
+std::string UrlSafe(std::string text) {
+  for (char& c : text) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  while (!text.empty() && text.back() == '=') text.pop_back();
+  return text;
+}
+
+std::string FromUrlSafe(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = c == '-' ? '+' : c == '_' ? '/' : c;
+  while (out.size() % 4) out.push_back('=');
+  return out;
+}
+
+}  // namespace
+
+ResultOrder::ResultOrder(const Schema& schema, std::vector<OrderTerm> terms)
+    : schema_(schema), terms_(std::move(terms)) {}
+
+CursorPosition ResultOrder::PositionOf(const Record& row, std::string_view row_id) const {
+  CursorPosition position;
+  for (const OrderTerm& term : terms_) {
+    std::string encoded;
+    EncodeKeyValue(schema_.fields[term.column].type, row[term.column], &encoded);
+    position.columns.push_back(std::move(encoded));
+  }
+  position.row_id = std::string(row_id);
+  return position;
+}
+
+std::string ResultOrder::SortKey(const CursorPosition& position) const {
+  std::string key;
+  for (size_t i = 0; i < terms_.size(); ++i) {
+    AppendInverted(position.columns[i], terms_[i].descending, &key);
+  }
+  AppendInverted(position.row_id, tie_descending(), &key);
+  return key;
+}
+
+uint32_t ResultOrder::Fingerprint() const {
+  uint32_t h = 2166136261u;  // FNV-1a over (column, direction) pairs
+  for (const OrderTerm& term : terms_) {
+    for (uint32_t part : {uint32_t(term.column), uint32_t(term.descending)}) {
+      h = (h ^ part) * 16777619u;
+    }
+  }
+  return h;
+}
+
+std::string ResultOrder::EncodeCursor(const CursorPosition& position) const {
+  std::string raw;
+  raw.push_back(kCursorVersion);
+  const uint32_t fingerprint = Fingerprint();
+  raw.append(reinterpret_cast<const char*>(&fingerprint), 4);
+  for (const std::string& column : position.columns) {
+    AppendVarint(column.size(), &raw);
+    raw += column;
+  }
+  AppendVarint(position.row_id.size(), &raw);
+  raw += position.row_id;
+  std::string text;
+  AppendBase64(raw, &text);
+  return UrlSafe(std::move(text));
+}
+
+Result<CursorPosition> ResultOrder::DecodeCursor(std::string_view cursor) const {
+  auto malformed = [] {
+    return InvalidArgument("$after: malformed cursor (use the X-Sluice-Cursor value unchanged)");
+  };
+  auto raw = DecodeBase64(FromUrlSafe(cursor));
+  if (!raw || raw->size() < 5 || (*raw)[0] != kCursorVersion) return malformed();
+  uint32_t fingerprint;
+  std::memcpy(&fingerprint, raw->data() + 1, 4);
+  if (fingerprint != Fingerprint()) {
+    return InvalidArgument(
+        "$after: this cursor was made for a different $order_by; use the same order as the "
+        "query that returned it");
+  }
+  VarintReader in(std::string_view(*raw).substr(5));
+  CursorPosition position;
+  for (size_t i = 0; i <= terms_.size(); ++i) {
+    auto size = in.Varint();
+    auto bytes = size ? in.Bytes(*size) : std::nullopt;
+    if (!bytes) return malformed();
+    if (i < terms_.size()) {
+      position.columns.emplace_back(*bytes);
+    } else {
+      position.row_id = std::string(*bytes);
+    }
+  }
+  if (!in.done()) return malformed();
+  return position;
+}
+
+}  // namespace sluice
