@@ -1,5 +1,7 @@
 #include "server/http/http_server.h"
 
+#include "server/http/live_session.h"
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -85,6 +87,15 @@ class Session : public std::enable_shared_from_this<Session> {
     auto& req = parser_->get();
     request_.method.assign(req.method_string());
     request_.target.assign(req.target());
+    if (auto live = api_.MatchLive(request_)) {
+      if (auto* route = std::get_if<LiveRoute>(&*live)) {
+        // The connection becomes a live stream and leaves this session.
+        idle_timer_.cancel();
+        return StartLiveSession(std::move(socket_), parser_->release(), api_, std::move(*route));
+      }
+      auto& error = std::get<HttpResponse>(*live);
+      return Send(std::move(error), req.keep_alive(), false, req.version());
+    }
     request_.body = std::move(req.body());
     HttpResponse response;
     try {

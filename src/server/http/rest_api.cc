@@ -4,9 +4,12 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <functional>
 
 #include "cache/query.h"
 #include "cache/query_parser.h"
+#include "server/http/openapi.h"
+#include "server/http/swagger_ui.h"
 #include "types/row_json.h"
 #include "types/value_text.h"
 
@@ -101,9 +104,11 @@ const QueryLimits kLimits{RestApi::kDefaultLimit, RestApi::kMaxLimit};
 
 // The query-string form of a query: filter=<json>&order_by=<json or col:desc,..>&limit=&skip=
 // &after=<cursor>. Errors name the parameter.
-Result<QuerySpec> ParseQueryString(const RestEndpoint& e, std::string_view query_string) {
-  QuerySpec spec;
-  spec.limit = RestApi::kDefaultLimit;
+// Calls `handle(name, decoded value)` for each parameter of a query string, stopping at the
+// first error.
+Status ForEachQueryParameter(
+    std::string_view query_string,
+    const std::function<Status(std::string_view name, const std::string& value)>& handle) {
   while (!query_string.empty()) {
     size_t amp = query_string.find('&');
     std::string_view pair = query_string.substr(0, amp);
@@ -115,21 +120,32 @@ Result<QuerySpec> ParseQueryString(const RestEndpoint& e, std::string_view query
     if (!value) {
       return InvalidArgument("malformed percent-encoding in query parameter " + std::string(name));
     }
+    RETURN_IF_ERROR(handle(name, *value));
+  }
+  return Status::OK();
+}
+
+Result<QuerySpec> ParseQueryString(const RestEndpoint& e, std::string_view query_string) {
+  QuerySpec spec;
+  spec.limit = RestApi::kDefaultLimit;
+  RETURN_IF_ERROR(ForEachQueryParameter(query_string, [&](std::string_view name,
+                                                          const std::string& value) -> Status {
     if (name == "limit") {
-      ASSIGN_OR_RETURN(spec.limit, ParseLimit("limit", *value));
+      ASSIGN_OR_RETURN(spec.limit, ParseLimit("limit", value));
     } else if (name == "skip") {
-      ASSIGN_OR_RETURN(spec.skip, ParseCount("skip", *value));
+      ASSIGN_OR_RETURN(spec.skip, ParseCount("skip", value));
     } else if (name == "filter") {
-      ASSIGN_OR_RETURN(spec.filter, ParseFilterJson(e.schema, *value, "filter"));
+      ASSIGN_OR_RETURN(spec.filter, ParseFilterJson(e.schema, value, "filter"));
     } else if (name == "order_by") {
-      ASSIGN_OR_RETURN(spec.order_by, ParseOrderBy(e.schema, *value, "order_by"));
+      ASSIGN_OR_RETURN(spec.order_by, ParseOrderBy(e.schema, value, "order_by"));
     } else if (name == "after") {
-      spec.after = *value;
+      spec.after = value;
     } else {
       return InvalidArgument("unknown query parameter '" + std::string(name) +
                              "' (expected filter, order_by, limit, skip, after)");
     }
-  }
+    return Status::OK();
+  }));
   return spec;
 }
 
@@ -137,6 +153,7 @@ Result<QuerySpec> ParseQueryString(const RestEndpoint& e, std::string_view query
 
 RestApi::RestApi(std::string app_name, const CacheStore& store, std::vector<RestEndpoint> endpoints)
     : app_name_(std::move(app_name)), store_(store), endpoints_(std::move(endpoints)) {
+  openapi_json_ = BuildOpenApiDocument(app_name_, endpoints_);  // in config order
   // Longest paths first, so /a/b wins over /a for "/a/b/1".
   std::sort(endpoints_.begin(), endpoints_.end(), [](const RestEndpoint& a, const RestEndpoint& b) {
     return a.path.size() > b.path.size();
@@ -175,6 +192,18 @@ HttpResponse RestApi::Handle(const HttpRequest& request) const {
     ok.body = "{\"status\":\"ok\"}";
     return ok;
   }
+  if (target == "/openapi.json") {
+    if (!get) return not_allowed("GET");
+    HttpResponse r;
+    r.body = openapi_json_;
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    return r;
+  }
+  if (target == "/docs" || target.starts_with("/docs/")) {
+    if (!get) return not_allowed("GET");
+    if (auto r = ServeSwaggerUi(target)) return *std::move(r);
+    return Error(404, "no such file: " + std::string(target));
+  }
 
   for (size_t i = 0; i < endpoints_.size(); ++i) {
     const RestEndpoint& e = endpoints_[i];
@@ -198,6 +227,46 @@ HttpResponse RestApi::Handle(const HttpRequest& request) const {
     return GetById(e, *id);
   }
   return Error(404, "no route for " + std::string(target) + " (GET / lists the endpoints)");
+}
+
+std::optional<std::variant<LiveRoute, HttpResponse>> RestApi::MatchLive(
+    const HttpRequest& request) const {
+  std::string_view target = request.target;
+  std::string_view query_string;
+  if (size_t q = target.find('?'); q != std::string_view::npos) {
+    query_string = target.substr(q + 1);
+    target = target.substr(0, q);
+  }
+  if (!target.ends_with("/live")) return std::nullopt;
+  target.remove_suffix(5);
+  for (const RestEndpoint& e : endpoints_) {
+    if (e.path != target) continue;
+    if (request.method != "GET") {
+      HttpResponse r = Error(405, "method " + request.method + " is not allowed on " +
+                                      std::string(request.target) + " (allowed: GET)");
+      r.headers.emplace_back("Allow", "GET");
+      return r;
+    }
+    LiveRoute route;
+    route.endpoint = &e;
+    Status parsed = ForEachQueryParameter(query_string, [&](std::string_view name,
+                                                            const std::string& value) -> Status {
+      if (name == "filter") {
+        ASSIGN_OR_RETURN(route.filter, ParseFilterJson(e.schema, value, "filter"));
+      } else if (name == "snapshot" && (value == "true" || value == "false")) {
+        route.snapshot = value == "true";
+      } else if (name == "snapshot") {
+        return InvalidArgument("snapshot: expected true or false, got '" + value + "'");
+      } else {
+        return InvalidArgument("unknown query parameter '" + std::string(name) +
+                               "' (expected filter, snapshot)");
+      }
+      return Status::OK();
+    });
+    if (!parsed.ok()) return FromStatus(parsed);
+    return route;
+  }
+  return std::nullopt;
 }
 
 HttpResponse RestApi::Index() const {

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <string>
+#include <optional>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "cache/cache_store.h"
@@ -30,6 +32,13 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// A parsed `GET {path}/live?filter=<json>&snapshot=true|false` request.
+struct LiveRoute {
+  const RestEndpoint* endpoint = nullptr;
+  FilterNode filter;
+  bool snapshot = true;
+};
+
 class RestApi {
  public:
   static constexpr uint64_t kDefaultLimit = 50;
@@ -38,6 +47,15 @@ class RestApi {
   RestApi(std::string app_name, const CacheStore& store, std::vector<RestEndpoint> endpoints);
 
   HttpResponse Handle(const HttpRequest& request) const;
+
+  // For `GET {path}/live`: the route, or the error response to send; nullopt for any other
+  // request (which Handle answers).
+  std::optional<std::variant<LiveRoute, HttpResponse>> MatchLive(const HttpRequest& request) const;
+  const CacheStore& store() const { return store_; }
+  // The escaped `"name":` prefix of every field of `e`'s records (types/row_json.h).
+  const std::vector<std::string>& field_prefixes(const RestEndpoint& e) const {
+    return field_prefixes_[size_t(&e - endpoints_.data())];
+  }
 
   // An error response in the contract's shape: {"error": {"code": ..., "message": ...}}.
   static HttpResponse Error(int status, std::string_view message);
@@ -53,6 +71,7 @@ class RestApi {
   Status AppendRow(const RestEndpoint& e, std::string_view row, std::string* out) const;
 
   std::string app_name_;
+  std::string openapi_json_;  // BuildOpenApiDocument, built once
   const CacheStore& store_;
   std::vector<RestEndpoint> endpoints_;
   std::vector<std::vector<std::string>> field_prefixes_;  // per endpoint: "\"name\":" per field
