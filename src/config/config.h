@@ -92,10 +92,17 @@ struct EndpointConfig {
   ConfigLocation location;
 };
 
+// `api.grpc`: the gRPC API is served only when configured (docs/grpc.md).
+struct GrpcConfig {
+  std::string host;  // default: api.host
+  int port = 50051;  // 0 = a free port (logged)
+};
+
 struct ApiConfig {
   std::string host = "0.0.0.0";
   int rest_port = 8080;
   int threads = 0;  // 0 = one per core
+  std::optional<GrpcConfig> grpc;
 };
 
 struct Config {

@@ -338,15 +338,27 @@ EndpointConfig ReadEndpoint(const Reader& r, const YAML::Node& node, const std::
 
 ApiConfig ReadApi(const Reader& r, const YAML::Node& node) {
   ApiConfig api;
-  r.CheckKeys(node, "api", {"host", "rest", "threads"});
+  r.CheckKeys(node, "api", {"host", "rest", "grpc", "threads"});
   if (auto n = node["host"]) api.host = r.String(n, "api.host");
+  auto read_port = [&](const YAML::Node& p, const std::string& key) {
+    uint64_t port = r.Unsigned(p, key);
+    if (port > 65535) r.Fail(p, key, "must be between 0 and 65535");
+    return int(port);
+  };
   if (auto rest = node["rest"]) {
     r.CheckKeys(rest, "api.rest", {"port"});
-    if (auto p = rest["port"]) {
-      uint64_t port = r.Unsigned(p, "api.rest.port");
-      if (port > 65535) r.Fail(p, "api.rest.port", "must be between 0 and 65535");
-      api.rest_port = int(port);
+    if (auto p = rest["port"]) api.rest_port = read_port(p, "api.rest.port");
+  }
+  if (auto grpc = node["grpc"]) {
+    GrpcConfig g;
+    g.host = api.host;
+    // `grpc:` alone (a null node) serves gRPC with the defaults.
+    if (!grpc.IsNull()) {
+      r.CheckKeys(grpc, "api.grpc", {"host", "port"});
+      if (auto n = grpc["host"]) g.host = r.String(n, "api.grpc.host");
+      if (auto p = grpc["port"]) g.port = read_port(p, "api.grpc.port");
     }
+    api.grpc = g;
   }
   if (auto n = node["threads"]) api.threads = int(r.Unsigned(n, "api.threads"));
   return api;

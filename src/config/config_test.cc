@@ -148,6 +148,36 @@ TEST(Config, ErrorsNameFileLineAndKey) {
   ExpectError("    seed: 7", "    seed: 7\n    path: /x", "unknown key 'path' in connections[0]");
 }
 
+TEST(Config, GrpcIsServedOnlyWhenConfigured) {
+  auto plain = ParseConfig(kValid, "sluice.yaml");
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_FALSE(plain->api.grpc.has_value());
+
+  std::string text = kValid;
+  text.replace(text.find("  rest: {port: 9999}"), 20, "  rest: {port: 9999}\n  grpc: {port: 0}");
+  auto c = ParseConfig(text, "sluice.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE(c->api.grpc.has_value());
+  EXPECT_EQ(c->api.grpc->port, 0);
+  EXPECT_EQ(c->api.grpc->host, "127.0.0.1");  // api.host unless given
+
+  text = kValid;
+  text.replace(text.find("  rest: {port: 9999}"), 20,
+               "  rest: {port: 9999}\n  grpc:\n    host: ::1\n");
+  c = ParseConfig(text, "sluice.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->api.grpc->host, "::1");
+  EXPECT_EQ(c->api.grpc->port, 50051);
+
+  ExpectError("rest: {port: 9999}", "rest: {port: 9999}\n  grpc: {port: 70000}",
+              "sluice.yaml:32:16: api.grpc.port: must be between 0 and 65535");
+  ExpectError("rest: {port: 9999}", "rest: {port: 9999}\n  grpc: {prt: 1}",
+              "sluice.yaml:32:10: api.grpc.prt: unknown key 'prt' in api.grpc (did you mean "
+              "'port'?)");
+  ExpectError("rest: {port: 9999}", "rest: {port: 9999}\n  grpc: [1]",
+              "sluice.yaml:32:9: api.grpc: expected a mapping");
+}
+
 TEST(Config, EmptyAndUnreadableFiles) {
   EXPECT_FALSE(ParseConfig("", "a.yaml").ok());
   auto missing = LoadConfig("/nonexistent/sluice.yaml");

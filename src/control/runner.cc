@@ -14,6 +14,7 @@
 #include "connectors/postgres/postgres_capture.h"
 #include "control/pipeline.h"
 #include "control/progress.h"
+#include "server/grpc/grpc_server.h"
 #include "server/http/http_server.h"
 #include "server/http/rest_api.h"
 
@@ -91,6 +92,15 @@ Status RunPipeline(const Config& config, const RunOptions& options) {
   HttpServer server(api, http_options);
   RETURN_IF_ERROR(server.Start());
   spdlog::info("REST API listening on {}:{}", config.api.host, server.port());
+  std::unique_ptr<GrpcServer> grpc;
+  if (config.api.grpc) {
+    grpc = std::make_unique<GrpcServer>(
+        config.app_name, config.home_dir, *store, pipeline->RestEndpoints(),
+        GrpcServerOptions{config.api.grpc->host, config.api.grpc->port});
+    RETURN_IF_ERROR(grpc->Start());
+    spdlog::info("gRPC API listening on {}:{} (typed services: {})", config.api.grpc->host,
+                 grpc->port(), grpc->proto_path());
+  }
   if (!options.port_file.empty()) {
     RETURN_IF_ERROR(WriteFileAtomically(options.port_file, std::to_string(server.port()) + "\n"));
   }
@@ -119,6 +129,7 @@ Status RunPipeline(const Config& config, const RunOptions& options) {
   }
   pipeline->RequestStop();
   Status pipeline_status = pipeline->Wait();
+  if (grpc) grpc->Stop();
   server.Stop();
   for (const auto& s : pipeline->stats()) {
     spdlog::info("source {}: {} rows committed{}", s.name, s.committed_rows,
