@@ -15,6 +15,11 @@ bool Subscription::closed() const {
   return closed_;
 }
 
+bool Subscription::overflowed() const {
+  std::lock_guard lock(mu_);
+  return overflowed_;
+}
+
 std::string Subscription::close_reason() const {
   std::lock_guard lock(mu_);
   return close_reason_;
@@ -60,6 +65,7 @@ void ChangeFeed::Publish(uint32_t table, std::vector<ChangeEvent> events) {
       if (s->pending_.size() + events.size() > s->max_pending_) {
         // Dropping events would silently hand the consumer a wrong picture: close instead.
         s->closed_ = true;
+        s->overflowed_ = true;
         s->close_reason_ = "consumer too slow: more than " + std::to_string(s->max_pending_) +
                            " changes pending; reconnect (with snapshot) to resume";
         s->pending_.clear();

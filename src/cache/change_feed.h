@@ -34,6 +34,8 @@ class Subscription {
   std::vector<ChangeEvent> Drain();
   // Whether the feed closed this subscription (too slow, or the feed shut down), and why.
   bool closed() const;
+  // Closed because the consumer fell more than max_pending changes behind.
+  bool overflowed() const;
   std::string close_reason() const;
   uint32_t table() const { return table_; }
 
@@ -47,6 +49,7 @@ class Subscription {
   mutable std::mutex mu_;
   std::vector<ChangeEvent> pending_;
   bool closed_ = false;
+  bool overflowed_ = false;
   std::string close_reason_;
 };
 
@@ -59,12 +62,17 @@ class ChangeFeed {
   void Unsubscribe(const std::shared_ptr<Subscription>& subscription);
 
   bool HasSubscribers(uint32_t table) const;
+  // Held by the cache writer from deciding whom to tell about a commit until the commit is
+  // done, and by a subscriber while it opens its snapshot view: so a commit is either seen by
+  // that view or published to the subscriber, never neither.
+  std::unique_lock<std::mutex> PauseCommits() const { return std::unique_lock(commit_mu_); }
   void Publish(uint32_t table, std::vector<ChangeEvent> events);
   // Closes every subscription (shutdown).
   void CloseAll(const std::string& reason);
 
  private:
   mutable std::mutex mu_;
+  mutable std::mutex commit_mu_;
   std::vector<std::shared_ptr<Subscription>> subscriptions_;
   std::vector<uint32_t> subscribed_count_;  // per table, for HasSubscribers without locking much
 };

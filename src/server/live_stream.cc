@@ -20,9 +20,13 @@ Result<std::unique_ptr<LiveStream>> LiveStream::Open(const CacheStore& store,
   std::unique_ptr<LiveStream> stream(new LiveStream(store, endpoint, std::move(filter), options));
   stream->subscription_ =
       store.feed().Subscribe(endpoint.cache_table, options.max_pending, std::move(wake));
-  // Opened after subscribing: every commit is either in this view or in the feed (or both,
-  // which seen_txn_ sorts out).
-  ASSIGN_OR_RETURN(ReadView view, store.BeginRead());
+  // Opened after subscribing, with commits paused: every commit is either in this view or in
+  // the feed (or both, which seen_txn_ sorts out).
+  Result<ReadView> opened = [&] {
+    const auto commits_paused = store.feed().PauseCommits();
+    return store.BeginRead();
+  }();
+  ASSIGN_OR_RETURN(ReadView view, std::move(opened));
   stream->seen_txn_ = view.txn_id();
   if (options.snapshot) {
     stream->snapshot_view_.emplace(std::move(view));
@@ -83,7 +87,10 @@ void LiveStream::FilterEvent(ChangeEvent event, std::vector<LiveMessage>* out) c
 
 Result<std::vector<LiveMessage>> LiveStream::Next() {
   std::vector<LiveMessage> out;
-  if (subscription_->closed()) return Unavailable(subscription_->close_reason());
+  if (subscription_->closed()) {
+    const std::string reason = subscription_->close_reason();
+    return subscription_->overflowed() ? ResourceExhausted(reason) : Unavailable(reason);
+  }
   if (!snapshot_done_) {
     // Changes wait in the feed's bounded queue while the snapshot is sent.
     RETURN_IF_ERROR(ReadSnapshotBatch(&out));
