@@ -10,3 +10,4 @@ stamp=$(date -u +%Y-%m-%dT%H%MZ)
 "$here/serving.sh" "$build" 3 10 | tee "$here/out/serving-$stamp.txt"
 "$here/nexmark_peers.sh" "$build" 2000000 3 | tee "$here/out/nexmark-$stamp.txt"
 "$here/postgres_cdc.sh" "$build" 10000000 2000000 3 | tee "$here/out/postgres_cdc-$stamp.txt"
+"$here/query_api.sh" "$build" | tee "$here/out/query_api-$stamp.txt"
