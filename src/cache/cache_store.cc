@@ -143,6 +143,15 @@ Status ReadView::ScanTree(
   return Status::OK();
 }
 
+Result<bool> ReadView::HasKey(uint32_t table, int tree, std::string_view key) const {
+  MDB_dbi dbi = tree == kRows ? store_->table_dbs_[table] : store_->index_dbs_[table][tree];
+  MDB_val k = ToVal(key), v;
+  int rc = mdb_get(txn_, dbi, &k, &v);
+  if (rc == MDB_NOTFOUND) return false;
+  if (rc != 0) return LmdbError(rc, "cannot read from cache");
+  return true;
+}
+
 const TableDefinition& ReadView::definition(uint32_t table) const {
   return store_->tables_[table];
 }
@@ -184,6 +193,57 @@ CacheStore::~CacheStore() {
     mdb_env_sync(env_, 1);
     mdb_env_close(env_);
   }
+}
+
+Result<bool> CacheStore::HoldsDefinitions(const std::vector<TableDefinition>& tables) const {
+  std::string definition;
+  for (const auto& t : tables) definition += DefinitionLine(t);
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, GetMeta(kDefinitionKey));
+  return stored && *stored == definition;
+}
+
+Status CacheStore::AdoptTables(const std::vector<TableDefinition>& tables) {
+  ASSIGN_OR_RETURN(bool holds, HoldsDefinitions(tables));
+  if (!holds) return DataLoss("the cache does not hold the tables it says it serves");
+  ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::Begin(env_, MDB_RDONLY));
+  std::vector<MDB_dbi> table_dbs;
+  std::vector<std::vector<MDB_dbi>> index_dbs;
+  for (const auto& t : tables) {
+    MDB_dbi dbi;
+    int rc = mdb_dbi_open(txn.get(), TableDbName(t.name).c_str(), 0, &dbi);
+    if (rc != 0) return LmdbError(rc, "cannot open cache table " + t.name);
+    table_dbs.push_back(dbi);
+    index_dbs.emplace_back();
+    for (size_t i = 0; i < t.indexes.size(); ++i) {
+      rc = mdb_dbi_open(txn.get(), IndexDbName(t.name, i).c_str(), 0, &dbi);
+      if (rc != 0) return LmdbError(rc, "cannot open index " + IndexDbName(t.name, i));
+      index_dbs.back().push_back(dbi);
+    }
+  }
+  RETURN_IF_ERROR(txn.Commit());  // keeps the handles open for the environment
+  table_dbs_ = std::move(table_dbs);
+  index_dbs_ = std::move(index_dbs);
+  hash_index_dbs_.assign(tables.size(), std::nullopt);
+  next_seq_.assign(tables.size(), 0);
+  tables_ = tables;
+  return Status::OK();
+}
+
+Status CacheStore::PutMeta(const std::string& key, const std::string& value) {
+  ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::Begin(env_, 0));
+  MDB_val k = ToVal(key), v = ToVal(value);
+  int rc = mdb_put(txn.get(), meta_, &k, &v, 0);
+  if (rc != 0) return LmdbError(rc, "cannot write cache metadata " + key);
+  return txn.Commit();
+}
+
+Result<std::optional<std::string>> CacheStore::GetMeta(const std::string& key) const {
+  ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::Begin(env_, MDB_RDONLY));
+  MDB_val k = ToVal(key), v;
+  int rc = mdb_get(txn.get(), meta_, &k, &v);
+  if (rc == MDB_NOTFOUND) return std::optional<std::string>();
+  if (rc != 0) return LmdbError(rc, "cannot read cache metadata " + key);
+  return std::optional<std::string>(std::string(FromVal(v)));
 }
 
 Result<bool> CacheStore::DeclareTables(const std::vector<TableDefinition>& tables,
@@ -286,6 +346,7 @@ Status CacheStore::Commit(const CommitBatch& batch) {
 }
 
 Status CacheStore::CommitOnce(const CommitBatch& batch) {
+  const auto commits_paused = feed_.PauseCommits();  // see ChangeFeed::PauseCommits
   ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::Begin(env_, 0));
   const uint64_t txn_id = mdb_txn_id(txn.get());
   // Live events are built only for tables someone subscribed to, and published after commit.

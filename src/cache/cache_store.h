@@ -94,6 +94,8 @@ class ReadView {
   Status ScanTree(uint32_t table, int tree, std::string_view start, bool reverse,
                   const std::function<bool(std::string_view key, std::string_view value)>& visit)
       const;
+  // Whether `key` is in a tree.
+  Result<bool> HasKey(uint32_t table, int tree, std::string_view key) const;
   // Entries in a tree (rows or index entries).
   Result<uint64_t> TreeEntries(uint32_t table, int tree) const;
 
@@ -119,6 +121,15 @@ class CacheStore {
   // positions are dropped so the sources replay from the beginning; returns whether that
   // happened.
   Result<bool> DeclareTables(const std::vector<TableDefinition>& tables, bool force_reset = false);
+
+  // Whether the stored data was made for exactly these definitions (DeclareTables would keep it).
+  Result<bool> HoldsDefinitions(const std::vector<TableDefinition>& tables) const;
+  // Serves stored data read-only under the definitions it was made with (an old cache version
+  // serving while a new one is built); the tables must exist.
+  Status AdoptTables(const std::vector<TableDefinition>& tables);
+  // An opaque value kept in the metadata (e.g. what the tables are served as).
+  Status PutMeta(const std::string& key, const std::string& value);
+  Result<std::optional<std::string>> GetMeta(const std::string& key) const;
 
   // The position committed for `source`, or "" when none.
   Result<std::string> Position(const std::string& source) const;

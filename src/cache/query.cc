@@ -47,7 +47,11 @@ class AccessReader {
         }
         return Status::OK();
       case Access::Kind::kWords: {
+        if (access.all_words) return ReadAllWords(access, seek_key, visit);
         ASSIGN_OR_RETURN(std::vector<std::string> ids, WordIds(access));
+        if (seek_key) {
+          ids.erase(ids.begin(), std::upper_bound(ids.begin(), ids.end(), *seek_key));
+        }
         return VisitIds(ids, visit);
       }
     }
@@ -117,8 +121,48 @@ class AccessReader {
     return status;
   }
 
+  // Rows having every word: walks the postings of the rarest word (planned first) from
+  // `after_id` on, probing the other words' entries, so the cost follows the rarest word.
+  Status ReadAllWords(const Access& access, const std::optional<std::string>& after_id,
+                      const RowVisitor& visit) {
+    const std::string& driver = access.words[0];
+    const std::string end = PrefixEnd(driver);
+    Status status;
+    std::string probe;
+    RETURN_IF_ERROR(view_.ScanTree(
+        table_, access.index, after_id ? driver + *after_id : driver, false,
+        [&](std::string_view key, std::string_view id) {
+          if (key >= end) return false;
+          if (after_id && id == *after_id) return true;
+          for (size_t w = 1; w < access.words.size(); ++w) {
+            probe.assign(access.words[w]).append(id);
+            auto found = view_.HasKey(table_, access.index, probe);
+            if (!found.ok()) {
+              status = found.status();
+              return false;
+            }
+            if (!*found) return true;
+          }
+          auto row = view_.Get(table_, id);
+          if (!row.ok() || !*row) {
+            status = row.ok() ? DataLoss("index entry points at a missing row") : row.status();
+            return false;
+          }
+          return visit(id, **row);
+        }));
+    return status;
+  }
+
   // Postings of every word, merged: all words (intersection) or any (union); sorted ids.
   Result<std::vector<std::string>> WordIds(const Access& access) {
+    if (access.all_words) {
+      std::vector<std::string> ids;
+      RETURN_IF_ERROR(ReadAllWords(access, std::nullopt, [&](std::string_view id, std::string_view) {
+        ids.emplace_back(id);
+        return ids.size() <= kMaxIntersectIds;
+      }));
+      return ids;
+    }
     std::vector<std::string> result;
     bool first = true;
     for (const std::string& word : access.words) {
@@ -174,7 +218,8 @@ Status ReadPlan(AccessReader& reader, const Plan& plan, const std::optional<std:
 // Where an ordered access resumes for a cursor: the last row's entry in the tree it walks.
 std::optional<std::string> SeekKey(const Access& access, const CursorPosition& position,
                                    const TableDefinition& table, const QuerySpec& spec) {
-  if (access.kind == Access::Kind::kKeyLookup || access.kind == Access::Kind::kRowsScan) {
+  if (access.kind == Access::Kind::kKeyLookup || access.kind == Access::Kind::kRowsScan ||
+      access.kind == Access::Kind::kWords) {
     return position.row_id;
   }
   if (access.kind != Access::Kind::kIndexRanges) return std::nullopt;
@@ -242,32 +287,45 @@ Status RunQuery(const ReadView& view, uint32_t table, const QuerySpec& spec,
   if (plan.ordered()) {
     std::optional<std::string> seek;
     if (after) seek = SeekKey(plan.accesses[0], *after, definition, spec);
-    uint64_t skipped = 0, emitted = 0;
-    bool more = false;
-    std::string last_id;
-    std::string_view last_row;
+    // Rows are held until the page is complete, so a plan that reads too much can still be
+    // abandoned for its fallback (index answers sorted in memory) without having sent any.
+    const uint64_t budget = plan.fallback.empty()
+                                ? UINT64_MAX
+                                : std::max<uint64_t>(5000, 20 * (spec.skip + spec.limit));
+    uint64_t read = 0, skipped = 0;
+    bool more = false, over_budget = false;
+    std::vector<std::pair<std::string, std::string_view>> page;  // row id, row
     RETURN_IF_ERROR(ReadPlan(reader, plan, seek, [&](std::string_view id, std::string_view row) {
+      if (++read > budget) {
+        over_budget = true;
+        return false;
+      }
       if (!accept(row)) return row_error.ok();
       if (after && order.SortKey(order.PositionOf(record, id)) <= after_key) return true;
       if (skipped < spec.skip) {
         ++skipped;
         return true;
       }
-      if (emitted == spec.limit) {
+      if (page.size() == spec.limit) {
         more = true;
         return false;
       }
-      ++emitted;
-      last_id = std::string(id);
-      last_row = row;
-      return visit(row);
+      page.emplace_back(id, row);
+      return true;
     }));
     RETURN_IF_ERROR(row_error);
-    if (more && next_cursor) {
-      ASSIGN_OR_RETURN(Record last, DecodeRow(schema, last_row));
-      *next_cursor = order.EncodeCursor(order.PositionOf(last, last_id));
+    if (!over_budget) {
+      for (const auto& [id, row] : page) {
+        if (!visit(row)) return Status::OK();
+      }
+      if (more && next_cursor && !page.empty()) {
+        ASSIGN_OR_RETURN(Record last, DecodeRow(schema, page.back().second));
+        *next_cursor = order.EncodeCursor(order.PositionOf(last, page.back().first));
+      }
+      return Status::OK();
     }
-    return Status::OK();
+    plan.accesses = std::move(plan.fallback);
+    plan.fallback.clear();
   }
 
   // Unordered candidates: keep the first skip + limit (+1, to know whether more follow) by

@@ -224,12 +224,18 @@ Status Estimate(const ReadView& view, uint32_t table, Access* access) {
       break;
     case Access::Kind::kWords: {
       uint64_t best = UINT64_MAX, sum = 0;
+      std::vector<std::pair<uint64_t, std::string>> counted;
       for (const std::string& word : access->words) {
         n = 0;
         RETURN_IF_ERROR(count_range(access->index, {word, PrefixEnd(word)}));
         best = std::min(best, n);
         sum += n;
+        counted.emplace_back(n, word);
       }
+      // Rarest word first: its postings drive the read, the others are probed.
+      std::stable_sort(counted.begin(), counted.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (size_t i = 0; i < counted.size(); ++i) access->words[i] = std::move(counted[i].second);
       n = access->all_words ? best : sum;
       break;
     }
@@ -345,8 +351,12 @@ Result<Plan> PlanQuery(const ReadView& view, uint32_t table, const QuerySpec& sp
         Access words{.kind = Access::Kind::kWords, .index = int(i)};
         for (const std::string& w : node->words) words.words.push_back(WordEntryPrefix(w));
         words.all_words = node->op == Op::kContains;
+        // Postings are in row-id order, which is the default result order.
+        if (auto reverse = KeyDirection(schema.primary_key, facts, order); reverse && !*reverse) {
+          words.ordered = true;
+        }
         RETURN_IF_ERROR(Estimate(view, table, &words));
-        unordered.push_back(std::move(words));
+        (words.ordered ? ordered : unordered).push_back(std::move(words));
         break;
       }
       continue;
@@ -384,13 +394,11 @@ Result<Plan> PlanQuery(const ReadView& view, uint32_t table, const QuerySpec& sp
     plan.accesses.push_back(*best_bounded);
     return plan;
   }
-  // Otherwise stream in the requested order and stop at the page's end...
+  // Otherwise stream in the requested order and stop at the page's end; when that reads
+  // too many rows without filling the page, the executor falls back to the index answers.
   if (!ordered.empty() || scan.ordered) {
     plan.accesses.push_back(!ordered.empty() ? ordered.front() : scan);
-    // ...unless no ordered path narrows anything while indexes do: intersect those instead.
-    if (ordered.empty() && unordered.size() >= 2) {
-      plan.accesses = {unordered[0], unordered[1]};
-    }
+    for (size_t i = 0; i < unordered.size() && i < 2; ++i) plan.fallback.push_back(unordered[i]);
     return plan;
   }
   if (unordered.size() >= 2) {
@@ -414,6 +422,14 @@ std::string DescribePlan(const TableDefinition& table, const QuerySpec& spec, co
     for (size_t i = 0; i < plan.accesses.size(); ++i) {
       if (i) out += ",";
       DescribeAccess(table, plan.accesses[i], &out);
+    }
+    out += "]";
+  }
+  if (!plan.fallback.empty()) {
+    out += ",\"fallback\":[";
+    for (size_t i = 0; i < plan.fallback.size(); ++i) {
+      if (i) out += ",";
+      DescribeAccess(table, plan.fallback[i], &out);
     }
     out += "]";
   }

@@ -44,6 +44,9 @@ struct Access {
 
 struct Plan {
   std::vector<Access> accesses;  // one, or several to intersect (then unordered)
+  // For an ordered access chosen on a hunch (every estimate capped): what to run instead if
+  // streaming reads too many rows without filling the page.
+  std::vector<Access> fallback;
   bool ordered() const { return accesses.size() == 1 && accesses[0].ordered; }
   uint64_t estimate() const;
 };
