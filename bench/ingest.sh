@@ -38,9 +38,10 @@ YAML
   line=$(grep -o "loaded [0-9]* rows in [0-9.]* s" "$work/log" | head -1)
   rows=$(echo "$line" | awk '{print $2}')
   secs=$(echo "$line" | awk '{print $5}')
-  bytes=$(stat -c %s "$work/home/cache/data.mdb")
-  used=$(mdb_stat -e "$work/home/cache" | awk '/Number of pages used/{print $5}')
-  psize=$(mdb_stat -e "$work/home/cache" | awk '/Page size/{print $3}')
+  cache="$work/home/cache/$(cat "$work/home/cache/CURRENT")"
+  bytes=$(stat -c %s "$cache/data.mdb")
+  used=$(mdb_stat -e "$cache" | awk '/Number of pages used/{print $5}')
+  psize=$(mdb_stat -e "$cache" | awk '/Page size/{print $3}')
   rate=$(awk -v r="$rows" -v s="$secs" 'BEGIN{printf "%.0f", r/s}')
   per_row=$(awk -v u="$used" -v p="$psize" -v r="$rows" 'BEGIN{printf "%.1f", u*p/r}')
   echo "run $run: $rows rows in $secs s = $rate rows/s; cache pages used $((used*psize/1048576)) MiB = $per_row bytes/row (file $((bytes/1048576)) MiB)"

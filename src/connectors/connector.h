@@ -28,6 +28,9 @@ struct SourceContext {
   std::function<bool(OperationBatch)> emit;
   // Requested on SIGINT/SIGTERM: finish the current batch, emit it, and return OK.
   std::stop_token stop;
+  // Called (once is enough; may be empty) when everything the source held when reading began
+  // has been emitted, e.g. existing files read to their end: the cache is then "built".
+  std::function<void()> caught_up;
 };
 
 class SourceReader {
@@ -63,6 +66,9 @@ struct CaptureContext {
       size_t table, const std::function<void(std::string_view key, std::string_view row)>& visit)>
       load_rows;
   std::stop_token stop;
+  // See SourceContext::caught_up; PostgreSQL: the snapshot is done and the stream has no more
+  // changes waiting.
+  std::function<void()> caught_up;
 };
 
 class CaptureReader {

@@ -17,6 +17,7 @@ class SingleTableCapture final : public CaptureReader {
     SourceContext single;
     single.start_position = context.start_position;
     single.stop = context.stop;
+    single.caught_up = context.caught_up;
     single.emit = [&](OperationBatch batch) {
       std::vector<std::vector<Operation>> tables(1);
       tables[0] = std::move(batch.ops);

@@ -7,6 +7,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "common/bounded_channel.h"
@@ -75,6 +76,10 @@ struct Pipeline::Impl {
     std::mutex emit_mu;
     std::string last_position;  // of the last batch emitted
     uint64_t rows_since_epoch = 0;
+    uint64_t emitted_rows = 0;
+    // Rows emitted when the reader said it caught up (or ended): once that many are committed,
+    // the cache holds everything the source had at the start.
+    std::optional<uint64_t> caught_up_rows;
     std::mutex durable_mu;
     std::string durable_position;  // committed and synced: what the reader may acknowledge
     std::thread thread;
@@ -484,8 +489,13 @@ void Pipeline::Impl::RunSource(size_t index, std::string start_position) {
     }
     node.last_position = std::move(position);
     node.rows_since_epoch += rows;
+    node.emitted_rows += rows;
     emitted_since_barrier = true;
     return true;
+  };
+  context.caught_up = [&node] {
+    std::lock_guard lock(node.emit_mu);
+    if (!node.caught_up_rows) node.caught_up_rows = node.emitted_rows;
   };
   context.durable_position = [&node] {
     std::lock_guard lock(node.durable_mu);
@@ -514,6 +524,7 @@ void Pipeline::Impl::RunSource(size_t index, std::string start_position) {
   {
     std::lock_guard lock(node.emit_mu);
     node.finished = true;
+    if (!node.caught_up_rows) node.caught_up_rows = node.emitted_rows;
   }
   for (const SourceTable& t : node.tables) {
     for (size_t sink : t.sinks) sinks[sink].input->Close();
@@ -713,6 +724,14 @@ double Pipeline::elapsed_seconds() const {
 }
 
 bool Pipeline::idle() const { return impl_->writer_done.load(); }
+
+bool Pipeline::caught_up() const {
+  for (const auto& node : impl_->sources) {
+    std::lock_guard lock(node->emit_mu);
+    if (!node->caught_up_rows || node->committed_rows.load() < *node->caught_up_rows) return false;
+  }
+  return true;
+}
 
 std::vector<SourceStats> Pipeline::stats() const {
   std::vector<SourceStats> out;

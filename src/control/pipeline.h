@@ -59,6 +59,9 @@ class Pipeline {
   Status Wait();
   // True once every source has ended and everything has been committed.
   bool idle() const;
+  // True once every source has caught up with what it held at the start (or ended) and all
+  // of that is committed: the cache is complete enough to serve in place of an older one.
+  bool caught_up() const;
   std::vector<SourceStats> stats() const;
   // Seconds from Start() until the pipeline went idle (or until now while it runs).
   double elapsed_seconds() const;

@@ -167,6 +167,7 @@ Status FilesSource::Run(SourceContext& context) {
     ASSIGN_OR_RETURN(std::optional<DirectoryTailer::Chunk> chunk, tailer.Next());
     if (!chunk) {
       if (!flush()) return Status::OK();
+      if (context.caught_up) context.caught_up();  // every file seen so far is read
       WaitForPollOrStop(context.stop, options_.poll_interval);
       RETURN_IF_ERROR(tailer.Rescan());
       continue;

@@ -30,6 +30,8 @@ class NexmarkSource final : public SourceReader {
       }
     }
     const uint64_t end = options_.events == 0 ? UINT64_MAX : options_.events;
+    // An endless stream has no backlog to catch up on (a bounded one catches up by ending).
+    if (end == UINT64_MAX && context.caught_up) context.caught_up();
     const auto started = std::chrono::steady_clock::now();
     const uint64_t first_event = next;
     next = NexmarkGenerator::NextEventOf(table_, next);

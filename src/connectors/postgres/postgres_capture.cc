@@ -559,6 +559,7 @@ Status PostgresCapture::Stream(CaptureContext& context, PgConnection& repl, Lsn 
     if (n == 0) {
       // Nothing buffered: hand over what is committed, report progress, wait for the socket.
       if (!Flush(context)) return Status::OK();
+      if (context.caught_up) context.caught_up();
       if (Clock::now() - last_status >= kStatusInterval) {
         RETURN_IF_ERROR(SendStatus(context, repl, false));
         last_status = Clock::now();

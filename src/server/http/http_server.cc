@@ -33,7 +33,7 @@ namespace {
 // within the timeout is disconnected.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const RestApi& api, const HttpServerOptions& options)
+  Session(tcp::socket socket, const ServedApi& api, const HttpServerOptions& options)
       : socket_(std::move(socket)),
         idle_timer_(socket_.get_executor()),
         api_(api),
@@ -87,11 +87,12 @@ class Session : public std::enable_shared_from_this<Session> {
     auto& req = parser_->get();
     request_.method.assign(req.method_string());
     request_.target.assign(req.target());
-    if (auto live = api_.MatchLive(request_)) {
+    const std::shared_ptr<const RestApi> api = api_.Get();
+    if (auto live = api->MatchLive(request_)) {
       if (auto* route = std::get_if<LiveRoute>(&*live)) {
         // The connection becomes a live stream and leaves this session.
         idle_timer_.cancel();
-        return StartLiveSession(std::move(socket_), parser_->release(), api_, std::move(*route));
+        return StartLiveSession(std::move(socket_), parser_->release(), api, std::move(*route));
       }
       auto& error = std::get<HttpResponse>(*live);
       return Send(std::move(error), req.keep_alive(), false, req.version());
@@ -99,7 +100,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request_.body = std::move(req.body());
     HttpResponse response;
     try {
-      response = api_.Handle(request_);
+      response = api->Handle(request_);
     } catch (const std::exception& e) {
       spdlog::error("request {} {} failed: {}", request_.method, request_.target, e.what());
       response = RestApi::Error(500, "internal error");
@@ -176,7 +177,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   tcp::socket socket_;
   asio::steady_timer idle_timer_;
-  const RestApi& api_;
+  const ServedApi& api_;
   const HttpServerOptions& options_;
   const std::chrono::steady_clock::duration timeout_;
   std::chrono::steady_clock::time_point last_activity_;
@@ -201,7 +202,7 @@ struct Acceptor {
   size_t next = 0;
 };
 
-void Accept(Acceptor& acceptor, const RestApi& api, const HttpServerOptions& options) {
+void Accept(Acceptor& acceptor, const ServedApi& api, const HttpServerOptions& options) {
   Loop& target = *(*acceptor.loops)[acceptor.next++ % acceptor.loops->size()];
   acceptor.socket->async_accept(
       target.io, [&acceptor, &api, &options](beast::error_code ec, tcp::socket socket) {
@@ -221,7 +222,7 @@ void Accept(Acceptor& acceptor, const RestApi& api, const HttpServerOptions& opt
 
 class HttpServer::Impl {
  public:
-  Impl(const RestApi& api, HttpServerOptions options) : api_(api), options_(std::move(options)) {}
+  Impl(const ServedApi& api, HttpServerOptions options) : api_(api), options_(std::move(options)) {}
 
   Status Start() {
     int threads = options_.threads > 0 ? options_.threads
@@ -267,7 +268,7 @@ class HttpServer::Impl {
   int port() const { return port_; }
 
  private:
-  const RestApi& api_;
+  const ServedApi& api_;
   HttpServerOptions options_;
   int port_ = 0;
   std::vector<std::unique_ptr<Loop>> loops_;
@@ -275,7 +276,7 @@ class HttpServer::Impl {
   std::vector<std::thread> threads_;
 };
 
-HttpServer::HttpServer(const RestApi& api, HttpServerOptions options)
+HttpServer::HttpServer(const ServedApi& api, HttpServerOptions options)
     : impl_(std::make_unique<Impl>(api, std::move(options))) {}
 HttpServer::~HttpServer() { Stop(); }
 Status HttpServer::Start() { return impl_->Start(); }

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "common/status.h"
-#include "server/http/rest_api.h"
+#include "server/http/served_api.h"
 
 namespace sluice {
 
@@ -22,7 +22,7 @@ struct HttpServerOptions {
 
 class HttpServer {
  public:
-  HttpServer(const RestApi& api, HttpServerOptions options);
+  HttpServer(const ServedApi& api, HttpServerOptions options);
   ~HttpServer();
 
   // Binds and starts serving; fails with a clear message if the address is taken.

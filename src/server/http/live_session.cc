@@ -43,8 +43,8 @@ const char* OpName(LiveMessage::Kind kind) {
 // bounded queue (which then closes the subscription) and never into our memory.
 class LiveSession : public std::enable_shared_from_this<LiveSession> {
  public:
-  LiveSession(const RestApi& api, LiveRoute route, asio::any_io_executor executor)
-      : api_(api), route_(std::move(route)), executor_(std::move(executor)) {}
+  LiveSession(std::shared_ptr<const RestApi> api, LiveRoute route, asio::any_io_executor executor)
+      : api_(std::move(api)), route_(std::move(route)), executor_(std::move(executor)) {}
   virtual ~LiveSession() = default;
 
  protected:
@@ -53,7 +53,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
     LiveStream::Options options;
     options.snapshot = route_.snapshot;
     std::weak_ptr<LiveSession> weak = weak_from_this();
-    auto stream = LiveStream::Open(api_.store(), *route_.endpoint, route_.filter, options,
+    auto stream = LiveStream::Open(api_->store(), *route_.endpoint, route_.filter, options,
                                    [weak, executor = executor_] {
                                      asio::post(executor, [weak] {
                                        if (auto self = weak.lock()) self->Pump();
@@ -111,11 +111,11 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
     }
     if (!m.old_row.empty()) {
       *json += ",\"old\":";
-      RETURN_IF_ERROR(AppendRowJson(e.schema, m.old_row, api_.field_prefixes(e), json));
+      RETURN_IF_ERROR(AppendRowJson(e.schema, m.old_row, api_->field_prefixes(e), json));
     }
     if (!m.new_row.empty()) {
       *json += ",\"row\":";
-      RETURN_IF_ERROR(AppendRowJson(e.schema, m.new_row, api_.field_prefixes(e), json));
+      RETURN_IF_ERROR(AppendRowJson(e.schema, m.new_row, api_->field_prefixes(e), json));
     }
     *json += "}";
     return Status::OK();
@@ -127,7 +127,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   // Writes the last message, then closes.
   virtual void WriteFinal(std::string message) = 0;
 
-  const RestApi& api_;
+  std::shared_ptr<const RestApi> api_;
   const LiveRoute route_;
   asio::any_io_executor executor_;
   std::unique_ptr<LiveStream> stream_;
@@ -137,8 +137,8 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
 
 class SseSession final : public LiveSession {
  public:
-  SseSession(tcp::socket socket, const RestApi& api, LiveRoute route)
-      : LiveSession(api, std::move(route), socket.get_executor()),
+  SseSession(tcp::socket socket, std::shared_ptr<const RestApi> api, LiveRoute route)
+      : LiveSession(std::move(api), std::move(route), socket.get_executor()),
         socket_(std::move(socket)),
         heartbeat_(socket_.get_executor()) {}
 
@@ -235,8 +235,9 @@ class SseSession final : public LiveSession {
 
 class WebSocketSession final : public LiveSession {
  public:
-  WebSocketSession(tcp::socket socket, const RestApi& api, LiveRoute route)
-      : LiveSession(api, std::move(route), socket.get_executor()), ws_(std::move(socket)) {}
+  WebSocketSession(tcp::socket socket, std::shared_ptr<const RestApi> api, LiveRoute route)
+      : LiveSession(std::move(api), std::move(route), socket.get_executor()),
+        ws_(std::move(socket)) {}
 
   void Start(http::request<http::string_body> request) {
     ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& r) {
@@ -314,12 +315,12 @@ class WebSocketSession final : public LiveSession {
 }  // namespace
 
 void StartLiveSession(tcp::socket socket, http::request<http::string_body> request,
-                      const RestApi& api, LiveRoute route) {
+                      std::shared_ptr<const RestApi> api, LiveRoute route) {
   if (websocket::is_upgrade(request)) {
-    auto session = std::make_shared<WebSocketSession>(std::move(socket), api, std::move(route));
+    auto session = std::make_shared<WebSocketSession>(std::move(socket), std::move(api), std::move(route));
     session->Start(std::move(request));
   } else {
-    auto session = std::make_shared<SseSession>(std::move(socket), api, std::move(route));
+    auto session = std::make_shared<SseSession>(std::move(socket), std::move(api), std::move(route));
     session->Start();
   }
 }

@@ -17,8 +17,9 @@
 
 namespace sluice {
 
+// `api` stays alive as long as the stream (it holds the cache version the stream reads).
 void StartLiveSession(boost::asio::ip::tcp::socket socket,
                       boost::beast::http::request<boost::beast::http::string_body> request,
-                      const RestApi& api, LiveRoute route);
+                      std::shared_ptr<const RestApi> api, LiveRoute route);
 
 }  // namespace sluice
