@@ -270,11 +270,14 @@ Status RunQuery(const ReadView& view, uint32_t table, const QuerySpec& spec,
   if (spec.limit == 0) return Status::OK();
   ASSIGN_OR_RETURN(Plan plan, PlanQuery(view, table, spec));
   AccessReader reader(view, table);
+  // Rows an exact access reads all match: they are decoded only when a cursor needs them.
   const bool filtered = spec.filter.op != FilterNode::Op::kTrue;
+  const bool recheck =
+      filtered && !(plan.accesses.size() == 1 && plan.accesses[0].exact && plan.fallback.empty());
   Status row_error;
   Record record;
   // Decodes and filters one candidate; false when it does not belong in the answer.
-  auto accept = [&](std::string_view row) {
+  auto accept_decoded = [&](std::string_view row) {
     auto decoded = DecodeRow(schema, row);
     if (!decoded.ok()) {
       row_error = decoded.status();
@@ -282,6 +285,11 @@ Status RunQuery(const ReadView& view, uint32_t table, const QuerySpec& spec,
     }
     record = std::move(*decoded);
     return !filtered || FilterMatches(spec.filter, schema, record);
+  };
+  // The same where rows may be taken as read (the unordered path below always decodes: it
+  // sorts by every row's values).
+  auto accept = [&](std::string_view row) {
+    return (!recheck && !after) || accept_decoded(row);
   };
 
   if (plan.ordered()) {
@@ -344,7 +352,7 @@ Status RunQuery(const ReadView& view, uint32_t table, const QuerySpec& spec,
   std::priority_queue<Candidate> heap;
   RETURN_IF_ERROR(ReadPlan(reader, plan, std::nullopt, [&](std::string_view id,
                                                            std::string_view row) {
-    if (!accept(row)) return row_error.ok();
+    if (!accept_decoded(row)) return row_error.ok();
     std::string key = order.SortKey(order.PositionOf(record, id));
     if (after && key <= after_key) return true;
     if (heap.size() == window && !(key < heap.top().sort_key)) return true;

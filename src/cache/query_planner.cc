@@ -199,6 +199,51 @@ std::optional<Access> SortedIndexAccess(const Schema& schema, const IndexDefinit
   return access;
 }
 
+// Whether `access` (key lookups, or ranges of `index` with `used` pinned columns) reads exactly
+// the filter's rows: every conjunct is a non-NULL $eq/$in on a pinned column, or the one lower
+// and/or upper bound or $prefix the ranges were made from, and nothing was truncated.
+bool IsExact(const FilterNode& filter, const std::vector<size_t>& pinned,
+             std::optional<size_t> range_column, const Access& access) {
+  std::vector<const FilterNode*> conjuncts;
+  if (filter.op == Op::kAnd) {
+    for (const auto& child : filter.children) conjuncts.push_back(&child);
+  } else {
+    conjuncts.push_back(&filter);
+  }
+  for (const KeyRange& r : access.ranges) {
+    if (r.lo.size() >= kMaxIndexPart || r.hi.size() >= kMaxIndexPart) return false;
+  }
+  std::map<size_t, int> equalities, lowers, uppers, prefixes;
+  for (const FilterNode* node : conjuncts) {
+    const bool on_pinned =
+        std::find(pinned.begin(), pinned.end(), node->column) != pinned.end();
+    const bool on_range = range_column && node->column == *range_column;
+    switch (node->op) {
+      case Op::kEq:
+      case Op::kIn:
+        if (!on_pinned || ++equalities[node->column] > 1) return false;
+        if (node->op == Op::kEq && node->values[0].is_null()) return false;
+        break;
+      case Op::kGt:
+      case Op::kGte:
+        if (!on_range || node->values[0].is_null() || ++lowers[node->column] > 1) return false;
+        break;
+      case Op::kLt:
+      case Op::kLte:
+        if (!on_range || node->values[0].is_null() || ++uppers[node->column] > 1) return false;
+        break;
+      case Op::kPrefix:
+        if (!on_range || ++prefixes[node->column] > 1) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  // The planner makes ranges from a $prefix or from bounds, not both.
+  return !(range_column && prefixes.count(*range_column) &&
+           (lowers.count(*range_column) || uppers.count(*range_column)));
+}
+
 Status Estimate(const ReadView& view, uint32_t table, Access* access) {
   uint64_t n = 0;
   auto count_range = [&](int tree, const KeyRange& range) {
@@ -321,6 +366,8 @@ Result<Plan> PlanQuery(const ReadView& view, uint32_t table, const QuerySpec& sp
       lookup->reverse = *reverse;
       if (*reverse) std::reverse(lookup->keys.begin(), lookup->keys.end());
     }
+    lookup->exact = spec.filter.op != Op::kTrue &&
+                    IsExact(spec.filter, schema.primary_key, std::nullopt, *lookup);
     RETURN_IF_ERROR(Estimate(view, table, &*lookup));
     plan.accesses.push_back(std::move(*lookup));
     return plan;
@@ -374,6 +421,15 @@ Result<Plan> PlanQuery(const ReadView& view, uint32_t table, const QuerySpec& sp
     if (gives_order) {
       access->ordered = true;
       access->reverse = order.tie_descending;
+    }
+    {
+      const size_t used = access->order_columns_from;
+      const std::vector<size_t> pinned(index.columns.begin(), index.columns.begin() + used);
+      std::optional<size_t> range_column;
+      if (used < index.columns.size()) range_column = index.columns[used];
+      access->exact = spec.filter.op != Op::kTrue && !access->ranges.empty() &&
+                      access->ranges[0].lo.size() > 0 &&
+                      IsExact(spec.filter, pinned, range_column, *access);
     }
     RETURN_IF_ERROR(Estimate(view, table, &*access));
     (access->ordered ? ordered : unordered).push_back(std::move(*access));

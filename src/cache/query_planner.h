@@ -40,6 +40,9 @@ struct Access {
   bool ordered = false;  // yields rows in the query's requested order
   uint64_t estimate = 0;
   bool estimate_capped = false;
+  // Reads exactly the rows the filter matches, so they need no re-check (the filter is
+  // equalities on the pinned columns and at most one range or $prefix on the next).
+  bool exact = false;
 };
 
 struct Plan {
