@@ -494,7 +494,9 @@ std::string DescribePlan(const TableDefinition& table, const QuerySpec& spec, co
   out += ",\"order\":";
   out += sorted ? "\"sorted after reading (top " + std::string("skip+limit") + ")\""
                 : "\"read in order, stops at the page end\"";
-  out += ",\"filter\":\"re-checked on every row read\"}";
+  const bool exact = plan.accesses.size() == 1 && plan.accesses[0].exact && plan.fallback.empty();
+  out += exact ? ",\"filter\":\"answered by the access alone\"}"
+               : ",\"filter\":\"re-checked on every row read\"}";
   out += ",\"estimated_rows\":" + std::to_string(plan.estimate());
   out += ",\"estimate_capped\":";
   bool capped = true;
