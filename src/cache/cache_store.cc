@@ -152,9 +152,7 @@ Result<bool> ReadView::HasKey(uint32_t table, int tree, std::string_view key) co
   return true;
 }
 
-const TableDefinition& ReadView::definition(uint32_t table) const {
-  return store_->tables_[table];
-}
+const TableDefinition& ReadView::definition(uint32_t table) const { return store_->tables_[table]; }
 
 uint64_t ReadView::txn_id() const { return mdb_txn_id(txn_); }
 
@@ -481,8 +479,8 @@ Status CacheStore::UpdateIndexes(MDB_txn* txn, uint32_t table, std::string_view 
   return Status::OK();
 }
 
-Status CacheStore::ApplyMultisetChange(MDB_txn* txn, uint32_t table, std::string_view row,
-                                       bool add, std::string* row_id) {
+Status CacheStore::ApplyMultisetChange(MDB_txn* txn, uint32_t table, std::string_view row, bool add,
+                                       std::string* row_id) {
   const MDB_dbi dbi = table_dbs_[table];
   if (add) {
     const uint64_t seq = next_seq_[table]++;

@@ -53,7 +53,7 @@ struct TableDefinition {
   Schema schema;  // schema.primary_key empty = multiset
   // Identifies what fills the table (source, filters ...): a change rebuilds the cache.
   std::string lineage;
-  std::vector<IndexDefinition> indexes;
+  std::vector<IndexDefinition> indexes = {};
 };
 
 struct CommitBatch {
@@ -91,9 +91,9 @@ class ReadView {
   // Walks the rows (tree = kRows: key = primary key or insertion sequence, value = row) or
   // index `tree` (key = index entry, value = row id) from the first key >= `start`
   // (forward) or the last key <= `start` (reverse; an empty start means from the end).
-  Status ScanTree(uint32_t table, int tree, std::string_view start, bool reverse,
-                  const std::function<bool(std::string_view key, std::string_view value)>& visit)
-      const;
+  Status ScanTree(
+      uint32_t table, int tree, std::string_view start, bool reverse,
+      const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
   // Whether `key` is in a tree.
   Result<bool> HasKey(uint32_t table, int tree, std::string_view key) const;
   // Entries in a tree (rows or index entries).
@@ -168,7 +168,7 @@ class CacheStore {
   MDB_env* env_ = nullptr;
   MDB_dbi meta_ = 0;
   std::vector<MDB_dbi> table_dbs_;
-  std::vector<std::vector<MDB_dbi>> index_dbs_;  // per table, in IndexDefinition order
+  std::vector<std::vector<MDB_dbi>> index_dbs_;         // per table, in IndexDefinition order
   std::vector<std::optional<MDB_dbi>> hash_index_dbs_;  // multisets: row hash -> sequence
   std::vector<uint64_t> next_seq_;                      // multisets: next insertion key
   std::vector<TableDefinition> tables_;

@@ -41,7 +41,8 @@ Status CacheVersions::RemoveAllExcept(const std::optional<std::string>& keep) co
     // Versions, and data.mdb/lock.mdb of the single-environment layout of earlier releases.
     if (VersionNumber(name) || name == "data.mdb" || name == "lock.mdb") {
       fs::remove_all(entry.path(), ec);
-      if (ec) return ErrnoError("cannot remove old cache version", entry.path().string(), ec.value());
+      if (ec)
+        return ErrnoError("cannot remove old cache version", entry.path().string(), ec.value());
     }
   }
   return Status::OK();

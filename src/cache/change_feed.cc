@@ -27,8 +27,7 @@ std::string Subscription::close_reason() const {
 
 std::shared_ptr<Subscription> ChangeFeed::Subscribe(uint32_t table, size_t max_pending,
                                                     std::function<void()> wake) {
-  std::shared_ptr<Subscription> subscription(
-      new Subscription(table, max_pending, std::move(wake)));
+  std::shared_ptr<Subscription> subscription(new Subscription(table, max_pending, std::move(wake)));
   std::lock_guard lock(mu_);
   subscriptions_.push_back(subscription);
   if (subscribed_count_.size() <= table) subscribed_count_.resize(table + 1, 0);

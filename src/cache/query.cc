@@ -157,10 +157,11 @@ class AccessReader {
   Result<std::vector<std::string>> WordIds(const Access& access) {
     if (access.all_words) {
       std::vector<std::string> ids;
-      RETURN_IF_ERROR(ReadAllWords(access, std::nullopt, [&](std::string_view id, std::string_view) {
-        ids.emplace_back(id);
-        return ids.size() <= kMaxIntersectIds;
-      }));
+      RETURN_IF_ERROR(
+          ReadAllWords(access, std::nullopt, [&](std::string_view id, std::string_view) {
+            ids.emplace_back(id);
+            return ids.size() <= kMaxIntersectIds;
+          }));
       return ids;
     }
     std::vector<std::string> result;
@@ -288,9 +289,7 @@ Status RunQuery(const ReadView& view, uint32_t table, const QuerySpec& spec,
   };
   // The same where rows may be taken as read (the unordered path below always decodes: it
   // sorts by every row's values).
-  auto accept = [&](std::string_view row) {
-    return (!recheck && !after) || accept_decoded(row);
-  };
+  auto accept = [&](std::string_view row) { return (!recheck && !after) || accept_decoded(row); };
 
   if (plan.ordered()) {
     std::optional<std::string> seek;
@@ -350,16 +349,16 @@ Status RunQuery(const ReadView& view, uint32_t table, const QuerySpec& spec,
     bool operator<(const Candidate& o) const { return sort_key < o.sort_key; }
   };
   std::priority_queue<Candidate> heap;
-  RETURN_IF_ERROR(ReadPlan(reader, plan, std::nullopt, [&](std::string_view id,
-                                                           std::string_view row) {
-    if (!accept_decoded(row)) return row_error.ok();
-    std::string key = order.SortKey(order.PositionOf(record, id));
-    if (after && key <= after_key) return true;
-    if (heap.size() == window && !(key < heap.top().sort_key)) return true;
-    heap.push({std::move(key), std::string(id), row});
-    if (heap.size() > window) heap.pop();
-    return true;
-  }));
+  RETURN_IF_ERROR(
+      ReadPlan(reader, plan, std::nullopt, [&](std::string_view id, std::string_view row) {
+        if (!accept_decoded(row)) return row_error.ok();
+        std::string key = order.SortKey(order.PositionOf(record, id));
+        if (after && key <= after_key) return true;
+        if (heap.size() == window && !(key < heap.top().sort_key)) return true;
+        heap.push({std::move(key), std::string(id), row});
+        if (heap.size() > window) heap.pop();
+        return true;
+      }));
   RETURN_IF_ERROR(row_error);
   std::vector<Candidate> sorted;
   sorted.reserve(heap.size());

@@ -107,9 +107,8 @@ class FilterParser {
       } else if (key == "$prefix") {
         RETURN_IF_ERROR(Prefix(column, operand, op_path, out));
       } else if (key == "$contains" || key == "$matches_any") {
-        RETURN_IF_ERROR(
-            Words(column, key == "$contains" ? Op::kContains : Op::kMatchesAny, operand, op_path,
-                  out));
+        RETURN_IF_ERROR(Words(column, key == "$contains" ? Op::kContains : Op::kMatchesAny, operand,
+                              op_path, out));
       } else {
         return PathError(op_path, "unknown operator '" + std::string(key) +
                                       "' (expected $eq, $ne, $lt, $lte, $gt, $gte, $in, $nin, "

@@ -171,8 +171,8 @@ std::optional<Access> SortedIndexAccess(const Schema& schema, const IndexDefinit
     if (it != facts.end()) range_facts = &it->second;
   }
   if (used == 0 && !range_facts) return std::nullopt;
-  const FieldType type = used < index.columns.size() ? schema.fields[range_column].type
-                                                      : FieldType::kInt;
+  const FieldType type =
+      used < index.columns.size() ? schema.fields[range_column].type : FieldType::kInt;
   for (const std::string& p : prefixes) {
     KeyRange range{p, PrefixEnd(p)};
     if (range_facts && range_facts->prefix) {
@@ -215,8 +215,7 @@ bool IsExact(const FilterNode& filter, const std::vector<size_t>& pinned,
   }
   std::map<size_t, int> equalities, lowers, uppers, prefixes;
   for (const FilterNode* node : conjuncts) {
-    const bool on_pinned =
-        std::find(pinned.begin(), pinned.end(), node->column) != pinned.end();
+    const bool on_pinned = std::find(pinned.begin(), pinned.end(), node->column) != pinned.end();
     const bool on_range = range_column && node->column == *range_column;
     switch (node->op) {
       case Op::kEq:

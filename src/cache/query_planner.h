@@ -30,11 +30,11 @@ struct Access {
   enum class Kind { kKeyLookup, kRowsScan, kIndexRanges, kWords };
   Kind kind = Kind::kRowsScan;
   int index = kRows;
-  std::vector<std::string> keys;  // kKeyLookup: encoded primary keys, ascending
-  std::vector<KeyRange> ranges;   // kIndexRanges
-  std::string seek_prefix;        // kIndexRanges with one range: the pinned columns' encoding
-  size_t order_columns_from = 0;  // index columns after the pinned ones
-  std::vector<std::string> words;  // kWords (entry prefixes)
+  std::vector<std::string> keys = {};   // kKeyLookup: encoded primary keys, ascending
+  std::vector<KeyRange> ranges = {};    // kIndexRanges
+  std::string seek_prefix = {};         // kIndexRanges with one range: the pinned columns' encoding
+  size_t order_columns_from = 0;        // index columns after the pinned ones
+  std::vector<std::string> words = {};  // kWords (entry prefixes)
   bool all_words = true;
   bool reverse = false;
   bool ordered = false;  // yields rows in the query's requested order

@@ -16,17 +16,25 @@ namespace sluice {
 struct FilterNode {
   enum class Op : uint8_t {
     kTrue,  // matches every row (an empty filter)
-    kEq, kNe, kLt, kLte, kGt, kGte,
-    kIn, kNin,
+    kEq,
+    kNe,
+    kLt,
+    kLte,
+    kGt,
+    kGte,
+    kIn,
+    kNin,
     kPrefix,      // strings: starts with values[0]
     kContains,    // full text: every word of `words` occurs
     kMatchesAny,  // full text: at least one word of `words` occurs
-    kAnd, kOr, kNot,
+    kAnd,
+    kOr,
+    kNot,
   };
   Op op = Op::kTrue;
-  size_t column = 0;                // comparisons and full text
-  std::vector<Value> values;        // one for comparisons/prefix, a list for $in/$nin
-  std::vector<std::string> words;   // full text: normalised words (see text_tokens.h)
+  size_t column = 0;                 // comparisons and full text
+  std::vector<Value> values;         // one for comparisons/prefix, a list for $in/$nin
+  std::vector<std::string> words;    // full text: normalised words (see text_tokens.h)
   std::vector<FilterNode> children;  // $and/$or (any number), $not (one)
 };
 

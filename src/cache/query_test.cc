@@ -33,10 +33,8 @@ class QueryTest : public ::testing::Test {
     bag_ = schema_;
     bag_.primary_key.clear();
     using K = IndexDefinition::Kind;
-    std::vector<IndexDefinition> indexes{{K::kSorted, {1, 3}},
-                                         {K::kSorted, {2}},
-                                         {K::kSorted, {3}},
-                                         {K::kFullText, {4}}};
+    std::vector<IndexDefinition> indexes{
+        {K::kSorted, {1, 3}}, {K::kSorted, {2}}, {K::kSorted, {3}}, {K::kFullText, {4}}};
     ASSERT_TRUE(store_
                     ->DeclareTables({{"indexed", schema_, "", indexes},
                                      {"plain", schema_, "", {}},
@@ -48,14 +46,16 @@ class QueryTest : public ::testing::Test {
   Record RandomRow(int64_t id) {
     static const char* cities[] = {"Oslo", "Lima", "Kyiv", "Osaka", "Lyon"};
     static const char* words[] = {"blue", "Shoes", "red", "hat", "café", "BLUE"};
-    auto maybe_null = [&](Value v) { return rng_() % 6 == 0 ? Value::Null() : v; };
     std::string descr;
     for (int w = 0, n = int(rng_() % 4); w < n; ++w) {
       descr += std::string(w ? " " : "") + words[rng_() % 6] + (rng_() % 3 ? "" : ",");
     }
-    return {Value(id), maybe_null(Value(cities[rng_() % 5])),
-            maybe_null(Value(double(int(rng_() % 20)) / 2)),
-            maybe_null(Value(int64_t(rng_() % 10) - 3)), maybe_null(Value(descr))};
+    Record row{Value(id), Value(cities[rng_() % 5]), Value(double(int(rng_() % 20)) / 2),
+               Value(int64_t(rng_() % 10) - 3), Value(descr)};
+    for (size_t c = 1; c < row.size(); ++c) {
+      if (rng_() % 6 == 0) row[c] = Value::Null();
+    }
+    return row;
   }
 
   // Random upserts and deletes, applied to both keyed tables; rows added to / removed from
@@ -142,10 +142,13 @@ class QueryTest : public ::testing::Test {
     for (int n = 0; n < 10000; ++n) {
       auto view = store_->BeginRead();
       std::optional<std::string> cursor;
-      Status s = RunQuery(*view, table, *spec, [&](std::string_view row) {
-        rows.emplace_back(row);
-        return true;
-      }, &cursor);
+      Status s = RunQuery(
+          *view, table, *spec,
+          [&](std::string_view row) {
+            rows.emplace_back(row);
+            return true;
+          },
+          &cursor);
       EXPECT_TRUE(s.ok()) << body << ": " << s.ToString();
       if (pages) *pages = n + 1;
       if (!cursor) break;
@@ -183,7 +186,8 @@ TEST_F(QueryTest, IndexedAndPlainTablesAgreeThroughChanges) {
       auto spec = ParseQueryJson(schema_, body, QueryBodyKind::kCount);
       if (spec.ok()) {
         auto view = store_->BeginRead();
-        EXPECT_EQ(*CountQuery(*view, kIndexed, spec->filter), *CountQuery(*view, kPlain, spec->filter));
+        EXPECT_EQ(*CountQuery(*view, kIndexed, spec->filter),
+                  *CountQuery(*view, kPlain, spec->filter));
         EXPECT_EQ(*CountQuery(*view, kIndexed, spec->filter), expected.size()) << body;
       }
     }
@@ -207,16 +211,20 @@ TEST_F(QueryTest, CursorPagingNeitherSkipsNorRepeatsWhileDataChanges) {
       std::vector<int64_t> page;
       {
         auto view = store_->BeginRead();
-        ASSERT_TRUE(RunQuery(*view, kIndexed, spec, [&](std::string_view row) {
-          Record r = DecodeRow(schema_, row).value();
-          page.push_back(r[0].as_int());
-          std::string id;
-          EncodeKeyValue(FieldType::kInt, r[0], &id);
-          std::string key = order.SortKey(order.PositionOf(r, id));
-          EXPECT_LT(previous, key) << body << ": out of order";
-          previous = key;
-          return true;
-        }, &cursor).ok());
+        ASSERT_TRUE(RunQuery(
+                        *view, kIndexed, spec,
+                        [&](std::string_view row) {
+                          Record r = DecodeRow(schema_, row).value();
+                          page.push_back(r[0].as_int());
+                          std::string id;
+                          EncodeKeyValue(FieldType::kInt, r[0], &id);
+                          std::string key = order.SortKey(order.PositionOf(r, id));
+                          EXPECT_LT(previous, key) << body << ": out of order";
+                          previous = key;
+                          return true;
+                        },
+                        &cursor)
+                        .ok());
       }
       for (int64_t id : page) EXPECT_TRUE(seen.insert(id).second) << body << ": repeated " << id;
       if (!cursor) break;
@@ -281,17 +289,19 @@ TEST_F(QueryTest, CommonWordsFewMatchesUseThePostings) {
   batch.tables.push_back(std::move(indexed));
   batch.tables.push_back(std::move(plain));
   ASSERT_TRUE(store_->Commit(batch).ok());
-  for (const char* body : {R"({"$filter": {"descr": {"$contains": "blue shoes"}}})",
-                           R"({"$filter": {"descr": {"$contains": "shoes blue"}, "n": {"$ne": 3}}})",
-                           R"({"$filter": {"descr": {"$contains": "blue shoes"}}, "$order_by": {"n": "desc"}})",
-                           R"({"$filter": {"descr": {"$matches_any": "shoes"}, "id": {"$lt": 40}}})"}) {
+  for (const char* body :
+       {R"({"$filter": {"descr": {"$contains": "blue shoes"}}})",
+        R"({"$filter": {"descr": {"$contains": "shoes blue"}, "n": {"$ne": 3}}})",
+        R"({"$filter": {"descr": {"$contains": "blue shoes"}}, "$order_by": {"n": "desc"}})",
+        R"({"$filter": {"descr": {"$matches_any": "shoes"}, "id": {"$lt": 40}}})"}) {
     const auto expected = Answer(kPlain, body, 100000);
     ASSERT_FALSE(expected.empty()) << body;
     EXPECT_EQ(Answer(kIndexed, body, 100000), expected) << body;
     EXPECT_EQ(Answer(kIndexed, body, 3), expected) << body << " paged by 3";
   }
   auto spec = ParseQueryJson(schema_, R"({"$filter": {"descr": {"$contains": "blue shoes"}}})",
-                             QueryBodyKind::kExplain).value();
+                             QueryBodyKind::kExplain)
+                  .value();
   auto view = store_->BeginRead();
   const std::string plan = ExplainQuery(*view, kIndexed, spec).value();
   EXPECT_NE(plan.find("\"access\":\"words\""), std::string::npos) << plan;
@@ -304,8 +314,12 @@ TEST_F(QueryTest, ParseErrorsNameTheJsonPath) {
   };
   EXPECT_EQ(error(R"({"$filter": {"score": {"$gte": "x"}}})").rfind("$filter.score.$gte: ", 0), 0u);
   EXPECT_EQ(error(R"({"$filter": {"nope": 1}})"), "$filter.nope: unknown field 'nope'");
-  EXPECT_EQ(error(R"({"$filter": {"n": {"$almost": 1}}})").rfind("$filter.n.$almost: unknown operator", 0), 0u);
-  EXPECT_EQ(error(R"({"$filter": {"$or": [{"n": 1}, {"city": 3}]}})").rfind("$filter.$or[1].city: ", 0), 0u);
+  EXPECT_EQ(error(R"({"$filter": {"n": {"$almost": 1}}})")
+                .rfind("$filter.n.$almost: unknown operator", 0),
+            0u);
+  EXPECT_EQ(
+      error(R"({"$filter": {"$or": [{"n": 1}, {"city": 3}]}})").rfind("$filter.$or[1].city: ", 0),
+      0u);
   EXPECT_EQ(error(R"({"$filter": {"n": {"$prefix": "a"}}})").rfind("$filter.n.$prefix: ", 0), 0u);
   EXPECT_EQ(error(R"({"$order_by": {"n": "up"}})"), "$order_by.n: expected \"asc\" or \"desc\"");
   EXPECT_EQ(error(R"({"$limit": 10001})"), "$limit: must be at most 10000");

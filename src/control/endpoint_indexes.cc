@@ -37,8 +37,7 @@ Result<std::vector<IndexDefinition>> ResolveIndexes(const EndpointConfig& endpoi
     }
     for (const IndexDefinition& existing : out) {
       if (existing == index) {
-        return config.location.Error("the same index is listed twice: " +
-                                     index.Describe(schema));
+        return config.location.Error("the same index is listed twice: " + index.Describe(schema));
       }
     }
     out.push_back(std::move(index));
@@ -46,7 +45,8 @@ Result<std::vector<IndexDefinition>> ResolveIndexes(const EndpointConfig& endpoi
   if (out.empty() && endpoint.default_indexes) {
     for (size_t c = 0; c < schema.fields.size(); ++c) {
       // The primary key's first column is already the rows' own order.
-      if (schema.has_primary_key() && schema.primary_key.size() == 1 && schema.primary_key[0] == c) {
+      if (schema.has_primary_key() && schema.primary_key.size() == 1 &&
+          schema.primary_key[0] == c) {
         continue;
       }
       if (IsScalar(schema.fields[c].type)) out.push_back({IndexDefinition::Kind::kSorted, {c}});

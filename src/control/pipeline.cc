@@ -261,8 +261,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Build(const Config& config) {
       schema.primary_key = *key;
     }
     ASSIGN_OR_RETURN(std::vector<IndexDefinition> indexes, ResolveIndexes(endpoint, schema));
-    impl->sinks.push_back(Impl::SinkNode{&endpoint, std::move(schema), std::move(lineage),
-                                         std::move(indexes), nullptr, {}});
+    impl->sinks.push_back(Impl::SinkNode{
+        &endpoint, std::move(schema), std::move(lineage), std::move(indexes), nullptr, {}});
   }
   return std::unique_ptr<Pipeline>(new Pipeline(std::move(impl)));
 }

@@ -57,15 +57,17 @@ endpoints:
     std::map<std::string, std::multiset<std::string>> out;
     auto view = (*store)->BeginRead();
     for (const auto& e : (*pipeline)->RestEndpoints()) {
-      EXPECT_TRUE(view->Scan(e.cache_table, [&](std::string_view row, uint64_t) {
-                    std::string s;
-                    Record record = DecodeRow(e.schema, row).value();
-                    for (const auto& v : record) {
-                      s += v.DebugString() + "|";
-                    }
-                    out[e.name].insert(s);
-                    return true;
-                  }).ok());
+      EXPECT_TRUE(view->Scan(e.cache_table,
+                             [&](std::string_view row, uint64_t) {
+                               std::string s;
+                               Record record = DecodeRow(e.schema, row).value();
+                               for (const auto& v : record) {
+                                 s += v.DebugString() + "|";
+                               }
+                               out[e.name].insert(s);
+                               return true;
+                             })
+                      .ok());
     }
     return out;
   }

@@ -15,11 +15,11 @@
 #include "connectors/postgres/postgres_capture.h"
 #include "control/pipeline.h"
 #include "control/progress.h"
-#include "server/grpc/grpc_server.h"
 #include "control/serving_info.h"
+#include "server/grpc/grpc_server.h"
 #include "server/http/http_server.h"
-#include "server/http/served_api.h"
 #include "server/http/rest_api.h"
+#include "server/http/served_api.h"
 
 namespace sluice {
 namespace {
@@ -71,9 +71,8 @@ struct ServingVersion {
   std::unique_ptr<RestApi> api;
 };
 
-std::shared_ptr<const RestApi> ServeVersion(const Config& config,
-                                           std::shared_ptr<CacheStore> store,
-                                           std::vector<RestEndpoint> endpoints) {
+std::shared_ptr<const RestApi> ServeVersion(const Config& config, std::shared_ptr<CacheStore> store,
+                                            std::vector<RestEndpoint> endpoints) {
   auto version = std::make_shared<ServingVersion>();
   version->store = std::move(store);
   version->endpoints = std::move(endpoints);
@@ -166,8 +165,8 @@ Status RunPipeline(const Config& config, const RunOptions& options) {
   RETURN_IF_ERROR(server.Start());
   spdlog::info("REST API listening on {}:{}", config.api.host, server.port());
   std::unique_ptr<GrpcServer> grpc;
-  auto start_grpc = [&](const CacheStore& serving, const std::vector<RestEndpoint>& served_endpoints,
-                        int port) -> Status {
+  auto start_grpc = [&](const CacheStore& serving,
+                        const std::vector<RestEndpoint>& served_endpoints, int port) -> Status {
     grpc = std::make_unique<GrpcServer>(config.app_name, config.home_dir, serving, served_endpoints,
                                         GrpcServerOptions{config.api.grpc->host, port});
     RETURN_IF_ERROR(grpc->Start());

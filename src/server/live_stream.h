@@ -29,8 +29,8 @@ struct LiveMessage {
   enum class Kind { kSnapshotRow, kSnapshotEnd, kInsert, kUpdate, kDelete };
   Kind kind;
   uint64_t epoch = 0;
-  std::string old_row;  // row codec bytes (updates and deletes)
-  std::string new_row;  // snapshot rows, inserts and updates
+  std::string old_row = {};  // row codec bytes (updates and deletes)
+  std::string new_row = {};  // snapshot rows, inserts and updates
 };
 
 class LiveStream {

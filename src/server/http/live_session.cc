@@ -201,12 +201,11 @@ class SseSession final : public LiveSession {
         flushing_ = true;
         out_ = std::move(pending_);
         pending_.clear();
-        asio::async_write(socket_, asio::buffer(out_),
-                          [self, this](beast::error_code ec, size_t) {
-                            flushing_ = false;
-                            if (ec) return Close();
-                            if (!pending_.empty()) Flush();
-                          });
+        asio::async_write(socket_, asio::buffer(out_), [self, this](beast::error_code ec, size_t) {
+          flushing_ = false;
+          if (ec) return Close();
+          if (!pending_.empty()) Flush();
+        });
       }
       Heartbeat();
     });
@@ -240,9 +239,8 @@ class WebSocketSession final : public LiveSession {
         ws_(std::move(socket)) {}
 
   void Start(http::request<http::string_body> request) {
-    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& r) {
-      r.set(http::field::server, "sluice");
-    }));
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& r) { r.set(http::field::server, "sluice"); }));
     ws_.text(true);
     ws_.async_accept(request, [self = shared(), this](beast::error_code ec) {
       if (ec) return;
@@ -270,7 +268,8 @@ class WebSocketSession final : public LiveSession {
     if (queue_.empty()) {
       if (final_) {
         closed_ = true;
-        ws_.async_close(websocket::close_code::policy_error, [self = shared()](beast::error_code) {});
+        ws_.async_close(websocket::close_code::policy_error,
+                        [self = shared()](beast::error_code) {});
         return;
       }
       return Written();
@@ -317,10 +316,12 @@ class WebSocketSession final : public LiveSession {
 void StartLiveSession(tcp::socket socket, http::request<http::string_body> request,
                       std::shared_ptr<const RestApi> api, LiveRoute route) {
   if (websocket::is_upgrade(request)) {
-    auto session = std::make_shared<WebSocketSession>(std::move(socket), std::move(api), std::move(route));
+    auto session =
+        std::make_shared<WebSocketSession>(std::move(socket), std::move(api), std::move(route));
     session->Start(std::move(request));
   } else {
-    auto session = std::make_shared<SseSession>(std::move(socket), std::move(api), std::move(route));
+    auto session =
+        std::make_shared<SseSession>(std::move(socket), std::move(api), std::move(route));
     session->Start();
   }
 }

@@ -128,24 +128,24 @@ Status ForEachQueryParameter(
 Result<QuerySpec> ParseQueryString(const RestEndpoint& e, std::string_view query_string) {
   QuerySpec spec;
   spec.limit = RestApi::kDefaultLimit;
-  RETURN_IF_ERROR(ForEachQueryParameter(query_string, [&](std::string_view name,
-                                                          const std::string& value) -> Status {
-    if (name == "limit") {
-      ASSIGN_OR_RETURN(spec.limit, ParseLimit("limit", value));
-    } else if (name == "skip") {
-      ASSIGN_OR_RETURN(spec.skip, ParseCount("skip", value));
-    } else if (name == "filter") {
-      ASSIGN_OR_RETURN(spec.filter, ParseFilterJson(e.schema, value, "filter"));
-    } else if (name == "order_by") {
-      ASSIGN_OR_RETURN(spec.order_by, ParseOrderBy(e.schema, value, "order_by"));
-    } else if (name == "after") {
-      spec.after = value;
-    } else {
-      return InvalidArgument("unknown query parameter '" + std::string(name) +
-                             "' (expected filter, order_by, limit, skip, after)");
-    }
-    return Status::OK();
-  }));
+  RETURN_IF_ERROR(ForEachQueryParameter(
+      query_string, [&](std::string_view name, const std::string& value) -> Status {
+        if (name == "limit") {
+          ASSIGN_OR_RETURN(spec.limit, ParseLimit("limit", value));
+        } else if (name == "skip") {
+          ASSIGN_OR_RETURN(spec.skip, ParseCount("skip", value));
+        } else if (name == "filter") {
+          ASSIGN_OR_RETURN(spec.filter, ParseFilterJson(e.schema, value, "filter"));
+        } else if (name == "order_by") {
+          ASSIGN_OR_RETURN(spec.order_by, ParseOrderBy(e.schema, value, "order_by"));
+        } else if (name == "after") {
+          spec.after = value;
+        } else {
+          return InvalidArgument("unknown query parameter '" + std::string(name) +
+                                 "' (expected filter, order_by, limit, skip, after)");
+        }
+        return Status::OK();
+      }));
   return spec;
 }
 
@@ -249,20 +249,20 @@ std::optional<std::variant<LiveRoute, HttpResponse>> RestApi::MatchLive(
     }
     LiveRoute route;
     route.endpoint = &e;
-    Status parsed = ForEachQueryParameter(query_string, [&](std::string_view name,
-                                                            const std::string& value) -> Status {
-      if (name == "filter") {
-        ASSIGN_OR_RETURN(route.filter, ParseFilterJson(e.schema, value, "filter"));
-      } else if (name == "snapshot" && (value == "true" || value == "false")) {
-        route.snapshot = value == "true";
-      } else if (name == "snapshot") {
-        return InvalidArgument("snapshot: expected true or false, got '" + value + "'");
-      } else {
-        return InvalidArgument("unknown query parameter '" + std::string(name) +
-                               "' (expected filter, snapshot)");
-      }
-      return Status::OK();
-    });
+    Status parsed = ForEachQueryParameter(
+        query_string, [&](std::string_view name, const std::string& value) -> Status {
+          if (name == "filter") {
+            ASSIGN_OR_RETURN(route.filter, ParseFilterJson(e.schema, value, "filter"));
+          } else if (name == "snapshot" && (value == "true" || value == "false")) {
+            route.snapshot = value == "true";
+          } else if (name == "snapshot") {
+            return InvalidArgument("snapshot: expected true or false, got '" + value + "'");
+          } else {
+            return InvalidArgument("unknown query parameter '" + std::string(name) +
+                                   "' (expected filter, snapshot)");
+          }
+          return Status::OK();
+        });
     if (!parsed.ok()) return FromStatus(parsed);
     return route;
   }

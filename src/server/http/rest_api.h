@@ -4,8 +4,8 @@
 // opens its own cache read view.
 #pragma once
 
-#include <string>
 #include <optional>
+#include <string>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -66,8 +66,7 @@ class RestApi {
   HttpResponse List(const RestEndpoint& e, std::string_view query_string) const;
   HttpResponse GetById(const RestEndpoint& e, std::string_view id) const;
   HttpResponse Rows(const RestEndpoint& e, const QuerySpec& spec) const;
-  HttpResponse QueryRoute(const RestEndpoint& e, const std::string& body,
-                          QueryBodyKind kind) const;
+  HttpResponse QueryRoute(const RestEndpoint& e, const std::string& body, QueryBodyKind kind) const;
   Status AppendRow(const RestEndpoint& e, std::string_view row, std::string* out) const;
 
   std::string app_name_;
