@@ -56,7 +56,10 @@ std::string SeqKey(uint64_t seq) {
 // What the cache definition records of a table: a change in any of it rebuilds the cache.
 std::string DefinitionLine(const TableDefinition& t) {
   std::string line = t.name + "|" + t.schema.Fingerprint() + "|" + t.lineage;
-  for (const IndexDefinition& index : t.indexes) line += "|" + index.Describe(t.schema);
+  // "rows-in-index": sorted entries carry their rows (a layout change rebuilds the cache).
+  for (const IndexDefinition& index : t.indexes) {
+    line += "|" + index.Describe(t.schema) + "/rows-in-index";
+  }
   return line + "\n";
 }
 
@@ -452,16 +455,26 @@ Status CacheStore::UpdateIndexes(MDB_txn* txn, uint32_t table, std::string_view 
     ASSIGN_OR_RETURN(new_entries, IndexEntries(definition, new_row, row_id));
   }
   MDB_val id = ToVal(row_id);
+  std::string sorted_value;  // sorted entries carry the row (index_entries.h)
+  if (!new_row.empty()) sorted_value = SortedEntryValue(row_id, new_row);
+  const bool row_changed = old_row != new_row;
   for (size_t i = 0; i < definition.indexes.size(); ++i) {
     const MDB_dbi dbi = index_dbs_[table][i];
     const auto& before = old_entries[i];
     const auto& after = new_entries[i];
-    // Both lists are sorted: touch only entries that differ (an update of other columns
-    // leaves this index alone).
+    const bool sorted = definition.indexes[i].kind == IndexDefinition::Kind::kSorted;
+    MDB_val value = sorted ? ToVal(sorted_value) : id;
+    // Both lists are sorted: touch only entries that differ (full text: an update of other
+    // columns leaves the index alone; sorted entries hold the row, so they are rewritten).
     size_t a = 0, b = 0;
     while (a < before.size() || b < after.size()) {
       int order = a == before.size() ? 1 : b == after.size() ? -1 : before[a].compare(after[b]);
       if (order == 0) {
+        if (sorted && row_changed) {
+          MDB_val k = ToVal(after[b]);
+          int rc = mdb_put(txn, dbi, &k, &value, 0);
+          if (rc != 0) return LmdbError(rc, "cannot update index");
+        }
         ++a, ++b;
         continue;
       }
@@ -471,7 +484,7 @@ Status CacheStore::UpdateIndexes(MDB_txn* txn, uint32_t table, std::string_view 
         if (rc != 0 && rc != MDB_NOTFOUND) return LmdbError(rc, "cannot update index");
       } else {
         MDB_val k = ToVal(after[b++]);
-        int rc = mdb_put(txn, dbi, &k, &id, 0);
+        int rc = mdb_put(txn, dbi, &k, &value, 0);
         if (rc != 0) return LmdbError(rc, "cannot update index");
       }
     }

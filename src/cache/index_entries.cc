@@ -5,8 +5,29 @@
 #include "cache/text_tokens.h"
 #include "types/key_codec.h"
 #include "types/row_codec.h"
+#include "types/varint.h"
 
 namespace sluice {
+
+std::string SortedEntryValue(std::string_view row_id, std::string_view row) {
+  std::string value;
+  value.reserve(row_id.size() + row.size() + 2);
+  AppendVarint(row_id.size(), &value);
+  value.append(row_id);
+  value.append(row);
+  return value;
+}
+
+bool SplitSortedEntryValue(std::string_view value, std::string_view* row_id,
+                           std::string_view* row) {
+  VarintReader in(value);
+  auto size = in.Varint();
+  auto id = size ? in.Bytes(*size) : std::nullopt;
+  if (!id) return false;
+  *row_id = *id;
+  *row = value.substr(id->data() + id->size() - value.data());
+  return true;
+}
 
 void LimitIndexPart(std::string* encoded) {
   if (encoded->size() > kMaxIndexPart) encoded->resize(kMaxIndexPart);

@@ -61,18 +61,24 @@ class AccessReader {
   // The row ids `access` yields, sorted (for intersections); false when too many.
   Result<std::optional<std::vector<std::string>>> SortedIds(const Access& access) {
     std::vector<std::string> ids;
-    bool too_many = false;
+    bool too_many = false, malformed = false;
     if (access.kind == Access::Kind::kWords) {
       ASSIGN_OR_RETURN(ids, WordIds(access));
     } else if (access.kind == Access::Kind::kIndexRanges) {
       for (const KeyRange& range : access.ranges) {
         RETURN_IF_ERROR(view_.ScanTree(table_, access.index, range.lo, false,
-                                       [&](std::string_view key, std::string_view id) {
+                                       [&](std::string_view key, std::string_view value) {
                                          if (!range.hi.empty() && key >= range.hi) return false;
+                                         std::string_view id, row;
+                                         if (!SplitSortedEntryValue(value, &id, &row)) {
+                                           malformed = true;
+                                           return false;
+                                         }
                                          ids.emplace_back(id);
                                          too_many = ids.size() > kMaxIntersectIds;
                                          return !too_many;
                                        }));
+        if (malformed) return DataLoss("malformed index entry");
         if (too_many) return std::optional<std::vector<std::string>>();
       }
       std::sort(ids.begin(), ids.end());
@@ -101,18 +107,18 @@ class AccessReader {
     if (seek_key) start = *seek_key;
     RETURN_IF_ERROR(view_.ScanTree(
         table_, access.index, start, access.reverse,
-        [&](std::string_view key, std::string_view id) {
+        [&](std::string_view key, std::string_view value) {
           if (seek_key && key == *seek_key) return true;
           if (access.reverse ? key < range.lo : (!range.hi.empty() && key >= range.hi)) {
             return false;
           }
           if (access.reverse && !range.hi.empty() && key >= range.hi) return true;
-          auto row = view_.Get(table_, id);
-          if (!row.ok() || !*row) {
-            status = row.ok() ? DataLoss("index entry points at a missing row") : row.status();
+          std::string_view id, row;
+          if (!SplitSortedEntryValue(value, &id, &row)) {
+            status = DataLoss("malformed index entry");
             return false;
           }
-          if (!visit(id, **row)) {
+          if (!visit(id, row)) {
             *stopped = true;
             return false;
           }
