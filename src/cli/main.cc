@@ -1,4 +1,4 @@
-// The `sluice` command: run | init | check | clean | version.
+// The `sluice` command: run | init | check | clean | token | version.
 // Exit codes: 0 success (also after a graceful stop), 2 bad config or usage, 1 other failures.
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -10,6 +10,7 @@
 #include "common/file_util.h"
 #include "common/logging.h"
 #include "config/config.h"
+#include "control/auth_setup.h"
 #include "control/pipeline.h"
 #include "control/runner.h"
 
@@ -57,6 +58,16 @@ int Init(const std::string& config_path) {
   return 0;
 }
 
+int Token(const std::string& config_path, const std::string& access, const std::string& ttl,
+          const std::string& subject) {
+  auto config = LoadConfig(config_path);
+  if (!config.ok()) return Fail(config.status());
+  auto token = MakeToken(*config, access, ttl, subject);
+  if (!token.ok()) return Fail(token.status());
+  std::cout << *token << "\n";
+  return 0;
+}
+
 int Clean(const std::string& config_path) {
   auto config = LoadConfig(config_path);
   if (!config.ok()) return Fail(config.status());
@@ -91,6 +102,13 @@ int main(int argc, char** argv) {
   check->add_option("-c,--config", config_path, "config file")->capture_default_str();
   auto* clean = app.add_subcommand("clean", "remove the data under home_dir");
   clean->add_option("-c,--config", config_path, "config file")->capture_default_str();
+  std::string access = "all", ttl = "1h", subject;
+  auto* token = app.add_subcommand("token", "print a JWT signed with api.auth.jwt_secret");
+  token->add_option("-c,--config", config_path, "config file")->capture_default_str();
+  token->add_option("--access", access, "all, or a JSON access claim (docs/auth.md)")
+      ->capture_default_str();
+  token->add_option("--ttl", ttl, "lifetime, e.g. 15m, 1h, 7d")->capture_default_str();
+  token->add_option("--subject", subject, "the token's sub claim");
   app.add_subcommand("version", "print the version");
 
   try {
@@ -103,6 +121,7 @@ int main(int argc, char** argv) {
   if (*init) return Init(config_path);
   if (*check) return Check(config_path);
   if (*clean) return Clean(config_path);
+  if (*token) return Token(config_path, access, ttl, subject);
   std::cout << "sluice " << kVersion << "\n";
   return 0;
 }

@@ -25,6 +25,8 @@ enum class StatusCode {
   kIoError,
   kDataLoss,
   kInternal,
+  kUnauthenticated,    // no valid credentials (HTTP 401)
+  kPermissionDenied,   // valid credentials, not allowed (HTTP 403)
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -66,6 +68,12 @@ inline Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::mo
 inline Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
 inline Status DataLoss(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+inline Status Unauthenticated(std::string m) {
+  return {StatusCode::kUnauthenticated, std::move(m)};
+}
+inline Status PermissionDenied(std::string m) {
+  return {StatusCode::kPermissionDenied, std::move(m)};
+}
 
 // An I/O error carrying strerror(errno) for the failed operation on `what`.
 Status ErrnoError(std::string_view operation, std::string_view what, int err);

@@ -98,11 +98,23 @@ struct GrpcConfig {
   int port = 50051;  // 0 = a free port (logged)
 };
 
+// `api.auth`: JWT on every route but /health (docs/auth.md). Key files are read relative to
+// the working directory, like every other path in the config.
+struct AuthConfig {
+  std::string jwt_secret;      // HS256
+  std::string jwt_public_key;  // path of an RS256/ES256 public key (PEM)
+  std::string jwks_file;       // path of a JWKS document
+  std::string audience;
+  std::string issuer;
+  ConfigLocation location;
+};
+
 struct ApiConfig {
   std::string host = "0.0.0.0";
   int rest_port = 8080;
   int threads = 0;  // 0 = one per core
   std::optional<GrpcConfig> grpc;
+  std::optional<AuthConfig> auth;
 };
 
 struct Config {

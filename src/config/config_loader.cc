@@ -338,7 +338,7 @@ EndpointConfig ReadEndpoint(const Reader& r, const YAML::Node& node, const std::
 
 ApiConfig ReadApi(const Reader& r, const YAML::Node& node) {
   ApiConfig api;
-  r.CheckKeys(node, "api", {"host", "rest", "grpc", "threads"});
+  r.CheckKeys(node, "api", {"host", "rest", "grpc", "threads", "auth"});
   if (auto n = node["host"]) api.host = r.String(n, "api.host");
   auto read_port = [&](const YAML::Node& p, const std::string& key) {
     uint64_t port = r.Unsigned(p, key);
@@ -361,6 +361,27 @@ ApiConfig ReadApi(const Reader& r, const YAML::Node& node) {
     api.grpc = g;
   }
   if (auto n = node["threads"]) api.threads = int(r.Unsigned(n, "api.threads"));
+  if (auto auth = node["auth"]) {
+    r.CheckKeys(auth, "api.auth",
+                {"jwt_secret", "jwt_public_key", "jwks_file", "audience", "issuer"});
+    AuthConfig a;
+    a.location = r.At(auth, "api.auth");
+    if (auto n = auth["jwt_secret"]) a.jwt_secret = r.String(n, "api.auth.jwt_secret");
+    if (auto n = auth["jwt_public_key"]) a.jwt_public_key = r.String(n, "api.auth.jwt_public_key");
+    if (auto n = auth["jwks_file"]) a.jwks_file = r.String(n, "api.auth.jwks_file");
+    if (auto n = auth["audience"]) a.audience = r.String(n, "api.auth.audience");
+    if (auto n = auth["issuer"]) a.issuer = r.String(n, "api.auth.issuer");
+    if (a.jwt_secret.empty() && a.jwt_public_key.empty() && a.jwks_file.empty()) {
+      r.Fail(auth, "api.auth", "set jwt_secret, jwt_public_key or jwks_file (or remove auth)");
+    }
+    if (!a.jwt_secret.empty() && a.jwt_secret.size() < 32) {
+      // Never echo the secret: only its length.
+      r.Fail(auth["jwt_secret"], "api.auth.jwt_secret",
+             "must be at least 32 bytes for HS256 (it has " +
+                 std::to_string(a.jwt_secret.size()) + ")");
+    }
+    api.auth = std::move(a);
+  }
   return api;
 }
 

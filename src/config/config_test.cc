@@ -148,6 +148,30 @@ TEST(Config, ErrorsNameFileLineAndKey) {
   ExpectError("    seed: 7", "    seed: 7\n    path: /x", "unknown key 'path' in connections[0]");
 }
 
+TEST(Config, AuthNeedsAKeyAndALongEnoughSecret) {
+  std::string text = kValid;
+  text.replace(text.find("  rest: {port: 9999}"), 20,
+               "  rest: {port: 9999}\n  auth:\n    jwt_secret: " + std::string(40, 'k') +
+                   "\n    audience: sluice\n");
+  auto c = ParseConfig(text, "sluice.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE(c->api.auth.has_value());
+  EXPECT_EQ(c->api.auth->audience, "sluice");
+  EXPECT_EQ(c->api.auth->jwt_secret.size(), 40u);
+  ExpectError("rest: {port: 9999}", "rest: {port: 9999}\n  auth: {audience: x}",
+              "sluice.yaml:32:9: api.auth: set jwt_secret, jwt_public_key or jwks_file (or "
+              "remove auth)");
+  auto short_secret = ParseConfig(
+      std::string(kValid).replace(std::string(kValid).find("  rest: {port: 9999}"), 20,
+                                  "  rest: {port: 9999}\n  auth: {jwt_secret: tooshortsecret}"),
+      "sluice.yaml");
+  ASSERT_FALSE(short_secret.ok());
+  EXPECT_NE(short_secret.status().message().find("at least 32 bytes for HS256 (it has 14)"),
+            std::string::npos)
+      << short_secret.status().message();
+  EXPECT_EQ(short_secret.status().message().find("tooshortsecret"), std::string::npos);
+}
+
 TEST(Config, GrpcIsServedOnlyWhenConfigured) {
   auto plain = ParseConfig(kValid, "sluice.yaml");
   ASSERT_TRUE(plain.ok()) << plain.status().ToString();

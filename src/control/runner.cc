@@ -15,6 +15,7 @@
 #include "connectors/postgres/postgres_capture.h"
 #include "control/pipeline.h"
 #include "control/progress.h"
+#include "control/auth_setup.h"
 #include "control/serving_info.h"
 #include "server/grpc/grpc_server.h"
 #include "server/http/http_server.h"
@@ -68,15 +69,26 @@ namespace {
 struct ServingVersion {
   std::shared_ptr<CacheStore> store;
   std::vector<RestEndpoint> endpoints;
+  std::unique_ptr<Authenticator> authenticator;  // null without api.auth
   std::unique_ptr<RestApi> api;
 };
 
-std::shared_ptr<const RestApi> ServeVersion(const Config& config, std::shared_ptr<CacheStore> store,
-                                            std::vector<RestEndpoint> endpoints) {
+Result<std::shared_ptr<const RestApi>> ServeVersion(const Config& config,
+                                                    std::shared_ptr<CacheStore> store,
+                                                    std::vector<RestEndpoint> endpoints) {
   auto version = std::make_shared<ServingVersion>();
   version->store = std::move(store);
   version->endpoints = std::move(endpoints);
-  version->api = std::make_unique<RestApi>(config.app_name, *version->store, version->endpoints);
+  ASSIGN_OR_RETURN(version->authenticator, MakeAuthenticator(config, version->endpoints));
+  RestAuth auth;
+  auth.authenticator = version->authenticator.get();
+  if (config.api.auth) {
+    auth.secret = config.api.auth->jwt_secret;
+    auth.audience = config.api.auth->audience;
+    auth.issuer = config.api.auth->issuer;
+  }
+  version->api = std::make_unique<RestApi>(config.app_name, *version->store, version->endpoints,
+                                           std::move(auth));
   return std::shared_ptr<const RestApi>(version, version->api.get());
 }
 
@@ -155,8 +167,10 @@ Status RunPipeline(const Config& config, const RunOptions& options) {
     }
   }
 
-  ServedApi served(old_store ? ServeVersion(config, old_store, old_endpoints)
+  ASSIGN_OR_RETURN(std::shared_ptr<const RestApi> first_api,
+                   old_store ? ServeVersion(config, old_store, old_endpoints)
                              : ServeVersion(config, store, endpoints));
+  ServedApi served(std::move(first_api));
   HttpServerOptions http_options;
   http_options.host = config.api.host;
   http_options.port = config.api.rest_port;
@@ -189,7 +203,9 @@ Status RunPipeline(const Config& config, const RunOptions& options) {
   auto switch_versions = [&]() -> Status {
     RETURN_IF_ERROR(store->Sync());
     RETURN_IF_ERROR(versions.Promote(building));
-    served.Set(ServeVersion(config, store, endpoints));
+    ASSIGN_OR_RETURN(std::shared_ptr<const RestApi> new_api,
+                     ServeVersion(config, store, endpoints));
+    served.Set(std::move(new_api));
     if (grpc) {
       const int port = grpc->port();
       grpc->Stop();

@@ -10,23 +10,42 @@ struct JsonWriter {
   const Schema& schema;
   const std::vector<std::string>& prefixes;
   std::string* out;
+  bool first = true;
 
-  void Field(size_t i) {
-    if (i) out->push_back(',');
+  // Starts field i; false when it is left out (an empty prefix).
+  bool Field(size_t i) {
+    if (prefixes[i].empty()) return false;
+    if (!first) out->push_back(',');
+    first = false;
     out->append(prefixes[i]);
+    return true;
   }
   FieldType Type(size_t i) const { return schema.fields[i].type; }
 
-  void Null(size_t i) { Field(i), out->append("null"); }
-  void Bool(size_t i, bool b) { Field(i), out->append(b ? "true" : "false"); }
-  void Int(size_t i, int64_t v) { Field(i), AppendJsonInt64(Type(i), v, out); }
-  void UInt(size_t i, uint64_t v) { Field(i), AppendJsonUInt64(v, out); }
-  void Float(size_t i, double v) { Field(i), AppendJsonDouble(v, out); }
-  void Decimal(size_t i, const sluice::Decimal& d) {
-    Field(i), AppendJsonString(d.ToString(), out);
+  void Null(size_t i) {
+    if (Field(i)) out->append("null");
   }
-  void Bytes(size_t i, std::string_view s) { Field(i), AppendJsonBytes(Type(i), s, out); }
-  void Point(size_t i, const sluice::Point& p) { Field(i), AppendJsonPoint(p, out); }
+  void Bool(size_t i, bool b) {
+    if (Field(i)) out->append(b ? "true" : "false");
+  }
+  void Int(size_t i, int64_t v) {
+    if (Field(i)) AppendJsonInt64(Type(i), v, out);
+  }
+  void UInt(size_t i, uint64_t v) {
+    if (Field(i)) AppendJsonUInt64(v, out);
+  }
+  void Float(size_t i, double v) {
+    if (Field(i)) AppendJsonDouble(v, out);
+  }
+  void Decimal(size_t i, const sluice::Decimal& d) {
+    if (Field(i)) AppendJsonString(d.ToString(), out);
+  }
+  void Bytes(size_t i, std::string_view s) {
+    if (Field(i)) AppendJsonBytes(Type(i), s, out);
+  }
+  void Point(size_t i, const sluice::Point& p) {
+    if (Field(i)) AppendJsonPoint(p, out);
+  }
 };
 
 }  // namespace

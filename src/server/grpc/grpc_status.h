@@ -43,6 +43,12 @@ inline grpc::Status ToGrpcStatus(const Status& s) {
     case StatusCode::kDataLoss:
       code = grpc::StatusCode::DATA_LOSS;
       break;
+    case StatusCode::kUnauthenticated:
+      code = grpc::StatusCode::UNAUTHENTICATED;
+      break;
+    case StatusCode::kPermissionDenied:
+      code = grpc::StatusCode::PERMISSION_DENIED;
+      break;
     default:
       spdlog::error("gRPC request failed: {}", s.ToString());
       return grpc::Status(grpc::StatusCode::INTERNAL, "internal error: " + s.message());

@@ -87,6 +87,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto& req = parser_->get();
     request_.method.assign(req.method_string());
     request_.target.assign(req.target());
+    request_.authorization.assign(req[http::field::authorization]);
     const std::shared_ptr<const RestApi> api = api_.Get();
     if (auto live = api->MatchLive(request_)) {
       if (auto* route = std::get_if<LiveRoute>(&*live)) {

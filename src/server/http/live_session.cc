@@ -111,11 +111,11 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
     }
     if (!m.old_row.empty()) {
       *json += ",\"old\":";
-      RETURN_IF_ERROR(AppendRowJson(e.schema, m.old_row, api_->field_prefixes(e), json));
+      RETURN_IF_ERROR(AppendRowJson(e.schema, m.old_row, route_.json_prefixes, json));
     }
     if (!m.new_row.empty()) {
       *json += ",\"row\":";
-      RETURN_IF_ERROR(AppendRowJson(e.schema, m.new_row, api_->field_prefixes(e), json));
+      RETURN_IF_ERROR(AppendRowJson(e.schema, m.new_row, route_.json_prefixes, json));
     }
     *json += "}";
     return Status::OK();

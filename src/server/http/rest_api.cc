@@ -4,13 +4,17 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <chrono>
 #include <functional>
 
 #include "cache/query.h"
 #include "cache/query_parser.h"
+#include "server/auth/jwt.h"
 #include "server/http/openapi.h"
 #include "server/http/swagger_ui.h"
+#include "types/row_codec.h"
 #include "types/row_json.h"
+#include "types/time_util.h"
 #include "types/value_text.h"
 
 namespace sluice {
@@ -20,6 +24,10 @@ std::string_view ErrorCodeFor(int status) {
   switch (status) {
     case 400:
       return "bad_request";
+    case 401:
+      return "unauthorized";
+    case 403:
+      return "forbidden";
     case 404:
       return "not_found";
     case 405:
@@ -92,6 +100,8 @@ HttpResponse FromStatus(const Status& s) {
       return RestApi::Error(400, s.message());
     case StatusCode::kNotFound:
       return RestApi::Error(404, s.message());
+    case StatusCode::kPermissionDenied:
+      return RestApi::Error(403, s.message());
     case StatusCode::kUnavailable:
       return RestApi::Error(503, s.message());
     default:
@@ -151,8 +161,12 @@ Result<QuerySpec> ParseQueryString(const RestEndpoint& e, std::string_view query
 
 }  // namespace
 
-RestApi::RestApi(std::string app_name, const CacheStore& store, std::vector<RestEndpoint> endpoints)
-    : app_name_(std::move(app_name)), store_(store), endpoints_(std::move(endpoints)) {
+RestApi::RestApi(std::string app_name, const CacheStore& store, std::vector<RestEndpoint> endpoints,
+                 RestAuth auth)
+    : app_name_(std::move(app_name)),
+      store_(store),
+      endpoints_(std::move(endpoints)),
+      auth_(std::move(auth)) {
   openapi_json_ = BuildOpenApiDocument(app_name_, endpoints_);  // in config order
   // Longest paths first, so /a/b wins over /a for "/a/b/1".
   std::sort(endpoints_.begin(), endpoints_.end(), [](const RestEndpoint& a, const RestEndpoint& b) {
@@ -185,13 +199,17 @@ HttpResponse RestApi::Handle(const HttpRequest& request) const {
     r.headers.emplace_back("Allow", allow);
     return r;
   };
-  if (target == "/") return get ? Index() : not_allowed("GET");
   if (target == "/health") {
     if (!get) return not_allowed("GET");
     HttpResponse ok;
     ok.body = "{\"status\":\"ok\"}";
     return ok;
   }
+  auto authenticated = Authenticate(request);
+  if (auto* refused = std::get_if<HttpResponse>(&authenticated)) return std::move(*refused);
+  const Caller* caller = std::get<std::shared_ptr<const Caller>>(authenticated).get();
+  if (target == "/") return get ? Index(caller) : not_allowed("GET");
+  if (target == "/auth/token") return post ? MintToken(caller, request.body) : not_allowed("POST");
   if (target == "/openapi.json") {
     if (!get) return not_allowed("GET");
     HttpResponse r;
@@ -209,12 +227,16 @@ HttpResponse RestApi::Handle(const HttpRequest& request) const {
     const RestEndpoint& e = endpoints_[i];
     if (!target.starts_with(e.path)) continue;
     std::string_view rest = target.substr(e.path.size());
-    if (rest.empty() || rest == "/") return get ? List(e, query_string) : not_allowed("GET");
-    if (rest[0] != '/') continue;
+    if (!rest.empty() && rest != "/" && rest[0] != '/') continue;
+    const EndpointAccess* access = AccessTo(caller, e);
+    if (!access) return Forbidden(caller, e);
+    if (rest.empty() || rest == "/") {
+      return get ? List(e, *access, query_string) : not_allowed("GET");
+    }
     rest.remove_prefix(1);
     const bool query_route = rest == "query" || rest == "count" || rest == "explain";
     if (post && query_route) {
-      return QueryRoute(e, request.body,
+      return QueryRoute(e, *access, request.body,
                         rest == "query"   ? QueryBodyKind::kQuery
                         : rest == "count" ? QueryBodyKind::kCount
                                           : QueryBodyKind::kExplain);
@@ -224,7 +246,7 @@ HttpResponse RestApi::Handle(const HttpRequest& request) const {
     if (!get) return not_allowed("GET");
     auto id = PercentDecode(rest, false);
     if (!id) return Error(400, "malformed percent-encoding in id '" + std::string(rest) + "'");
-    return GetById(e, *id);
+    return GetById(e, *access, *id);
   }
   return Error(404, "no route for " + std::string(target) + " (GET / lists the endpoints)");
 }
@@ -247,8 +269,14 @@ std::optional<std::variant<LiveRoute, HttpResponse>> RestApi::MatchLive(
       r.headers.emplace_back("Allow", "GET");
       return r;
     }
+    auto authenticated = Authenticate(request);
+    if (auto* refused = std::get_if<HttpResponse>(&authenticated)) return std::move(*refused);
+    const Caller* caller = std::get<std::shared_ptr<const Caller>>(authenticated).get();
+    const EndpointAccess* access = AccessTo(caller, e);
+    if (!access) return Forbidden(caller, e);
     LiveRoute route;
     route.endpoint = &e;
+    route.json_prefixes = Prefixes(e, *access);
     Status parsed = ForEachQueryParameter(
         query_string, [&](std::string_view name, const std::string& value) -> Status {
           if (name == "filter") {
@@ -264,16 +292,106 @@ std::optional<std::variant<LiveRoute, HttpResponse>> RestApi::MatchLive(
           return Status::OK();
         });
     if (!parsed.ok()) return FromStatus(parsed);
+    QuerySpec filter_only;
+    filter_only.filter = std::move(route.filter);
+    if (Status s = AccessPolicy::CheckColumns(*access, e, filter_only); !s.ok()) {
+      return FromStatus(s);
+    }
+    AccessPolicy::Restrict(*access, &filter_only.filter);
+    route.filter = std::move(filter_only.filter);
     return route;
   }
   return std::nullopt;
 }
 
-HttpResponse RestApi::Index() const {
+std::variant<std::shared_ptr<const Caller>, HttpResponse> RestApi::Authenticate(
+    const HttpRequest& request) const {
+  if (!auth_.authenticator) return std::shared_ptr<const Caller>();
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  auto caller = auth_.authenticator->Authenticate(request.authorization, now);
+  if (caller.ok()) return std::move(*caller);
+  // RFC 6750: no error code when no credentials came; the reason is one of a fixed few.
+  const std::string& reason = caller.status().message();
+  HttpResponse r = Error(401, reason);
+  std::string challenge = "Bearer realm=\"" + app_name_ + "\"";
+  if (reason != "missing token") {
+    challenge += ", error=\"invalid_token\", error_description=\"" + reason + "\"";
+  }
+  r.headers.emplace_back("WWW-Authenticate", std::move(challenge));
+  return r;
+}
+
+const EndpointAccess* RestApi::AccessTo(const Caller* caller, const RestEndpoint& e) const {
+  static const EndpointAccess kEverything;
+  return caller ? caller->policy.For(e.name) : &kEverything;
+}
+
+HttpResponse RestApi::Forbidden(const Caller* caller, const RestEndpoint& e) const {
+  const std::string problem = caller ? caller->policy.Problem(e.name) : "";
+  return Error(403, "this token does not allow endpoint " + e.name +
+                        (problem.empty() ? "" : " (" + problem + ")"));
+}
+
+const std::vector<std::string>& RestApi::Prefixes(const RestEndpoint& e,
+                                                  const EndpointAccess& access) const {
+  if (access.fields) return access.json_prefixes;
+  return field_prefixes_[size_t(&e - endpoints_.data())];
+}
+
+HttpResponse RestApi::MintToken(const Caller* caller, const std::string& body) const {
+  if (!auth_.authenticator || auth_.secret.empty()) {
+    return Error(404, "POST /auth/token needs api.auth.jwt_secret: tokens are signed with it");
+  }
+  if (!caller->policy.all()) return Error(403, "only an all-access token may mint tokens");
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(body);
+  simdjson::dom::element root;
+  if (parser.parse(padded).get(root)) return Error(400, "body is not valid JSON");
+  simdjson::dom::object object;
+  if (root.get(object)) return Error(400, "body must be an object {\"access\": .., \"ttl\": ..}");
+  std::string access_json;
+  std::string ttl_text = "1h";
+  for (auto [key, value] : object) {
+    if (key == "access") {
+      access_json = simdjson::minify(value);
+    } else if (key == "ttl") {
+      std::string_view text;
+      if (value.get(text)) return Error(400, "ttl: expected a duration string such as \"15m\"");
+      ttl_text = std::string(text);
+    } else {
+      return Error(400, "unknown key '" + std::string(key) + "' (expected access, ttl)");
+    }
+  }
+  if (access_json.empty()) return Error(400, "access: required (\"all\" or {\"endpoints\": ..})");
+  auto policy = AccessPolicy::Parse(access_json, endpoints_);
+  if (!policy.ok()) return FromStatus(policy.status());
+  auto ttl = ParseDuration(ttl_text);
+  if (!ttl.ok()) return Error(400, "ttl: " + ttl.status().message());
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  // A minted token never outlives the one that minted it.
+  const int64_t seconds = std::min<int64_t>(*ttl / kMicrosPerSecond, caller->expires_at - now);
+  if (seconds <= 0) return Error(400, "ttl: must be at least one second");
+  auto token = IssueToken(auth_.secret, access_json, seconds, now, caller->subject,
+                          auth_.audience, auth_.issuer);
+  if (!token.ok()) return FromStatus(token.status());
+  HttpResponse r;
+  r.body = "{\"token\":" + JsonQuoted(*token) + ",\"expires_at\":" +
+           std::to_string(now + seconds) + "}";
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+HttpResponse RestApi::Index(const Caller* caller) const {
   HttpResponse r;
   r.body = "{\"app\":" + JsonQuoted(app_name_) + ",\"endpoints\":[";
   std::vector<const RestEndpoint*> by_name;
-  for (const auto& e : endpoints_) by_name.push_back(&e);
+  for (const auto& e : endpoints_) {
+    if (AccessTo(caller, e)) by_name.push_back(&e);
+  }
   std::sort(by_name.begin(), by_name.end(), [](auto* a, auto* b) { return a->name < b->name; });
   for (size_t i = 0; i < by_name.size(); ++i) {
     const RestEndpoint& e = *by_name[i];
@@ -291,9 +409,13 @@ HttpResponse RestApi::Index() const {
       r.body += "null";
     }
     r.body += ",\"fields\":[";
+    const EndpointAccess& access = *AccessTo(caller, e);
+    bool first = true;
     for (size_t f = 0; f < e.schema.fields.size(); ++f) {
       const Field& field = e.schema.fields[f];
-      if (f) r.body += ",";
+      if (!access.Allows(f)) continue;
+      if (!first) r.body += ",";
+      first = false;
       r.body += "{\"name\":" + JsonQuoted(field.name) + ",\"type\":\"" +
                 std::string(FieldTypeName(field.type)) +
                 "\",\"nullable\":" + (field.nullable ? "true" : "false") + "}";
@@ -304,17 +426,18 @@ HttpResponse RestApi::Index() const {
   return r;
 }
 
-Status RestApi::AppendRow(const RestEndpoint& e, std::string_view row, std::string* out) const {
-  return AppendRowJson(e.schema, row, field_prefixes_[size_t(&e - endpoints_.data())], out);
-}
-
-HttpResponse RestApi::List(const RestEndpoint& e, std::string_view query_string) const {
+HttpResponse RestApi::List(const RestEndpoint& e, const EndpointAccess& access,
+                           std::string_view query_string) const {
   auto spec = ParseQueryString(e, query_string);
   if (!spec.ok()) return FromStatus(spec.status());
-  return Rows(e, *spec);
+  return Rows(e, access, std::move(*spec));
 }
 
-HttpResponse RestApi::Rows(const RestEndpoint& e, const QuerySpec& spec) const {
+HttpResponse RestApi::Rows(const RestEndpoint& e, const EndpointAccess& access,
+                           QuerySpec spec) const {
+  if (Status s = AccessPolicy::CheckColumns(access, e, spec); !s.ok()) return FromStatus(s);
+  AccessPolicy::Restrict(access, &spec);
+  const std::vector<std::string>& prefixes = Prefixes(e, access);
   auto view = store_.BeginRead();
   if (!view.ok()) return FromStatus(view.status());
   HttpResponse r;
@@ -327,7 +450,7 @@ HttpResponse RestApi::Rows(const RestEndpoint& e, const QuerySpec& spec) const {
       [&](std::string_view row) {
         if (!first) r.body.push_back(',');
         first = false;
-        row_status = AppendRow(e, row, &r.body);
+        row_status = AppendRowJson(e.schema, row, prefixes, &r.body);
         return row_status.ok();
       },
       &cursor);
@@ -338,7 +461,8 @@ HttpResponse RestApi::Rows(const RestEndpoint& e, const QuerySpec& spec) const {
   return r;
 }
 
-HttpResponse RestApi::GetById(const RestEndpoint& e, std::string_view id) const {
+HttpResponse RestApi::GetById(const RestEndpoint& e, const EndpointAccess& access,
+                              std::string_view id) const {
   if (!e.schema.has_primary_key()) {
     return Error(404, "endpoint " + e.name +
                           " has no primary key, so rows cannot be fetched by id; "
@@ -349,7 +473,12 @@ HttpResponse RestApi::GetById(const RestEndpoint& e, std::string_view id) const 
     return Error(404, "endpoint " + e.name + " has a composite primary key; use POST " + e.path +
                           "/query with a $filter on every key column");
   }
-  const Field& key_field = e.schema.fields[e.schema.primary_key[0]];
+  const size_t key_column = e.schema.primary_key[0];
+  const Field& key_field = e.schema.fields[key_column];
+  if (!access.Allows(key_column)) {
+    return Error(403, "field '" + key_field.name + "' of endpoint " + e.name +
+                          " is not accessible, so rows cannot be fetched by it");
+  }
   auto key = ParseValueText(key_field.type, id);
   if (!key.ok()) {
     return Error(400, "id: " + key.status().message() + " for primary key " + key_field.name);
@@ -358,20 +487,29 @@ HttpResponse RestApi::GetById(const RestEndpoint& e, std::string_view id) const 
   if (!view.ok()) return FromStatus(view.status());
   auto row = GetByKey(*view, e.cache_table, {*key});
   if (!row.ok()) return FromStatus(row.status());
-  if (!*row) {
+  auto not_found = [&] {
     return Error(404, "no " + e.name + " record with " + key_field.name + " = " + std::string(id));
+  };
+  if (!*row) return not_found();
+  if (access.filter.op != FilterNode::Op::kTrue) {
+    // Rows outside the caller's filter do not exist for it.
+    auto record = DecodeRow(e.schema, **row);
+    if (!record.ok()) return FromStatus(record.status());
+    if (!FilterMatches(access.filter, e.schema, *record)) return not_found();
   }
   HttpResponse r;
-  Status s = AppendRow(e, **row, &r.body);
+  Status s = AppendRowJson(e.schema, **row, Prefixes(e, access), &r.body);
   if (!s.ok()) return FromStatus(s);
   return r;
 }
 
-HttpResponse RestApi::QueryRoute(const RestEndpoint& e, const std::string& body,
-                                 QueryBodyKind kind) const {
+HttpResponse RestApi::QueryRoute(const RestEndpoint& e, const EndpointAccess& access,
+                                 const std::string& body, QueryBodyKind kind) const {
   auto spec = ParseQueryJson(e.schema, body, kind, kLimits);
   if (!spec.ok()) return FromStatus(spec.status());
-  if (kind == QueryBodyKind::kQuery) return Rows(e, *spec);
+  if (kind == QueryBodyKind::kQuery) return Rows(e, access, std::move(*spec));
+  if (Status s = AccessPolicy::CheckColumns(access, e, *spec); !s.ok()) return FromStatus(s);
+  AccessPolicy::Restrict(access, &*spec);
   auto view = store_.BeginRead();
   if (!view.ok()) return FromStatus(view.status());
   HttpResponse r;

@@ -13,6 +13,7 @@
 #include "cache/cache_store.h"
 #include "cache/query.h"
 #include "cache/query_parser.h"
+#include "server/auth/authenticator.h"
 #include "server/endpoint.h"
 #include "types/schema.h"
 #include "types/value.h"
@@ -23,6 +24,16 @@ struct HttpRequest {
   std::string method;  // "GET", "POST", ...
   std::string target;  // path and query string, as sent
   std::string body;
+  std::string authorization = {};  // the Authorization header, if any
+};
+
+// JWT authorization (docs/auth.md); without an authenticator every route is open.
+struct RestAuth {
+  const Authenticator* authenticator = nullptr;
+  // For POST /auth/token: tokens are signed with the HS256 secret (empty: minting is off).
+  std::string secret;
+  std::string audience;
+  std::string issuer;
 };
 
 struct HttpResponse {
@@ -35,8 +46,9 @@ struct HttpResponse {
 // A parsed `GET {path}/live?filter=<json>&snapshot=true|false` request.
 struct LiveRoute {
   const RestEndpoint* endpoint = nullptr;
-  FilterNode filter;
+  FilterNode filter;  // the request's, ANDed with the caller's row filter
   bool snapshot = true;
+  std::vector<std::string> json_prefixes;  // the caller's visible fields (row_json.h)
 };
 
 class RestApi {
@@ -44,7 +56,8 @@ class RestApi {
   static constexpr uint64_t kDefaultLimit = 50;
   static constexpr uint64_t kMaxLimit = 10000;
 
-  RestApi(std::string app_name, const CacheStore& store, std::vector<RestEndpoint> endpoints);
+  RestApi(std::string app_name, const CacheStore& store, std::vector<RestEndpoint> endpoints,
+          RestAuth auth = {});
 
   HttpResponse Handle(const HttpRequest& request) const;
 
@@ -52,28 +65,36 @@ class RestApi {
   // request (which Handle answers).
   std::optional<std::variant<LiveRoute, HttpResponse>> MatchLive(const HttpRequest& request) const;
   const CacheStore& store() const { return store_; }
-  // The escaped `"name":` prefix of every field of `e`'s records (types/row_json.h).
-  const std::vector<std::string>& field_prefixes(const RestEndpoint& e) const {
-    return field_prefixes_[size_t(&e - endpoints_.data())];
-  }
 
   // An error response in the contract's shape: {"error": {"code": ..., "message": ...}}.
   static HttpResponse Error(int status, std::string_view message);
 
  private:
-  struct Route;
-  HttpResponse Index() const;
-  HttpResponse List(const RestEndpoint& e, std::string_view query_string) const;
-  HttpResponse GetById(const RestEndpoint& e, std::string_view id) const;
-  HttpResponse Rows(const RestEndpoint& e, const QuerySpec& spec) const;
-  HttpResponse QueryRoute(const RestEndpoint& e, const std::string& body, QueryBodyKind kind) const;
-  Status AppendRow(const RestEndpoint& e, std::string_view row, std::string* out) const;
+  // The caller (null without auth), or the 401 to send.
+  std::variant<std::shared_ptr<const Caller>, HttpResponse> Authenticate(
+      const HttpRequest& request) const;
+  // What the caller may do with `e` (everything without auth); null when forbidden.
+  const EndpointAccess* AccessTo(const Caller* caller, const RestEndpoint& e) const;
+  HttpResponse Forbidden(const Caller* caller, const RestEndpoint& e) const;
+  const std::vector<std::string>& Prefixes(const RestEndpoint& e,
+                                           const EndpointAccess& access) const;
+
+  HttpResponse Index(const Caller* caller) const;
+  HttpResponse MintToken(const Caller* caller, const std::string& body) const;
+  HttpResponse List(const RestEndpoint& e, const EndpointAccess& access,
+                    std::string_view query_string) const;
+  HttpResponse GetById(const RestEndpoint& e, const EndpointAccess& access,
+                       std::string_view id) const;
+  HttpResponse Rows(const RestEndpoint& e, const EndpointAccess& access, QuerySpec spec) const;
+  HttpResponse QueryRoute(const RestEndpoint& e, const EndpointAccess& access,
+                          const std::string& body, QueryBodyKind kind) const;
 
   std::string app_name_;
   std::string openapi_json_;  // BuildOpenApiDocument, built once
   const CacheStore& store_;
   std::vector<RestEndpoint> endpoints_;
   std::vector<std::vector<std::string>> field_prefixes_;  // per endpoint: "\"name\":" per field
+  RestAuth auth_;
 };
 
 }  // namespace sluice

@@ -1,0 +1,52 @@
+#include "server/auth/authenticator.h"
+
+namespace sluice {
+namespace {
+
+constexpr size_t kMaxCachedTokens = 10000;
+
+}  // namespace
+
+std::string_view BearerToken(std::string_view header) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (header.size() <= kScheme.size()) return {};
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return {};
+  }
+  std::string_view token = header.substr(kScheme.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  return token;
+}
+
+Authenticator::Authenticator(std::unique_ptr<JwtVerifier> verifier,
+                             std::vector<RestEndpoint> endpoints)
+    : verifier_(std::move(verifier)), endpoints_(std::move(endpoints)) {}
+
+Result<std::shared_ptr<const Caller>> Authenticator::Authenticate(std::string_view header,
+                                                                  int64_t now) const {
+  const std::string_view token = BearerToken(header);
+  if (token.empty()) return Unauthenticated("missing token");
+  {
+    std::lock_guard lock(mu_);
+    auto it = cache_.find(std::string(token));
+    if (it != cache_.end()) {
+      if (now < it->second->expires_at) return it->second;
+      cache_.erase(it);
+      return Unauthenticated("token expired");
+    }
+  }
+  ASSIGN_OR_RETURN(VerifiedToken verified, verifier_->Verify(token, now));
+  auto policy = AccessPolicy::Parse(verified.access_json, endpoints_);
+  if (!policy.ok()) return Unauthenticated("invalid claims");
+  auto caller = std::make_shared<Caller>();
+  caller->subject = std::move(verified.subject);
+  caller->expires_at = verified.expires_at;
+  caller->policy = std::move(*policy);
+  std::lock_guard lock(mu_);
+  if (cache_.size() >= kMaxCachedTokens) cache_.clear();  // crude but bounded
+  cache_.emplace(std::string(token), caller);
+  return std::shared_ptr<const Caller>(std::move(caller));
+}
+
+}  // namespace sluice

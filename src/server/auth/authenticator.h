@@ -1,0 +1,48 @@
+// Authenticator: from an `Authorization` header to a Caller (who, until when, allowed what),
+// shared by every server. Verified tokens are cached by their text (bounded), so a client
+// reusing its token pays for signature checks and claim parsing once; expiry is checked on
+// every use.
+// Thread-safety: Authenticate may run on any number of threads at once.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+#include "server/auth/access_policy.h"
+#include "server/auth/jwt.h"
+#include "server/endpoint.h"
+
+namespace sluice {
+
+struct Caller {
+  std::string subject;
+  int64_t expires_at = 0;
+  AccessPolicy policy;
+};
+
+class Authenticator {
+ public:
+  Authenticator(std::unique_ptr<JwtVerifier> verifier, std::vector<RestEndpoint> endpoints);
+
+  // Unauthenticated with a fixed public reason ("missing token", "invalid signature", ...).
+  Result<std::shared_ptr<const Caller>> Authenticate(std::string_view authorization_header,
+                                                     int64_t now_seconds) const;
+  const std::vector<RestEndpoint>& endpoints() const { return endpoints_; }
+
+ private:
+  std::unique_ptr<JwtVerifier> verifier_;
+  std::vector<RestEndpoint> endpoints_;
+  mutable std::mutex mu_;
+  mutable std::unordered_map<std::string, std::shared_ptr<const Caller>> cache_;
+};
+
+// The token of "Bearer <token>" (scheme case-insensitive); empty when there is none.
+std::string_view BearerToken(std::string_view authorization_header);
+
+}  // namespace sluice
