@@ -1,5 +1,7 @@
 #include "server/auth/authenticator.h"
 
+#include <mutex>
+
 namespace sluice {
 namespace {
 
@@ -28,12 +30,11 @@ Result<std::shared_ptr<const Caller>> Authenticator::Authenticate(std::string_vi
   const std::string_view token = BearerToken(header);
   if (token.empty()) return Unauthenticated("missing token");
   {
-    std::lock_guard lock(mu_);
-    auto it = cache_.find(std::string(token));
+    std::shared_lock lock(mu_);
+    auto it = cache_.find(absl::string_view(token.data(), token.size()));
     if (it != cache_.end()) {
       if (now < it->second->expires_at) return it->second;
-      cache_.erase(it);
-      return Unauthenticated("token expired");
+      return Unauthenticated("token expired");  // dropped when the cache is next cleared
     }
   }
   ASSIGN_OR_RETURN(VerifiedToken verified, verifier_->Verify(token, now));
@@ -43,7 +44,7 @@ Result<std::shared_ptr<const Caller>> Authenticator::Authenticate(std::string_vi
   caller->subject = std::move(verified.subject);
   caller->expires_at = verified.expires_at;
   caller->policy = std::move(*policy);
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (cache_.size() >= kMaxCachedTokens) cache_.clear();  // crude but bounded
   cache_.emplace(std::string(token), caller);
   return std::shared_ptr<const Caller>(std::move(caller));

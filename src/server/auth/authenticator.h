@@ -7,11 +7,12 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
+
+#include <absl/container/flat_hash_map.h>
 
 #include "common/status.h"
 #include "server/auth/access_policy.h"
@@ -38,8 +39,9 @@ class Authenticator {
  private:
   std::unique_ptr<JwtVerifier> verifier_;
   std::vector<RestEndpoint> endpoints_;
-  mutable std::mutex mu_;
-  mutable std::unordered_map<std::string, std::shared_ptr<const Caller>> cache_;
+  // Looked up by token text without copying it; readers share the lock.
+  mutable std::shared_mutex mu_;
+  mutable absl::flat_hash_map<std::string, std::shared_ptr<const Caller>> cache_;
 };
 
 // The token of "Bearer <token>" (scheme case-insensitive); empty when there is none.
