@@ -77,7 +77,7 @@ class Auth(harness.SluiceTestCase):
         self.write("data/notes/part1.csv", "id,text\n1,hello\n")
         self.s = self.sluice(CONFIG % {"secret": self.secret}).start()
         self.all = self.cli_token("all")
-        self.s.wait_for(lambda: self.count("/products", self.all) == 30, what="load")
+        self.s.wait_for(lambda: self.count("/products", self.all) == 30, timeout=30, what="load")
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -220,6 +220,18 @@ class Auth(harness.SluiceTestCase):
         self.assertTrue(all(set(r) == {"id", "owner", "title"} and r["owner"] == "alice"
                             for r in rows))
         sock.close()
+
+    def test_openapi_declares_the_bearer_scheme(self):
+        doc = self.ok_json("GET", "/openapi.json", self.all)
+        self.assertEqual(doc["components"]["securitySchemes"]["bearerAuth"]["scheme"], "bearer")
+        self.assertEqual(doc["security"], [{"bearerAuth": []}])
+        self.assertEqual(doc["paths"]["/health"]["get"]["security"], [])
+        self.assertIn("/auth/token", doc["paths"])
+        validator = os.path.join(os.path.dirname(harness.SLUICE), "src", "server", "http",
+                                 "openapi-validator", "validate.mjs")
+        r = subprocess.run(["node", validator], input=json.dumps(doc), text=True,
+                           capture_output=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
     def test_minting_narrower_tokens(self):
         narrow = {"endpoints": {"notes": {}}}

@@ -714,10 +714,31 @@ std::string Components(const std::vector<RestEndpoint>& endpoints,
               {"responses", Responses()}});
 }
 
+// POST /auth/token (docs/auth.md).
+Operation MintTokenOperation() {
+  const std::string body = Obj(
+      {{"type", Str("object")},
+       {"required", StrArr({"access"})},
+       {"properties",
+        Obj({{"access", Obj({{"description", Str("\"all\" or {\"endpoints\": {...}}")}})},
+             {"ttl", Obj({{"type", Str("string")}, {"example", Str("15m")}})}})}});
+  const std::string answer =
+      Obj({{"type", Str("object")},
+           {"properties", Obj({{"token", Obj({{"type", Str("string")}})},
+                               {"expires_at", Obj({{"type", Str("integer")}})}})}});
+  return {"/auth/token", "post",
+          ToJson({"Sluice", "mint_token", "A narrower token, signed with the app's secret",
+                  "Only an all-access token may mint; the new token never outlives it.",
+                  {},
+                  Obj({{"required", "true"}, {"content", JsonContent(body)}}),
+                  With({{"200", JsonResponse("The token.", answer)}},
+                       ErrorResponses({400, 404, 405, 500}))})};
+}
+
 }  // namespace
 
 std::string BuildOpenApiDocument(std::string_view app_name,
-                                 const std::vector<RestEndpoint>& endpoints) {
+                                 const std::vector<RestEndpoint>& endpoints, bool bearer_auth) {
   const std::vector<EndpointNames> names = AssignNames(endpoints);
   std::vector<Operation> ops = ServiceOperations();
   for (size_t i = 0; i < endpoints.size(); ++i) {
@@ -725,11 +746,29 @@ std::string BuildOpenApiDocument(std::string_view app_name,
       if (!Shadowed(op.path, endpoints[i], endpoints)) ops.push_back(std::move(op));
     }
   }
+  if (!bearer_auth) {
+    return Obj({{"openapi", Str("3.0.3")},
+                {"info", Info(app_name)},
+                {"tags", Tags(endpoints, names)},
+                {"paths", Paths(ops)},
+                {"components", Components(endpoints, names)}});
+  }
+  ops.push_back(MintTokenOperation());
+  for (Operation& op : ops) {
+    if (op.path == "/health") op.json.insert(op.json.size() - 1, ",\"security\":[]");  // open
+  }
+  std::string components = Components(endpoints, names);
+  components.insert(components.size() - 1,
+                    ",\"securitySchemes\":" +
+                        Obj({{"bearerAuth", Obj({{"type", Str("http")},
+                                                 {"scheme", Str("bearer")},
+                                                 {"bearerFormat", Str("JWT")}})}}));
   return Obj({{"openapi", Str("3.0.3")},
               {"info", Info(app_name)},
               {"tags", Tags(endpoints, names)},
+              {"security", Arr({Obj({{"bearerAuth", "[]"}})})},
               {"paths", Paths(ops)},
-              {"components", Components(endpoints, names)}});
+              {"components", components}});
 }
 
 }  // namespace sluice

@@ -19,7 +19,10 @@ namespace sluice {
 // snake_case (list, get, query, count, explain, live). Both get a numeric suffix when two
 // endpoint names would otherwise collide, so every name in the document is unique and stable
 // for a given config.
+// With `bearer_auth` (api.auth configured, docs/auth.md) the document declares the JWT bearer
+// scheme for every route but /health, and the POST /auth/token route.
 std::string BuildOpenApiDocument(std::string_view app_name,
-                                 const std::vector<RestEndpoint>& endpoints);
+                                 const std::vector<RestEndpoint>& endpoints,
+                                 bool bearer_auth = false);
 
 }  // namespace sluice

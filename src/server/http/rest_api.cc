@@ -167,7 +167,8 @@ RestApi::RestApi(std::string app_name, const CacheStore& store, std::vector<Rest
       store_(store),
       endpoints_(std::move(endpoints)),
       auth_(std::move(auth)) {
-  openapi_json_ = BuildOpenApiDocument(app_name_, endpoints_);  // in config order
+  openapi_json_ = BuildOpenApiDocument(app_name_, endpoints_,  // in config order
+                                       auth_.authenticator != nullptr);
   // Longest paths first, so /a/b wins over /a for "/a/b/1".
   std::sort(endpoints_.begin(), endpoints_.end(), [](const RestEndpoint& a, const RestEndpoint& b) {
     return a.path.size() > b.path.size();
