@@ -13,9 +13,9 @@
 #include "cache/cache_versions.h"
 #include "common/file_util.h"
 #include "connectors/postgres/postgres_capture.h"
+#include "control/auth_setup.h"
 #include "control/pipeline.h"
 #include "control/progress.h"
-#include "control/auth_setup.h"
 #include "control/serving_info.h"
 #include "server/grpc/grpc_server.h"
 #include "server/http/http_server.h"
@@ -69,13 +69,14 @@ namespace {
 struct ServingVersion {
   std::shared_ptr<CacheStore> store;
   std::vector<RestEndpoint> endpoints;
-  std::unique_ptr<Authenticator> authenticator;  // null without api.auth
+  std::shared_ptr<const Authenticator> authenticator;  // null without api.auth; gRPC shares it
   std::unique_ptr<RestApi> api;
 };
 
-Result<std::shared_ptr<const RestApi>> ServeVersion(const Config& config,
-                                                    std::shared_ptr<CacheStore> store,
-                                                    std::vector<RestEndpoint> endpoints) {
+// `authenticator` receives the version's authenticator (null without api.auth), for gRPC.
+Result<std::shared_ptr<const RestApi>> ServeVersion(
+    const Config& config, std::shared_ptr<CacheStore> store, std::vector<RestEndpoint> endpoints,
+    std::shared_ptr<const Authenticator>* authenticator) {
   auto version = std::make_shared<ServingVersion>();
   version->store = std::move(store);
   version->endpoints = std::move(endpoints);
@@ -89,6 +90,7 @@ Result<std::shared_ptr<const RestApi>> ServeVersion(const Config& config,
   }
   version->api = std::make_unique<RestApi>(config.app_name, *version->store, version->endpoints,
                                            std::move(auth));
+  *authenticator = version->authenticator;
   return std::shared_ptr<const RestApi>(version, version->api.get());
 }
 
@@ -167,9 +169,12 @@ Status RunPipeline(const Config& config, const RunOptions& options) {
     }
   }
 
+  // The served version's authenticator, kept for the gRPC server (declared before it, so it
+  // outlives it) and replaced only once the server of the previous version stopped.
+  std::shared_ptr<const Authenticator> grpc_authenticator;
   ASSIGN_OR_RETURN(std::shared_ptr<const RestApi> first_api,
-                   old_store ? ServeVersion(config, old_store, old_endpoints)
-                             : ServeVersion(config, store, endpoints));
+                   old_store ? ServeVersion(config, old_store, old_endpoints, &grpc_authenticator)
+                             : ServeVersion(config, store, endpoints, &grpc_authenticator));
   ServedApi served(std::move(first_api));
   HttpServerOptions http_options;
   http_options.host = config.api.host;
@@ -181,8 +186,9 @@ Status RunPipeline(const Config& config, const RunOptions& options) {
   std::unique_ptr<GrpcServer> grpc;
   auto start_grpc = [&](const CacheStore& serving,
                         const std::vector<RestEndpoint>& served_endpoints, int port) -> Status {
-    grpc = std::make_unique<GrpcServer>(config.app_name, config.home_dir, serving, served_endpoints,
-                                        GrpcServerOptions{config.api.grpc->host, port});
+    grpc = std::make_unique<GrpcServer>(
+        config.app_name, config.home_dir, serving, served_endpoints,
+        GrpcServerOptions{config.api.grpc->host, port, grpc_authenticator.get()});
     RETURN_IF_ERROR(grpc->Start());
     spdlog::info("gRPC API listening on {}:{} (typed services: {})", config.api.grpc->host,
                  grpc->port(), grpc->proto_path());
@@ -203,12 +209,14 @@ Status RunPipeline(const Config& config, const RunOptions& options) {
   auto switch_versions = [&]() -> Status {
     RETURN_IF_ERROR(store->Sync());
     RETURN_IF_ERROR(versions.Promote(building));
+    std::shared_ptr<const Authenticator> new_authenticator;
     ASSIGN_OR_RETURN(std::shared_ptr<const RestApi> new_api,
-                     ServeVersion(config, store, endpoints));
+                     ServeVersion(config, store, endpoints, &new_authenticator));
     served.Set(std::move(new_api));
     if (grpc) {
       const int port = grpc->port();
       grpc->Stop();
+      grpc_authenticator = std::move(new_authenticator);
       RETURN_IF_ERROR(start_grpc(*store, endpoints, port));
     }
     old_store->feed().CloseAll("the cache was rebuilt (new version " + building +

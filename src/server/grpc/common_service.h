@@ -1,6 +1,7 @@
 // sluice.v1.Sluice (sluice.proto), the service every app has: endpoints and schemas, and the
 // JSON query language over any endpoint with the same parser and query layer as REST, so
-// both answer a query identically. The unary methods are a compiled callback service;
+// both answer a query identically — within what the caller's token allows (call_auth.h),
+// when the context has an authenticator. The unary methods are a compiled callback service;
 // Subscribe goes through GenericCalls (the change-stream path the typed services share).
 #pragma once
 

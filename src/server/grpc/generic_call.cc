@@ -5,6 +5,7 @@
 #include <optional>
 #include <thread>
 
+#include "server/grpc/call_auth.h"
 #include "server/grpc/grpc_status.h"
 
 namespace sluice::grpc_api {
@@ -130,10 +131,17 @@ class GenericCalls::StreamState {
 
 class GenericCalls::Call final : public grpc::ServerGenericBidiReactor {
  public:
-  Call(GenericCalls* owner, const Handler* handler, const std::string& method)
+  Call(GenericCalls* owner, const Handler* handler, const grpc::GenericCallbackServerContext& ctx)
       : owner_(owner), handler_(handler) {
+    // As REST: who calls is settled before anything else, even an unknown method.
+    Result<std::shared_ptr<const Caller>> caller = AuthenticateCall(owner_->authenticator_, ctx);
+    if (!caller.ok()) {
+      Finish(ToGrpcStatus(caller.status()));
+      return;
+    }
+    caller_ = std::move(*caller);
     if (handler_ == nullptr) {
-      Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "unknown method " + method));
+      Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "unknown method " + ctx.method()));
       return;
     }
     StartRead(&request_);
@@ -147,7 +155,7 @@ class GenericCalls::Call final : public grpc::ServerGenericBidiReactor {
     }
     std::string request = Flatten(request_);
     if (handler_->unary) {
-      Result<std::string> response = handler_->unary(request);
+      Result<std::string> response = handler_->unary(caller_, request);
       if (!response.ok()) {
         Finish(ToGrpcStatus(response.status()));
         return;
@@ -159,7 +167,8 @@ class GenericCalls::Call final : public grpc::ServerGenericBidiReactor {
     auto state = std::make_shared<StreamState>(this);
     std::weak_ptr<StreamState> weak = state;
     auto wake = [weak, wakes = owner_->wakes_] { wakes->Post(weak); };
-    Result<std::unique_ptr<ChangeStream>> stream = handler_->stream(request, std::move(wake));
+    Result<std::unique_ptr<ChangeStream>> stream =
+        handler_->stream(caller_, request, std::move(wake));
     if (!stream.ok()) {
       Finish(ToGrpcStatus(stream.status()));
       return;
@@ -199,6 +208,7 @@ class GenericCalls::Call final : public grpc::ServerGenericBidiReactor {
  private:
   GenericCalls* owner_;
   const Handler* handler_;
+  std::shared_ptr<const Caller> caller_;  // null without auth
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
   // Reactions may run concurrently: state_ is set by OnReadDone while OnCancel may arrive.
@@ -256,7 +266,8 @@ void GenericCalls::StreamState::Pump() {
   call->StartWrite(&out_, options);
 }
 
-GenericCalls::GenericCalls() : wakes_(std::make_shared<WakeThread>()) {}
+GenericCalls::GenericCalls(const Authenticator* authenticator)
+    : authenticator_(authenticator), wakes_(std::make_shared<WakeThread>()) {}
 
 GenericCalls::~GenericCalls() { wakes_->Stop(); }
 
@@ -292,7 +303,7 @@ void GenericCalls::CloseStreams(const grpc::Status& status) {
 grpc::ServerGenericBidiReactor* GenericCalls::CreateReactor(
     grpc::GenericCallbackServerContext* ctx) {
   auto it = methods_.find(ctx->method());
-  return new Call(this, it == methods_.end() ? nullptr : &it->second, ctx->method());
+  return new Call(this, it == methods_.end() ? nullptr : &it->second, *ctx);
 }
 
 }  // namespace sluice::grpc_api

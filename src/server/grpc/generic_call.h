@@ -2,6 +2,8 @@
 // services built at start-up, and sluice.v1.Sluice/Subscribe (JSON events through the same
 // streaming path) — through gRPC's callback generic service, as raw request and response
 // bytes. A method is either unary (request bytes -> response bytes) or a change stream.
+// With an authenticator, every call is authenticated from its metadata before its request
+// is read (refused: UNAUTHENTICATED) and handlers get the caller; without one, a null caller.
 //
 // Streams: each keeps at most one write in flight; the next message is taken from its
 // ChangeStream when the write completes, or on a wake from the change feed, which is handed
@@ -22,17 +24,22 @@
 #include <vector>
 
 #include "common/status.h"
+#include "server/auth/authenticator.h"
 #include "server/grpc/change_stream.h"
 
 namespace sluice::grpc_api {
 
 class GenericCalls final : public grpc::CallbackGenericService {
  public:
-  using UnaryHandler = std::function<Result<std::string>(const std::string& request)>;
+  // `caller` is null without auth; a stream keeps it as long as it needs it.
+  using UnaryHandler = std::function<Result<std::string>(
+      const std::shared_ptr<const Caller>& caller, const std::string& request)>;
   using StreamHandler = std::function<Result<std::unique_ptr<ChangeStream>>(
-      const std::string& request, std::function<void()> wake)>;
+      const std::shared_ptr<const Caller>& caller, const std::string& request,
+      std::function<void()> wake)>;
 
-  GenericCalls();
+  // `authenticator` (null: no auth) must outlive the calls.
+  explicit GenericCalls(const Authenticator* authenticator);
   ~GenericCalls() override;
 
   // `method` is the full path, "/sluice.endpoints.OrdersService/Query".
@@ -55,6 +62,7 @@ class GenericCalls final : public grpc::CallbackGenericService {
 
   bool Register(const std::shared_ptr<StreamState>& stream);
 
+  const Authenticator* const authenticator_;
   std::unordered_map<std::string, Handler> methods_;
   std::shared_ptr<WakeThread> wakes_;
   std::mutex streams_mu_;

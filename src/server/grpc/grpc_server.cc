@@ -67,6 +67,7 @@ GrpcServer::GrpcServer(std::string app_name, std::string home_dir, const CacheSt
   impl_->endpoints = std::move(endpoints);
   impl_->api.app_name = std::move(app_name);
   impl_->api.store = &store;
+  impl_->api.authenticator = impl_->options.authenticator;
 }
 
 GrpcServer::~GrpcServer() { Stop(); }
@@ -88,7 +89,7 @@ Status GrpcServer::Impl::BuildServices() {
     served.proto = std::move(proto.endpoints[i]);
     api.endpoints.push_back(std::move(served));
   }
-  generic = std::make_unique<grpc_api::GenericCalls>();
+  generic = std::make_unique<grpc_api::GenericCalls>(api.authenticator);
   common = grpc_api::MakeCommonService(api, generic.get());
   typed = std::make_unique<grpc_api::TypedServices>(api, typed_file);
   RETURN_IF_ERROR(typed->Register(generic.get()));
@@ -96,7 +97,7 @@ Status GrpcServer::Impl::BuildServices() {
   for (const auto& e : api.endpoints) services.push_back(e.proto.FullService());
   services.push_back(grpc_api::HealthServiceName());
   services.push_back(grpc_api::ReflectionServiceName());
-  reflection = grpc_api::MakeReflectionService(&pool, std::move(services));
+  reflection = grpc_api::MakeReflectionService(&pool, std::move(services), api.authenticator);
   return Status::OK();
 }
 

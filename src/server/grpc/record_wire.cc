@@ -32,14 +32,18 @@ void AppendTimestampField(int field_number, int64_t micros, std::string* out) {
   AppendBytesField(field_number, body, out);
 }
 
-// The VisitRow visitor (row_codec.h) that writes each field as the record message does.
+// The VisitRow visitor (row_codec.h) that writes each shown field as the record message does.
 class RecordWriter {
  public:
-  RecordWriter(const Schema& schema, std::string* out) : schema_(schema), out_(out) {}
+  RecordWriter(const Schema& schema, std::string* out, const std::vector<bool>* shown)
+      : schema_(schema), out_(out), shown_(shown) {}
 
   void Null(size_t) {}
-  void Bool(size_t i, bool b) { AppendVarintField(Number(i), b ? 1 : 0, out_); }
+  void Bool(size_t i, bool b) {
+    if (Shown(i)) AppendVarintField(Number(i), b ? 1 : 0, out_);
+  }
   void Int(size_t i, int64_t v) {
+    if (!Shown(i)) return;
     switch (schema_.fields[i].type) {
       case FieldType::kDate: {
         scratch_.clear();
@@ -54,13 +58,20 @@ class RecordWriter {
         AppendVarintField(Number(i), uint64_t(v), out_);
     }
   }
-  void UInt(size_t i, uint64_t v) { AppendVarintField(Number(i), v, out_); }
-  void Float(size_t i, double d) { AppendDoubleField(Number(i), d, out_); }
-  void Decimal(size_t i, const sluice::Decimal& d) {
-    AppendBytesField(Number(i), d.ToString(), out_);
+  void UInt(size_t i, uint64_t v) {
+    if (Shown(i)) AppendVarintField(Number(i), v, out_);
   }
-  void Bytes(size_t i, std::string_view bytes) { AppendBytesField(Number(i), bytes, out_); }
+  void Float(size_t i, double d) {
+    if (Shown(i)) AppendDoubleField(Number(i), d, out_);
+  }
+  void Decimal(size_t i, const sluice::Decimal& d) {
+    if (Shown(i)) AppendBytesField(Number(i), d.ToString(), out_);
+  }
+  void Bytes(size_t i, std::string_view bytes) {
+    if (Shown(i)) AppendBytesField(Number(i), bytes, out_);
+  }
   void Point(size_t i, const sluice::Point& p) {
+    if (!Shown(i)) return;
     scratch_.clear();
     AppendDoubleField(1, p.x, &scratch_);
     AppendDoubleField(2, p.y, &scratch_);
@@ -69,8 +80,10 @@ class RecordWriter {
 
  private:
   static int Number(size_t i) { return int(i) + 1; }
+  bool Shown(size_t i) const { return !shown_ || (*shown_)[i]; }
   const Schema& schema_;
   std::string* out_;
+  const std::vector<bool>* shown_;
   std::string scratch_;
 };
 
@@ -95,8 +108,9 @@ void AppendBytesField(int field_number, std::string_view bytes, std::string* out
   out->append(bytes);
 }
 
-Status AppendRecordWire(const Schema& schema, std::string_view row, std::string* out) {
-  RecordWriter writer(schema, out);
+Status AppendRecordWire(const Schema& schema, std::string_view row, std::string* out,
+                        const std::vector<bool>* shown) {
+  RecordWriter writer(schema, out, shown);
   return VisitRow(schema, row, writer);
 }
 

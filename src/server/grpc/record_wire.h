@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "types/schema.h"
@@ -22,8 +23,11 @@ void AppendTag(int field_number, WireType type, std::string* out);
 void AppendVarintField(int field_number, uint64_t value, std::string* out);
 void AppendBytesField(int field_number, std::string_view bytes, std::string* out);
 
-// Appends the record message encoding of `row` (row codec bytes of `schema`).
-Status AppendRecordWire(const Schema& schema, std::string_view row, std::string* out);
+// Appends the record message encoding of `row` (row codec bytes of `schema`). With `shown`
+// (a caller's visible columns, access_policy.h), columns it marks false are left out like
+// NULLs: absent on the wire, so a hidden non-optional scalar reads as its default.
+Status AppendRecordWire(const Schema& schema, std::string_view row, std::string* out,
+                        const std::vector<bool>* shown = nullptr);
 
 // Field `field` of a parsed request message as a Value of the column type `type` (the
 // mapping of endpoint_proto.h read backwards); NULL when the field is not set.

@@ -114,6 +114,29 @@ TEST_F(RecordWireTest, NullsAreAbsentFields) {
   }
 }
 
+TEST_F(RecordWireTest, HiddenColumnsAreLeftOut) {
+  const Schema schema = AllTypes();
+  Record record(schema.fields.size());
+  record[0] = Value(int64_t(7));
+  record[1] = Value(uint64_t(3));
+  record[5] = Value("shown");
+  record[6] = Value("hidden");
+  record[12] = Value(Point{1, 2});
+  std::vector<bool> shown(schema.fields.size(), false);
+  shown[1] = shown[5] = true;  // not the key, not t, not p
+  std::string row, wire;
+  EncodeRow(schema, record, &row);
+  ASSERT_TRUE(AppendRecordWire(schema, row, &wire, &shown).ok());
+  std::unique_ptr<pb::Message> m(record_->New());
+  ASSERT_TRUE(m->ParseFromString(wire));
+  std::vector<const pb::FieldDescriptor*> set;
+  m->GetReflection()->ListFields(*m, &set);
+  ASSERT_EQ(set.size(), 2u);
+  EXPECT_EQ(set[0]->name(), "u");
+  EXPECT_EQ(set[1]->name(), "s");
+  EXPECT_EQ(m->GetReflection()->GetInt64(*m, m->GetDescriptor()->FindFieldByName("id")), 0);
+}
+
 TEST_F(RecordWireTest, BadRequestValuesNameTheField) {
   std::unique_ptr<pb::Message> m(record_->New());
   const pb::FieldDescriptor* day = m->GetDescriptor()->FindFieldByName("day");

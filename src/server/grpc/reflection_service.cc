@@ -7,6 +7,8 @@
 
 #include "grpc/health/v1/health.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "server/grpc/call_auth.h"
+#include "server/grpc/grpc_status.h"
 
 namespace sluice::grpc_api {
 namespace {
@@ -16,12 +18,15 @@ namespace rv = ::grpc::reflection::v1alpha;
 
 class ReflectionService final : public rv::ServerReflection::CallbackService {
  public:
-  ReflectionService(const pb::DescriptorPool* pool, std::vector<std::string> services)
-      : pool_(pool), services_(std::move(services)) {}
+  ReflectionService(const pb::DescriptorPool* pool, std::vector<std::string> services,
+                    const Authenticator* authenticator)
+      : pool_(pool), services_(std::move(services)), authenticator_(authenticator) {}
 
   grpc::ServerBidiReactor<rv::ServerReflectionRequest, rv::ServerReflectionResponse>*
-  ServerReflectionInfo(grpc::CallbackServerContext*) override {
-    return new Reactor(this);
+  ServerReflectionInfo(grpc::CallbackServerContext* ctx) override {
+    // Any valid token may read the contracts (as REST's /openapi.json); none: refused.
+    Result<std::shared_ptr<const Caller>> caller = AuthenticateCall(authenticator_, *ctx);
+    return new Reactor(this, caller.ok() ? grpc::Status::OK : ToGrpcStatus(caller.status()));
   }
 
  private:
@@ -29,7 +34,14 @@ class ReflectionService final : public rv::ServerReflection::CallbackService {
   class Reactor final
       : public grpc::ServerBidiReactor<rv::ServerReflectionRequest, rv::ServerReflectionResponse> {
    public:
-    explicit Reactor(const ReflectionService* service) : service_(service) { StartRead(&request_); }
+    // A call refused with `refusal` ends at once, before reading anything.
+    Reactor(const ReflectionService* service, const grpc::Status& refusal) : service_(service) {
+      if (!refusal.ok()) {
+        Finish(refusal);
+        return;
+      }
+      StartRead(&request_);
+    }
     void OnReadDone(bool ok) override {
       if (!ok) {  // the client half-closed (or went away): done
         Finish(grpc::Status::OK);
@@ -128,13 +140,15 @@ class ReflectionService final : public rv::ServerReflection::CallbackService {
 
   const pb::DescriptorPool* pool_;
   const std::vector<std::string> services_;
+  const Authenticator* const authenticator_;
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::Service> MakeReflectionService(const pb::DescriptorPool* pool,
-                                                     std::vector<std::string> services) {
-  return std::make_unique<ReflectionService>(pool, std::move(services));
+                                                     std::vector<std::string> services,
+                                                     const Authenticator* authenticator) {
+  return std::make_unique<ReflectionService>(pool, std::move(services), authenticator);
 }
 
 std::string ReflectionServiceName() { return rv::ServerReflection::service_full_name(); }

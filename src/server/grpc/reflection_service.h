@@ -2,7 +2,8 @@
 // contracts and the typed per-endpoint file built at start-up. gRPC's own reflection plugin
 // only sees the compiled (generated) pool, so tools like grpcurl would not find the typed
 // services; this implementation answers from the app's pool instead (which falls back to the
-// generated one). Files come with their transitive dependencies in every answer.
+// generated one). Files come with their transitive dependencies in every answer. With an
+// authenticator, a call needs a valid token (any access) or ends UNAUTHENTICATED.
 #pragma once
 
 #include <memory>
@@ -16,11 +17,17 @@ namespace grpc {
 class Service;
 }
 
+namespace sluice {
+class Authenticator;
+}
+
 namespace sluice::grpc_api {
 
-// `pool` must outlive the service; `services` are the full names list_services answers.
+// `pool` and `authenticator` (null: no auth) must outlive the service; `services` are the
+// full names list_services answers.
 std::unique_ptr<grpc::Service> MakeReflectionService(const google::protobuf::DescriptorPool* pool,
-                                                     std::vector<std::string> services);
+                                                     std::vector<std::string> services,
+                                                     const Authenticator* authenticator);
 
 // The full names of the contracts' own services, and a reference that keeps the health
 // contract's descriptor linked into the generated pool.

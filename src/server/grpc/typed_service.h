@@ -1,7 +1,8 @@
 // The per-endpoint typed services of endpoint_proto.h (sluice.endpoints.<Endpoint>Service),
 // served through GenericCalls: requests are parsed as DynamicMessages of the app's descriptor
 // pool, records are written straight from stored rows (record_wire.h). Query and Count take
-// the same JSON query language as sluice.v1.Sluice and REST and run the same query layer.
+// the same JSON query language as sluice.v1.Sluice and REST and run the same query layer;
+// with auth, records carry only the caller's visible fields and rows (call_auth.h).
 #pragma once
 
 #include <google/protobuf/dynamic_message.h>
