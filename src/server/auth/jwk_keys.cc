@@ -89,9 +89,12 @@ Result<EvpPkeyPtr> RsaFromJwk(simdjson::dom::object jwk, std::string_view what) 
 Result<EvpPkeyPtr> EcP256FromJwk(simdjson::dom::object jwk, std::string_view what) {
   ASSIGN_OR_RETURN(std::string x, Base64Member(jwk, "x", what));
   ASSIGN_OR_RETURN(std::string y, Base64Member(jwk, "y", what));
-  if (x.size() != kP256CoordinateBytes || y.size() != kP256CoordinateBytes) {
+  if (x.size() > kP256CoordinateBytes || y.size() > kP256CoordinateBytes) {
     return InvalidArgument(std::string(what) + ": P-256 'x' and 'y' must be 32 bytes each");
   }
+  // RFC 7518 wants full-length coordinates, but some encoders drop leading zero bytes.
+  x.insert(0, kP256CoordinateBytes - x.size(), '\0');
+  y.insert(0, kP256CoordinateBytes - y.size(), '\0');
   // The uncompressed SEC1 point; OpenSSL refuses it unless it lies on the curve.
   std::string point = "\x04" + x + y;
   Owned<OSSL_PARAM_BLD> builder(OSSL_PARAM_BLD_new());
