@@ -32,12 +32,13 @@ import subprocess  # noqa: E402
 
 import grpc  # noqa: E402
 
+import auth_keys  # noqa: E402
 import harness  # noqa: E402
 from test_grpc import Events, stubs  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-AUTH = os.path.join(HERE, "..", "auth")
-PY = "/usr/bin/python3"  # Debian's python3-jwt and python3-cryptography live here
+AUTH = auth_keys.AUTH
+PY = auth_keys.PY
 
 # app_name e2e: the stubs of test_grpc compile <home>/grpc/e2e.proto.
 CONFIG = """
@@ -94,25 +95,10 @@ def sendable(token):
 class GrpcAuth(harness.SluiceTestCase):
     def setUp(self):
         super().setUp()
-        keys = os.path.join(self.workdir, "keys")
-        os.makedirs(keys)
-        self.secret = "s3cret-" + "x" * 40
-        self.secret_file = self.write("keys/secret", self.secret)
-        self.rsa = os.path.join(keys, "rsa.pem")
-        self.ec = os.path.join(keys, "ec.pem")
-        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
-                        "rsa_keygen_bits:2048", "-out", self.rsa], check=True, capture_output=True)
-        subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
-                        "ec_paramgen_curve:P-256", "-out", self.ec],
-                       check=True, capture_output=True)
-        for private, public in ((self.rsa, "rsa.pub"), (self.ec, "ec.pub")):
-            subprocess.run(["openssl", "pkey", "-in", private, "-pubout", "-out",
-                            os.path.join(keys, public)], check=True, capture_output=True)
-        jwks = subprocess.run([PY, os.path.join(AUTH, "sign.py"), "jwks",
-                               "--rsa", os.path.join(keys, "rsa.pub") + ":rsa-1",
-                               "--ec", os.path.join(keys, "ec.pub") + ":ec-1"],
-                              check=True, capture_output=True, text=True).stdout
-        self.write("keys/jwks.json", jwks)
+        keys = auth_keys.Keys(self.workdir)
+        self.keys = keys
+        self.secret, self.secret_file = keys.secret, keys.secret_file
+        self.rsa, self.ec = keys.rsa, keys.ec
         self.write("data/products/part1.csv", PRODUCTS)
         self.write("data/notes/part1.csv", "id,text\n1,hello\n")
         self.s = self.sluice(CONFIG % {"secret": self.secret}).start()
@@ -175,14 +161,7 @@ class GrpcAuth(harness.SluiceTestCase):
     # -- tests -----------------------------------------------------------------------------
 
     def test_every_bad_token_is_refused_with_its_reason(self):
-        corpus = os.path.join(self.workdir, "corpus.jsonl")
-        subprocess.run([PY, os.path.join(AUTH, "bad_tokens.py"), "--secret-file",
-                        self.secret_file, "--rsa-key", self.rsa, "--rsa-kid", "rsa-1",
-                        "--ec-key", self.ec, "--ec-kid", "ec-1", "--audience", "sluice",
-                        "--issuer", "https://idp.example", "--out", corpus],
-                       check=True, capture_output=True)
-        with open(corpus) as f:
-            entries = [json.loads(line) for line in f]
+        entries = self.keys.bad_tokens(os.path.join(self.workdir, "corpus.jsonl"))
         pb, app = self.pb, self.app
         calls = (
             ("Query", lambda md: self.common.Query(
