@@ -201,6 +201,23 @@ class Auth(harness.SluiceTestCase):
                             for r in rows))
         sock.close()
 
+    def test_a_live_stream_ends_when_its_token_expires(self):
+        import socket
+        token = self.cli_token("all", ttl="2s")
+        sock = socket.create_connection(("127.0.0.1", self.s.port), timeout=20)
+        sock.sendall(("GET /products/live?snapshot=false HTTP/1.1\r\nHost: x\r\n"
+                      "Authorization: Bearer %s\r\n\r\n" % token).encode())
+        started, data = time.time(), b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        self.assertIn(b"event: error", data)
+        self.assertIn(b"token expired", data)
+        self.assertLess(time.time() - started, 10)
+        sock.close()
+
     def test_openapi_declares_the_bearer_scheme(self):
         doc = self.ok_json("GET", "/openapi.json", self.all)
         self.assertEqual(doc["components"]["securitySchemes"]["bearerAuth"]["scheme"], "bearer")

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/system_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
@@ -61,6 +62,15 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
                                    });
     if (!stream.ok()) return Fail(stream.status().message());
     stream_ = std::move(*stream);
+    if (route_.token_expires_at > 0) {
+      // A stream lives no longer than the token that opened it.
+      expiry_ = std::make_unique<asio::system_timer>(executor_);
+      expiry_->expires_at(std::chrono::system_clock::time_point(
+          std::chrono::seconds(route_.token_expires_at)));
+      expiry_->async_wait([weak](beast::error_code ec) {
+        if (auto self = weak.lock(); self && !ec) self->Fail("token expired");
+      });
+    }
     Pump();
   }
 
@@ -131,6 +141,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   const LiveRoute route_;
   asio::any_io_executor executor_;
   std::unique_ptr<LiveStream> stream_;
+  std::unique_ptr<asio::system_timer> expiry_;
   bool writing_ = false;
   bool failed_ = false;
 };

@@ -278,6 +278,7 @@ std::optional<std::variant<LiveRoute, HttpResponse>> RestApi::MatchLive(
     LiveRoute route;
     route.endpoint = &e;
     route.json_prefixes = Prefixes(e, *access);
+    if (caller) route.token_expires_at = caller->expires_at;
     Status parsed = ForEachQueryParameter(
         query_string, [&](std::string_view name, const std::string& value) -> Status {
           if (name == "filter") {

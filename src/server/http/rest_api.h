@@ -49,6 +49,7 @@ struct LiveRoute {
   FilterNode filter;  // the request's, ANDed with the caller's row filter
   bool snapshot = true;
   std::vector<std::string> json_prefixes;  // the caller's visible fields (row_json.h)
+  int64_t token_expires_at = 0;  // unix seconds; the stream ends then (0: no token)
 };
 
 class RestApi {
