@@ -63,6 +63,24 @@ std::string DefinitionLine(const TableDefinition& t) {
   return line + "\n";
 }
 
+std::string DefinitionText(const std::vector<TableDefinition>& tables) {
+  std::string text;
+  for (const auto& t : tables) text += DefinitionLine(t);
+  return text;
+}
+
+// Opens (or, with MDB_CREATE, creates) the secondary-index databases of `t`, in order.
+Result<std::vector<MDB_dbi>> OpenIndexDbs(MDB_txn* txn, const TableDefinition& t, unsigned flags) {
+  std::vector<MDB_dbi> dbis;
+  for (size_t i = 0; i < t.indexes.size(); ++i) {
+    MDB_dbi dbi;
+    int rc = mdb_dbi_open(txn, IndexDbName(t.name, i).c_str(), flags, &dbi);
+    if (rc != 0) return LmdbError(rc, "cannot open index " + IndexDbName(t.name, i));
+    dbis.push_back(dbi);
+  }
+  return dbis;
+}
+
 }  // namespace
 
 std::string IndexDefinition::Describe(const Schema& schema) const {
@@ -113,7 +131,7 @@ Result<uint64_t> ReadView::Count(uint32_t table) const { return TreeEntries(tabl
 
 Result<uint64_t> ReadView::TreeEntries(uint32_t table, int tree) const {
   MDB_stat stat;
-  MDB_dbi dbi = tree == kRows ? store_->table_dbs_[table] : store_->index_dbs_[table][tree];
+  const MDB_dbi dbi = TreeDbi(table, tree);
   int rc = mdb_stat(txn_, dbi, &stat);
   if (rc != 0) return LmdbError(rc, "cannot count entries");
   return uint64_t(stat.ms_entries);
@@ -122,7 +140,7 @@ Result<uint64_t> ReadView::TreeEntries(uint32_t table, int tree) const {
 Status ReadView::ScanTree(
     uint32_t table, int tree, std::string_view start, bool reverse,
     const std::function<bool(std::string_view key, std::string_view value)>& visit) const {
-  MDB_dbi dbi = tree == kRows ? store_->table_dbs_[table] : store_->index_dbs_[table][tree];
+  const MDB_dbi dbi = TreeDbi(table, tree);
   ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::Open(txn_, dbi));
   MDB_val k = ToVal(start), v;
   int rc;
@@ -147,12 +165,16 @@ Status ReadView::ScanTree(
 }
 
 Result<bool> ReadView::HasKey(uint32_t table, int tree, std::string_view key) const {
-  MDB_dbi dbi = tree == kRows ? store_->table_dbs_[table] : store_->index_dbs_[table][tree];
+  const MDB_dbi dbi = TreeDbi(table, tree);
   MDB_val k = ToVal(key), v;
   int rc = mdb_get(txn_, dbi, &k, &v);
   if (rc == MDB_NOTFOUND) return false;
   if (rc != 0) return LmdbError(rc, "cannot read from cache");
   return true;
+}
+
+MDB_dbi ReadView::TreeDbi(uint32_t table, int tree) const {
+  return tree == kRows ? store_->table_dbs_[table] : store_->index_dbs_[table][tree];
 }
 
 const TableDefinition& ReadView::definition(uint32_t table) const { return store_->tables_[table]; }
@@ -197,10 +219,8 @@ CacheStore::~CacheStore() {
 }
 
 Result<bool> CacheStore::HoldsDefinitions(const std::vector<TableDefinition>& tables) const {
-  std::string definition;
-  for (const auto& t : tables) definition += DefinitionLine(t);
   ASSIGN_OR_RETURN(std::optional<std::string> stored, GetMeta(kDefinitionKey));
-  return stored && *stored == definition;
+  return stored && *stored == DefinitionText(tables);
 }
 
 Status CacheStore::AdoptTables(const std::vector<TableDefinition>& tables) {
@@ -214,12 +234,7 @@ Status CacheStore::AdoptTables(const std::vector<TableDefinition>& tables) {
     int rc = mdb_dbi_open(txn.get(), TableDbName(t.name).c_str(), 0, &dbi);
     if (rc != 0) return LmdbError(rc, "cannot open cache table " + t.name);
     table_dbs.push_back(dbi);
-    index_dbs.emplace_back();
-    for (size_t i = 0; i < t.indexes.size(); ++i) {
-      rc = mdb_dbi_open(txn.get(), IndexDbName(t.name, i).c_str(), 0, &dbi);
-      if (rc != 0) return LmdbError(rc, "cannot open index " + IndexDbName(t.name, i));
-      index_dbs.back().push_back(dbi);
-    }
+    ASSIGN_OR_RETURN(index_dbs.emplace_back(), OpenIndexDbs(txn.get(), t, 0));
   }
   RETURN_IF_ERROR(txn.Commit());  // keeps the handles open for the environment
   table_dbs_ = std::move(table_dbs);
@@ -249,8 +264,7 @@ Result<std::optional<std::string>> CacheStore::GetMeta(const std::string& key) c
 
 Result<bool> CacheStore::DeclareTables(const std::vector<TableDefinition>& tables,
                                        bool force_reset) {
-  std::string definition;
-  for (const auto& t : tables) definition += DefinitionLine(t);
+  const std::string definition = DefinitionText(tables);
   ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::Begin(env_, 0));
   MDB_val k = ToVal(kDefinitionKey), v;
   int rc = mdb_get(txn.get(), meta_, &k, &v);
@@ -294,13 +308,7 @@ Result<bool> CacheStore::DeclareTables(const std::vector<TableDefinition>& table
     rc = mdb_dbi_open(txn.get(), TableDbName(t.name).c_str(), MDB_CREATE, &dbi);
     if (rc != 0) return LmdbError(rc, "cannot open cache table " + t.name);
     table_dbs_.push_back(dbi);
-    index_dbs_.emplace_back();
-    for (size_t i = 0; i < t.indexes.size(); ++i) {
-      MDB_dbi idbi;
-      rc = mdb_dbi_open(txn.get(), IndexDbName(t.name, i).c_str(), MDB_CREATE, &idbi);
-      if (rc != 0) return LmdbError(rc, "cannot open index " + IndexDbName(t.name, i));
-      index_dbs_.back().push_back(idbi);
-    }
+    ASSIGN_OR_RETURN(index_dbs_.emplace_back(), OpenIndexDbs(txn.get(), t, MDB_CREATE));
     std::optional<MDB_dbi> hash_index;
     MDB_dbi hdbi;
     rc = mdb_dbi_open(txn.get(), HashIndexName(t.name).c_str(), 0, &hdbi);

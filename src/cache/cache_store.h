@@ -106,6 +106,7 @@ class ReadView {
  private:
   friend class CacheStore;
   ReadView(const CacheStore* store, MDB_txn* txn) : store_(store), txn_(txn) {}
+  MDB_dbi TreeDbi(uint32_t table, int tree) const;
   const CacheStore* store_;
   MDB_txn* txn_;
 };

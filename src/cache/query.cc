@@ -64,6 +64,7 @@ class AccessReader {
     bool too_many = false, malformed = false;
     if (access.kind == Access::Kind::kWords) {
       ASSIGN_OR_RETURN(ids, WordIds(access));
+      if (ids.size() > kMaxIntersectIds) return std::optional<std::vector<std::string>>();
     } else if (access.kind == Access::Kind::kIndexRanges) {
       for (const KeyRange& range : access.ranges) {
         RETURN_IF_ERROR(view_.ScanTree(table_, access.index, range.lo, false,
@@ -91,39 +92,46 @@ class AccessReader {
 
   Status VisitIds(const std::vector<std::string>& ids, const RowVisitor& visit) {
     for (const std::string& id : ids) {
-      ASSIGN_OR_RETURN(auto row, view_.Get(table_, id));
-      if (!row) return DataLoss("index entry points at a missing row");
-      if (!visit(id, *row)) break;
+      ASSIGN_OR_RETURN(std::string_view row, RowById(id));
+      if (!visit(id, row)) break;
     }
     return Status::OK();
   }
 
  private:
+  // The row an index entry points at; a missing one means the index is corrupt.
+  Result<std::string_view> RowById(std::string_view id) {
+    ASSIGN_OR_RETURN(auto row, view_.Get(table_, id));
+    if (!row) return DataLoss("index entry points at a missing row");
+    return *row;
+  }
+
   Status ReadRange(const Access& access, const KeyRange& range,
                    const std::optional<std::string>& seek_key, const RowVisitor& visit,
                    bool* stopped) {
     Status status;
     std::string start = access.reverse ? range.hi : range.lo;
     if (seek_key) start = *seek_key;
-    RETURN_IF_ERROR(view_.ScanTree(
-        table_, access.index, start, access.reverse,
-        [&](std::string_view key, std::string_view value) {
-          if (seek_key && key == *seek_key) return true;
-          if (access.reverse ? key < range.lo : (!range.hi.empty() && key >= range.hi)) {
-            return false;
-          }
-          if (access.reverse && !range.hi.empty() && key >= range.hi) return true;
-          std::string_view id, row;
-          if (!SplitSortedEntryValue(value, &id, &row)) {
-            status = DataLoss("malformed index entry");
-            return false;
-          }
-          if (!visit(id, row)) {
-            *stopped = true;
-            return false;
-          }
-          return true;
-        }));
+    RETURN_IF_ERROR(view_.ScanTree(table_, access.index, start, access.reverse,
+                                   [&](std::string_view key, std::string_view value) {
+                                     if (seek_key && key == *seek_key) return true;
+                                     if (access.reverse ? key < range.lo
+                                                        : (!range.hi.empty() && key >= range.hi)) {
+                                       return false;
+                                     }
+                                     if (access.reverse && !range.hi.empty() && key >= range.hi)
+                                       return true;
+                                     std::string_view id, row;
+                                     if (!SplitSortedEntryValue(value, &id, &row)) {
+                                       status = DataLoss("malformed index entry");
+                                       return false;
+                                     }
+                                     if (!visit(id, row)) {
+                                       *stopped = true;
+                                       return false;
+                                     }
+                                     return true;
+                                   }));
     return status;
   }
 
@@ -135,31 +143,31 @@ class AccessReader {
     const std::string end = PrefixEnd(driver);
     Status status;
     std::string probe;
-    RETURN_IF_ERROR(view_.ScanTree(
-        table_, access.index, after_id ? driver + *after_id : driver, false,
-        [&](std::string_view key, std::string_view id) {
-          if (key >= end) return false;
-          if (after_id && id == *after_id) return true;
-          for (size_t w = 1; w < access.words.size(); ++w) {
-            probe.assign(access.words[w]).append(id);
-            auto found = view_.HasKey(table_, access.index, probe);
-            if (!found.ok()) {
-              status = found.status();
-              return false;
-            }
-            if (!*found) return true;
-          }
-          auto row = view_.Get(table_, id);
-          if (!row.ok() || !*row) {
-            status = row.ok() ? DataLoss("index entry points at a missing row") : row.status();
-            return false;
-          }
-          return visit(id, **row);
-        }));
+    RETURN_IF_ERROR(view_.ScanTree(table_, access.index, after_id ? driver + *after_id : driver,
+                                   false, [&](std::string_view key, std::string_view id) {
+                                     if (key >= end) return false;
+                                     if (after_id && id == *after_id) return true;
+                                     for (size_t w = 1; w < access.words.size(); ++w) {
+                                       probe.assign(access.words[w]).append(id);
+                                       auto found = view_.HasKey(table_, access.index, probe);
+                                       if (!found.ok()) {
+                                         status = found.status();
+                                         return false;
+                                       }
+                                       if (!*found) return true;
+                                     }
+                                     auto row = RowById(id);
+                                     if (!row.ok()) {
+                                       status = row.status();
+                                       return false;
+                                     }
+                                     return visit(id, *row);
+                                   }));
     return status;
   }
 
-  // Postings of every word, merged: all words (intersection) or any (union); sorted ids.
+  // Postings of every word, merged: all words (intersection, stops past kMaxIntersectIds) or
+  // any (union); sorted ids.
   Result<std::vector<std::string>> WordIds(const Access& access) {
     if (access.all_words) {
       std::vector<std::string> ids;
@@ -181,18 +189,15 @@ class AccessReader {
                                        ids.emplace_back(id);
                                        return true;
                                      }));
-      std::vector<std::string> merged;
       if (first) {
-        merged = std::move(ids);
-      } else if (access.all_words) {
-        std::set_intersection(result.begin(), result.end(), ids.begin(), ids.end(),
-                              std::back_inserter(merged));
-      } else {
-        std::set_union(result.begin(), result.end(), ids.begin(), ids.end(),
-                       std::back_inserter(merged));
+        result = std::move(ids);
+        first = false;
+        continue;
       }
+      std::vector<std::string> merged;
+      std::set_union(result.begin(), result.end(), ids.begin(), ids.end(),
+                     std::back_inserter(merged));
       result = std::move(merged);
-      first = false;
     }
     return result;
   }

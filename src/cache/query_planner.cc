@@ -120,17 +120,6 @@ bool IndexGivesOrder(const std::vector<size_t>& rest, const RequestedOrder& orde
   return true;
 }
 
-std::string Increment(std::string s) {
-  while (!s.empty()) {
-    if (uint8_t(s.back()) != 0xFF) {
-      s.back() = char(uint8_t(s.back()) + 1);
-      return s;
-    }
-    s.pop_back();
-  }
-  return s;
-}
-
 // Truncation as the index entries are truncated (index_entries.h), widening the range.
 KeyRange Widen(KeyRange range) {
   if (range.lo.size() > kMaxIndexPart) range.lo.resize(kMaxIndexPart);
@@ -344,7 +333,16 @@ void DescribeAccess(const TableDefinition& table, const Access& access, std::str
 
 }  // namespace
 
-std::string PrefixEnd(std::string prefix) { return Increment(std::move(prefix)); }
+std::string PrefixEnd(std::string s) {
+  while (!s.empty()) {
+    if (uint8_t(s.back()) != 0xFF) {
+      s.back() = char(uint8_t(s.back()) + 1);
+      return s;
+    }
+    s.pop_back();
+  }
+  return s;
+}
 
 uint64_t Plan::estimate() const {
   uint64_t best = UINT64_MAX;

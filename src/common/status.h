@@ -25,8 +25,8 @@ enum class StatusCode {
   kIoError,
   kDataLoss,
   kInternal,
-  kUnauthenticated,    // no valid credentials (HTTP 401)
-  kPermissionDenied,   // valid credentials, not allowed (HTTP 403)
+  kUnauthenticated,   // no valid credentials (HTTP 401)
+  kPermissionDenied,  // valid credentials, not allowed (HTTP 403)
 };
 
 std::string_view StatusCodeName(StatusCode code);

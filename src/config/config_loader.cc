@@ -377,8 +377,8 @@ ApiConfig ReadApi(const Reader& r, const YAML::Node& node) {
     if (!a.jwt_secret.empty() && a.jwt_secret.size() < 32) {
       // Never echo the secret: only its length.
       r.Fail(auth["jwt_secret"], "api.auth.jwt_secret",
-             "must be at least 32 bytes for HS256 (it has " +
-                 std::to_string(a.jwt_secret.size()) + ")");
+             "must be at least 32 bytes for HS256 (it has " + std::to_string(a.jwt_secret.size()) +
+                 ")");
     }
     api.auth = std::move(a);
   }

@@ -1,23 +1,12 @@
 #include "control/auth_setup.h"
 
-#include <chrono>
-
+#include "common/clock.h"
 #include "common/file_util.h"
 #include "control/pipeline.h"
 #include "server/auth/jwt.h"
 #include "types/time_util.h"
 
 namespace sluice {
-namespace {
-
-int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
 Result<std::unique_ptr<Authenticator>> MakeAuthenticator(
     const Config& config, const std::vector<RestEndpoint>& endpoints) {
   if (!config.api.auth) return std::unique_ptr<Authenticator>();
@@ -57,7 +46,7 @@ Result<std::string> MakeToken(const Config& config, const std::string& access,
   const int64_t seconds = *micros / kMicrosPerSecond;
   if (seconds <= 0) return InvalidArgument("--ttl: must be at least one second");
   const AuthConfig& auth = *config.api.auth;
-  return IssueToken(auth.jwt_secret, access_json, seconds, NowSeconds(), subject, auth.audience,
+  return IssueToken(auth.jwt_secret, access_json, seconds, UnixSeconds(), subject, auth.audience,
                     auth.issuer);
 }
 

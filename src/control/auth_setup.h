@@ -13,8 +13,8 @@
 namespace sluice {
 
 // Null when the config has no `api.auth`. Errors name the key file that cannot be used.
-Result<std::unique_ptr<Authenticator>> MakeAuthenticator(const Config& config,
-                                                         const std::vector<RestEndpoint>& endpoints);
+Result<std::unique_ptr<Authenticator>> MakeAuthenticator(
+    const Config& config, const std::vector<RestEndpoint>& endpoints);
 
 // A token signed with api.auth.jwt_secret: `access` is "all" or a JSON access claim, checked
 // against the config's endpoints; `ttl` a duration such as "1h".

@@ -28,6 +28,11 @@ std::optional<size_t> ForbiddenColumn(const FilterNode& node, const EndpointAcce
   }
 }
 
+Status Hidden(const RestEndpoint& endpoint, size_t column) {
+  return PermissionDenied("field '" + endpoint.schema.fields[column].name + "' of endpoint " +
+                          endpoint.name + " is not accessible");
+}
+
 }  // namespace
 
 Result<AccessPolicy> AccessPolicy::Parse(std::string_view access_json,
@@ -121,35 +126,33 @@ std::string AccessPolicy::Problem(const std::string& endpoint) const {
   return it == problems_.end() ? "" : it->second;
 }
 
-Status AccessPolicy::CheckColumns(const EndpointAccess& access, const RestEndpoint& endpoint,
-                                  const QuerySpec& spec) {
-  if (!access.fields) return Status::OK();
-  auto denied = [&](size_t column) {
-    return PermissionDenied("field '" + endpoint.schema.fields[column].name + "' of endpoint " +
-                            endpoint.name + " is not accessible");
-  };
-  if (auto c = ForbiddenColumn(spec.filter, access)) return denied(*c);
-  for (const OrderTerm& term : spec.order_by) {
-    if (!access.Allows(term.column)) return denied(term.column);
+Status AccessPolicy::Apply(const EndpointAccess& access, const RestEndpoint& endpoint,
+                           FilterNode* filter) {
+  if (access.fields) {
+    if (auto c = ForbiddenColumn(*filter, access)) return Hidden(endpoint, *c);
   }
-  return Status::OK();
-}
-
-void AccessPolicy::Restrict(const EndpointAccess& access, FilterNode* filter) {
-  if (access.filter.op == FilterNode::Op::kTrue) return;
+  if (access.filter.op == FilterNode::Op::kTrue) return Status::OK();
   if (filter->op == FilterNode::Op::kTrue) {
     *filter = access.filter;
-    return;
+    return Status::OK();
   }
   FilterNode both;
   both.op = FilterNode::Op::kAnd;
   both.children.push_back(std::move(*filter));
   both.children.push_back(access.filter);
   *filter = std::move(both);
+  return Status::OK();
 }
 
-void AccessPolicy::Restrict(const EndpointAccess& access, QuerySpec* spec) {
-  Restrict(access, &spec->filter);
+Status AccessPolicy::Apply(const EndpointAccess& access, const RestEndpoint& endpoint,
+                           QuerySpec* spec) {
+  if (access.fields) {
+    if (auto c = ForbiddenColumn(spec->filter, access)) return Hidden(endpoint, *c);
+    for (const OrderTerm& term : spec->order_by) {
+      if (!access.Allows(term.column)) return Hidden(endpoint, term.column);
+    }
+  }
+  return Apply(access, endpoint, &spec->filter);
 }
 
 }  // namespace sluice

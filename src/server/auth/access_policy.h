@@ -40,12 +40,11 @@ class AccessPolicy {
   // Why an endpoint is forbidden although listed ("" when it is not listed at all).
   std::string Problem(const std::string& endpoint) const;
 
-  // PermissionDenied naming the first column `spec` filters or orders on that is not allowed.
-  static Status CheckColumns(const EndpointAccess& access, const RestEndpoint& endpoint,
-                             const QuerySpec& spec);
-  // `spec.filter` AND the access filter.
-  static void Restrict(const EndpointAccess& access, QuerySpec* spec);
-  static void Restrict(const EndpointAccess& access, FilterNode* filter);
+  // A request's query (or filter) within the caller's rights: PermissionDenied naming the
+  // first hidden column it filters or orders on; otherwise the access filter is ANDed in.
+  static Status Apply(const EndpointAccess& access, const RestEndpoint& endpoint, QuerySpec* spec);
+  static Status Apply(const EndpointAccess& access, const RestEndpoint& endpoint,
+                      FilterNode* filter);
 
  private:
   bool all_ = true;

@@ -2,6 +2,8 @@
 
 #include <mutex>
 
+#include "common/clock.h"
+
 namespace sluice {
 namespace {
 
@@ -19,6 +21,19 @@ std::string_view BearerToken(std::string_view header) {
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
   return token;
+}
+
+Result<const EndpointAccess*> AccessTo(const Caller* caller, const RestEndpoint& endpoint) {
+  static const EndpointAccess kEverything;
+  if (!caller) return &kEverything;
+  if (const EndpointAccess* access = caller->policy.For(endpoint.name)) return access;
+  const std::string problem = caller->policy.Problem(endpoint.name);
+  return PermissionDenied("this token does not allow endpoint " + endpoint.name +
+                          (problem.empty() ? "" : " (" + problem + ")"));
+}
+
+Result<std::shared_ptr<const Caller>> Authenticator::Authenticate(std::string_view header) const {
+  return Authenticate(header, UnixSeconds());
 }
 
 Authenticator::Authenticator(std::unique_ptr<JwtVerifier> verifier,

@@ -34,6 +34,7 @@ class Authenticator {
   // Unauthenticated with a fixed public reason ("missing token", "invalid signature", ...).
   Result<std::shared_ptr<const Caller>> Authenticate(std::string_view authorization_header,
                                                      int64_t now_seconds) const;
+  Result<std::shared_ptr<const Caller>> Authenticate(std::string_view authorization_header) const;
   const std::vector<RestEndpoint>& endpoints() const { return endpoints_; }
 
  private:
@@ -43,6 +44,10 @@ class Authenticator {
   mutable std::shared_mutex mu_;
   mutable absl::flat_hash_map<std::string, std::shared_ptr<const Caller>> cache_;
 };
+
+// What `caller` may do with `endpoint` (everything when null, i.e. without api.auth);
+// PermissionDenied ("this token does not allow endpoint <name> (<why>)") when forbidden.
+Result<const EndpointAccess*> AccessTo(const Caller* caller, const RestEndpoint& endpoint);
 
 // The token of "Bearer <token>" (scheme case-insensitive); empty when there is none.
 std::string_view BearerToken(std::string_view authorization_header);

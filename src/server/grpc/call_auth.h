@@ -1,8 +1,9 @@
 // Authorization of gRPC calls (docs/auth.md), as REST does it: who a call comes from (its
-// `authorization` metadata, "Bearer <token>", verified by the same Authenticator) and what it
-// may do with an endpoint (the same AccessPolicy), refused with REST's messages as
-// Unauthenticated / PermissionDenied statuses (grpc_status.h turns them into gRPC codes).
-// Without an authenticator (no api.auth) every caller is null and may do everything.
+// `authorization` metadata, "Bearer <token>", verified by the same Authenticator). What it may
+// do with an endpoint comes from the shared AccessTo (authenticator.h) and
+// AccessPolicy::Apply; refusals are Unauthenticated / PermissionDenied statuses
+// (grpc_status.h turns them into gRPC codes). Without an authenticator (no api.auth) every
+// caller is null and may do everything.
 // Thread-safety: plain functions; the Authenticator may be shared by every thread.
 #pragma once
 
@@ -24,15 +25,5 @@ namespace sluice::grpc_api {
 // Authenticator's fixed reason ("missing token", "token expired", ...) when refused.
 Result<std::shared_ptr<const Caller>> AuthenticateCall(const Authenticator* authenticator,
                                                        const grpc::ServerContextBase& ctx);
-
-// What `caller` may do with `endpoint` (everything when null); PermissionDenied
-// ("this token does not allow endpoint <name> (<why>)") when the token forbids it.
-Result<const EndpointAccess*> AccessTo(const Caller* caller, const RestEndpoint& endpoint);
-
-// A request's query or filter within the caller's rights: PermissionDenied naming the first
-// hidden field it filters or orders on; otherwise the caller's row filter is ANDed in.
-Status RestrictQuery(const EndpointAccess& access, const RestEndpoint& endpoint, QuerySpec* spec);
-Status RestrictFilter(const EndpointAccess& access, const RestEndpoint& endpoint,
-                      FilterNode* filter);
 
 }  // namespace sluice::grpc_api

@@ -100,7 +100,7 @@ class CommonService final
     const RestEndpoint& endpoint = e.endpoint();
     ASSIGN_OR_RETURN(QuerySpec spec,
                      ParseQueryJson(endpoint.schema, request.query_json(), QueryBodyKind::kQuery));
-    RETURN_IF_ERROR(RestrictQuery(*e.access, endpoint, &spec));
+    RETURN_IF_ERROR(AccessPolicy::Apply(*e.access, endpoint, &spec));
     const std::vector<std::string>& prefixes = e.json_prefixes();
     ASSIGN_OR_RETURN(ReadView view, api_.store->BeginRead());
     Status row_status;
@@ -122,7 +122,7 @@ class CommonService final
     ASSIGN_OR_RETURN(AuthorizedEndpoint e, api_.Authorize(request.endpoint(), caller));
     ASSIGN_OR_RETURN(FilterNode filter,
                      ParseOptionalFilter(e.endpoint().schema, request.filter_json()));
-    RETURN_IF_ERROR(RestrictFilter(*e.access, e.endpoint(), &filter));
+    RETURN_IF_ERROR(AccessPolicy::Apply(*e.access, e.endpoint(), &filter));
     ASSIGN_OR_RETURN(ReadView view, api_.store->BeginRead());
     ASSIGN_OR_RETURN(uint64_t count, CountQuery(view, e.endpoint().cache_table, filter));
     response->set_count(count);
@@ -134,7 +134,7 @@ class CommonService final
     ASSIGN_OR_RETURN(AuthorizedEndpoint e, api_.Authorize(request.endpoint(), caller));
     ASSIGN_OR_RETURN(QuerySpec spec, ParseQueryJson(e.endpoint().schema, request.query_json(),
                                                     QueryBodyKind::kExplain));
-    RETURN_IF_ERROR(RestrictQuery(*e.access, e.endpoint(), &spec));
+    RETURN_IF_ERROR(AccessPolicy::Apply(*e.access, e.endpoint(), &spec));
     ASSIGN_OR_RETURN(ReadView view, api_.store->BeginRead());
     ASSIGN_OR_RETURN(std::string plan, ExplainQuery(view, e.endpoint().cache_table, spec));
     response->set_plan_json(std::move(plan));
@@ -157,7 +157,7 @@ Result<std::unique_ptr<ChangeStream>> OpenSubscription(const ApiContext& api,
   ASSIGN_OR_RETURN(AuthorizedEndpoint e, api.Authorize(request.endpoint(), caller.get()));
   const RestEndpoint* endpoint = &e.endpoint();
   ASSIGN_OR_RETURN(FilterNode filter, ParseOptionalFilter(endpoint->schema, request.filter_json()));
-  RETURN_IF_ERROR(RestrictFilter(*e.access, *endpoint, &filter));
+  RETURN_IF_ERROR(AccessPolicy::Apply(*e.access, *endpoint, &filter));
   // The prefixes live in the endpoint or in the caller's policy: the renderer keeps both.
   auto render = [endpoint, caller,
                  prefixes = &e.json_prefixes()](const StreamEvent& event) -> Result<std::string> {

@@ -37,7 +37,7 @@ Result<std::string> Query(const ApiContext& api, const AuthorizedEndpoint& e,
   const Schema& schema = e.endpoint().schema;
   ASSIGN_OR_RETURN(QuerySpec spec, ParseQueryJson(schema, StringField(request, "query_json"),
                                                   QueryBodyKind::kQuery));
-  RETURN_IF_ERROR(RestrictQuery(*e.access, e.endpoint(), &spec));
+  RETURN_IF_ERROR(AccessPolicy::Apply(*e.access, e.endpoint(), &spec));
   const std::vector<bool>* shown = e.shown_columns();
   ASSIGN_OR_RETURN(ReadView view, api.store->BeginRead());
   std::string out, record;
@@ -62,7 +62,7 @@ Result<std::string> Count(const ApiContext& api, const AuthorizedEndpoint& e,
                           const pb::Message& request) {
   ASSIGN_OR_RETURN(FilterNode filter,
                    ParseOptionalFilter(e.endpoint().schema, StringField(request, "filter_json")));
-  RETURN_IF_ERROR(RestrictFilter(*e.access, e.endpoint(), &filter));
+  RETURN_IF_ERROR(AccessPolicy::Apply(*e.access, e.endpoint(), &filter));
   ASSIGN_OR_RETURN(ReadView view, api.store->BeginRead());
   ASSIGN_OR_RETURN(uint64_t count, CountQuery(view, e.endpoint().cache_table, filter));
   std::string out;
@@ -126,7 +126,7 @@ Result<std::unique_ptr<ChangeStream>> Subscribe(const ApiContext& api, const Aut
                                                 std::function<void()> wake) {
   ASSIGN_OR_RETURN(FilterNode filter,
                    ParseOptionalFilter(e.endpoint().schema, StringField(request, "filter_json")));
-  RETURN_IF_ERROR(RestrictFilter(*e.access, e.endpoint(), &filter));
+  RETURN_IF_ERROR(AccessPolicy::Apply(*e.access, e.endpoint(), &filter));
   // `shown` lives in the caller's policy: the renderer keeps the caller.
   return ChangeStream::Open(
       *api.store, e.endpoint(), std::move(filter), BoolField(request, "snapshot"),

@@ -65,8 +65,8 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
     if (route_.token_expires_at > 0) {
       // A stream lives no longer than the token that opened it.
       expiry_ = std::make_unique<asio::system_timer>(executor_);
-      expiry_->expires_at(std::chrono::system_clock::time_point(
-          std::chrono::seconds(route_.token_expires_at)));
+      expiry_->expires_at(
+          std::chrono::system_clock::time_point(std::chrono::seconds(route_.token_expires_at)));
       expiry_->async_wait([weak](beast::error_code ec) {
         if (auto self = weak.lock(); self && !ec) self->Fail("token expired");
       });

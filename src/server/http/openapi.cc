@@ -716,18 +716,20 @@ std::string Components(const std::vector<RestEndpoint>& endpoints,
 
 // POST /auth/token (docs/auth.md).
 Operation MintTokenOperation() {
-  const std::string body = Obj(
-      {{"type", Str("object")},
-       {"required", StrArr({"access"})},
-       {"properties",
-        Obj({{"access", Obj({{"description", Str("\"all\" or {\"endpoints\": {...}}")}})},
-             {"ttl", Obj({{"type", Str("string")}, {"example", Str("15m")}})}})}});
+  const std::string body =
+      Obj({{"type", Str("object")},
+           {"required", StrArr({"access"})},
+           {"properties",
+            Obj({{"access", Obj({{"description", Str("\"all\" or {\"endpoints\": {...}}")}})},
+                 {"ttl", Obj({{"type", Str("string")}, {"example", Str("15m")}})}})}});
   const std::string answer =
       Obj({{"type", Str("object")},
            {"properties", Obj({{"token", Obj({{"type", Str("string")}})},
                                {"expires_at", Obj({{"type", Str("integer")}})}})}});
   return {"/auth/token", "post",
-          ToJson({"Sluice", "mint_token", "A narrower token, signed with the app's secret",
+          ToJson({"Sluice",
+                  "mint_token",
+                  "A narrower token, signed with the app's secret",
                   "Only an all-access token may mint; the new token never outlives it.",
                   {},
                   Obj({{"required", "true"}, {"content", JsonContent(body)}}),
@@ -758,11 +760,11 @@ std::string BuildOpenApiDocument(std::string_view app_name,
     if (op.path == "/health") op.json.insert(op.json.size() - 1, ",\"security\":[]");  // open
   }
   std::string components = Components(endpoints, names);
-  components.insert(components.size() - 1,
-                    ",\"securitySchemes\":" +
-                        Obj({{"bearerAuth", Obj({{"type", Str("http")},
-                                                 {"scheme", Str("bearer")},
-                                                 {"bearerFormat", Str("JWT")}})}}));
+  components.insert(
+      components.size() - 1,
+      ",\"securitySchemes\":" + Obj({{"bearerAuth", Obj({{"type", Str("http")},
+                                                         {"scheme", Str("bearer")},
+                                                         {"bearerFormat", Str("JWT")}})}}));
   return Obj({{"openapi", Str("3.0.3")},
               {"info", Info(app_name)},
               {"tags", Tags(endpoints, names)},

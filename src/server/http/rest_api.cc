@@ -4,11 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
-#include <chrono>
 #include <functional>
 
 #include "cache/query.h"
 #include "cache/query_parser.h"
+#include "common/clock.h"
 #include "server/auth/jwt.h"
 #include "server/http/openapi.h"
 #include "server/http/swagger_ui.h"
@@ -229,8 +229,9 @@ HttpResponse RestApi::Handle(const HttpRequest& request) const {
     if (!target.starts_with(e.path)) continue;
     std::string_view rest = target.substr(e.path.size());
     if (!rest.empty() && rest != "/" && rest[0] != '/') continue;
-    const EndpointAccess* access = AccessTo(caller, e);
-    if (!access) return Forbidden(caller, e);
+    auto allowed = AccessTo(caller, e);
+    if (!allowed.ok()) return FromStatus(allowed.status());
+    const EndpointAccess* access = *allowed;
     if (rest.empty() || rest == "/") {
       return get ? List(e, *access, query_string) : not_allowed("GET");
     }
@@ -273,8 +274,9 @@ std::optional<std::variant<LiveRoute, HttpResponse>> RestApi::MatchLive(
     auto authenticated = Authenticate(request);
     if (auto* refused = std::get_if<HttpResponse>(&authenticated)) return std::move(*refused);
     const Caller* caller = std::get<std::shared_ptr<const Caller>>(authenticated).get();
-    const EndpointAccess* access = AccessTo(caller, e);
-    if (!access) return Forbidden(caller, e);
+    auto allowed = AccessTo(caller, e);
+    if (!allowed.ok()) return FromStatus(allowed.status());
+    const EndpointAccess* access = *allowed;
     LiveRoute route;
     route.endpoint = &e;
     route.json_prefixes = Prefixes(e, *access);
@@ -294,13 +296,7 @@ std::optional<std::variant<LiveRoute, HttpResponse>> RestApi::MatchLive(
           return Status::OK();
         });
     if (!parsed.ok()) return FromStatus(parsed);
-    QuerySpec filter_only;
-    filter_only.filter = std::move(route.filter);
-    if (Status s = AccessPolicy::CheckColumns(*access, e, filter_only); !s.ok()) {
-      return FromStatus(s);
-    }
-    AccessPolicy::Restrict(*access, &filter_only.filter);
-    route.filter = std::move(filter_only.filter);
+    if (Status s = AccessPolicy::Apply(*access, e, &route.filter); !s.ok()) return FromStatus(s);
     return route;
   }
   return std::nullopt;
@@ -309,10 +305,7 @@ std::optional<std::variant<LiveRoute, HttpResponse>> RestApi::MatchLive(
 std::variant<std::shared_ptr<const Caller>, HttpResponse> RestApi::Authenticate(
     const HttpRequest& request) const {
   if (!auth_.authenticator) return std::shared_ptr<const Caller>();
-  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-  auto caller = auth_.authenticator->Authenticate(request.authorization, now);
+  auto caller = auth_.authenticator->Authenticate(request.authorization);
   if (caller.ok()) return std::move(*caller);
   // RFC 6750: no error code when no credentials came; the reason is one of a fixed few.
   const std::string& reason = caller.status().message();
@@ -323,17 +316,6 @@ std::variant<std::shared_ptr<const Caller>, HttpResponse> RestApi::Authenticate(
   }
   r.headers.emplace_back("WWW-Authenticate", std::move(challenge));
   return r;
-}
-
-const EndpointAccess* RestApi::AccessTo(const Caller* caller, const RestEndpoint& e) const {
-  static const EndpointAccess kEverything;
-  return caller ? caller->policy.For(e.name) : &kEverything;
-}
-
-HttpResponse RestApi::Forbidden(const Caller* caller, const RestEndpoint& e) const {
-  const std::string problem = caller ? caller->policy.Problem(e.name) : "";
-  return Error(403, "this token does not allow endpoint " + e.name +
-                        (problem.empty() ? "" : " (" + problem + ")"));
 }
 
 const std::vector<std::string>& RestApi::Prefixes(const RestEndpoint& e,
@@ -371,18 +353,16 @@ HttpResponse RestApi::MintToken(const Caller* caller, const std::string& body) c
   if (!policy.ok()) return FromStatus(policy.status());
   auto ttl = ParseDuration(ttl_text);
   if (!ttl.ok()) return Error(400, "ttl: " + ttl.status().message());
-  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  const int64_t now = UnixSeconds();
   // A minted token never outlives the one that minted it.
   const int64_t seconds = std::min<int64_t>(*ttl / kMicrosPerSecond, caller->expires_at - now);
   if (seconds <= 0) return Error(400, "ttl: must be at least one second");
-  auto token = IssueToken(auth_.secret, access_json, seconds, now, caller->subject,
-                          auth_.audience, auth_.issuer);
+  auto token = IssueToken(auth_.secret, access_json, seconds, now, caller->subject, auth_.audience,
+                          auth_.issuer);
   if (!token.ok()) return FromStatus(token.status());
   HttpResponse r;
-  r.body = "{\"token\":" + JsonQuoted(*token) + ",\"expires_at\":" +
-           std::to_string(now + seconds) + "}";
+  r.body =
+      "{\"token\":" + JsonQuoted(*token) + ",\"expires_at\":" + std::to_string(now + seconds) + "}";
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }
@@ -392,7 +372,7 @@ HttpResponse RestApi::Index(const Caller* caller) const {
   r.body = "{\"app\":" + JsonQuoted(app_name_) + ",\"endpoints\":[";
   std::vector<const RestEndpoint*> by_name;
   for (const auto& e : endpoints_) {
-    if (AccessTo(caller, e)) by_name.push_back(&e);
+    if (AccessTo(caller, e).ok()) by_name.push_back(&e);
   }
   std::sort(by_name.begin(), by_name.end(), [](auto* a, auto* b) { return a->name < b->name; });
   for (size_t i = 0; i < by_name.size(); ++i) {
@@ -411,7 +391,7 @@ HttpResponse RestApi::Index(const Caller* caller) const {
       r.body += "null";
     }
     r.body += ",\"fields\":[";
-    const EndpointAccess& access = *AccessTo(caller, e);
+    const EndpointAccess& access = **AccessTo(caller, e);
     bool first = true;
     for (size_t f = 0; f < e.schema.fields.size(); ++f) {
       const Field& field = e.schema.fields[f];
@@ -437,8 +417,7 @@ HttpResponse RestApi::List(const RestEndpoint& e, const EndpointAccess& access,
 
 HttpResponse RestApi::Rows(const RestEndpoint& e, const EndpointAccess& access,
                            QuerySpec spec) const {
-  if (Status s = AccessPolicy::CheckColumns(access, e, spec); !s.ok()) return FromStatus(s);
-  AccessPolicy::Restrict(access, &spec);
+  if (Status s = AccessPolicy::Apply(access, e, &spec); !s.ok()) return FromStatus(s);
   const std::vector<std::string>& prefixes = Prefixes(e, access);
   auto view = store_.BeginRead();
   if (!view.ok()) return FromStatus(view.status());
@@ -510,8 +489,7 @@ HttpResponse RestApi::QueryRoute(const RestEndpoint& e, const EndpointAccess& ac
   auto spec = ParseQueryJson(e.schema, body, kind, kLimits);
   if (!spec.ok()) return FromStatus(spec.status());
   if (kind == QueryBodyKind::kQuery) return Rows(e, access, std::move(*spec));
-  if (Status s = AccessPolicy::CheckColumns(access, e, *spec); !s.ok()) return FromStatus(s);
-  AccessPolicy::Restrict(access, &*spec);
+  if (Status s = AccessPolicy::Apply(access, e, &*spec); !s.ok()) return FromStatus(s);
   auto view = store_.BeginRead();
   if (!view.ok()) return FromStatus(view.status());
   HttpResponse r;

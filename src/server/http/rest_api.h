@@ -49,7 +49,7 @@ struct LiveRoute {
   FilterNode filter;  // the request's, ANDed with the caller's row filter
   bool snapshot = true;
   std::vector<std::string> json_prefixes;  // the caller's visible fields (row_json.h)
-  int64_t token_expires_at = 0;  // unix seconds; the stream ends then (0: no token)
+  int64_t token_expires_at = 0;            // unix seconds; the stream ends then (0: no token)
 };
 
 class RestApi {
@@ -74,9 +74,6 @@ class RestApi {
   // The caller (null without auth), or the 401 to send.
   std::variant<std::shared_ptr<const Caller>, HttpResponse> Authenticate(
       const HttpRequest& request) const;
-  // What the caller may do with `e` (everything without auth); null when forbidden.
-  const EndpointAccess* AccessTo(const Caller* caller, const RestEndpoint& e) const;
-  HttpResponse Forbidden(const Caller* caller, const RestEndpoint& e) const;
   const std::vector<std::string>& Prefixes(const RestEndpoint& e,
                                            const EndpointAccess& access) const;
 
