@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "types/base64.h"
+#include "types/base64url.h"
 #include "types/key_codec.h"
 #include "types/varint.h"
 
@@ -17,20 +17,6 @@ void AppendInverted(std::string_view bytes, bool invert, std::string* out) {
     return;
   }
   for (char c : bytes) out->push_back(char(~uint8_t(c)));
-}
-
-// Base64 made safe for URLs and headers (no '+', '/' or padding).
-std::string UrlSafe(std::string text) {
-  for (char& c : text) c = c == '+' ? '-' : c == '/' ? '_' : c;
-  while (!text.empty() && text.back() == '=') text.pop_back();
-  return text;
-}
-
-std::string FromUrlSafe(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = c == '-' ? '+' : c == '_' ? '/' : c;
-  while (out.size() % 4) out.push_back('=');
-  return out;
 }
 
 }  // namespace
@@ -79,16 +65,14 @@ std::string ResultOrder::EncodeCursor(const CursorPosition& position) const {
   }
   AppendVarint(position.row_id.size(), &raw);
   raw += position.row_id;
-  std::string text;
-  AppendBase64(raw, &text);
-  return UrlSafe(std::move(text));
+  return EncodeBase64Url(raw);  // safe in URLs and headers
 }
 
 Result<CursorPosition> ResultOrder::DecodeCursor(std::string_view cursor) const {
   auto malformed = [] {
     return InvalidArgument("$after: malformed cursor (use the X-Sluice-Cursor value unchanged)");
   };
-  auto raw = DecodeBase64(FromUrlSafe(cursor));
+  auto raw = DecodeBase64Url(cursor);
   if (!raw || raw->size() < 5 || (*raw)[0] != kCursorVersion) return malformed();
   uint32_t fingerprint;
   std::memcpy(&fingerprint, raw->data() + 1, 4);

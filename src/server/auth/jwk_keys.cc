@@ -16,7 +16,7 @@
 #include <set>
 #include <utility>
 
-#include "server/auth/base64url.h"
+#include "types/base64url.h"
 
 namespace sluice {
 namespace {

@@ -12,7 +12,7 @@
 #include <optional>
 #include <vector>
 
-#include "server/auth/base64url.h"
+#include "types/base64url.h"
 #include "server/auth/jwk_keys.h"
 
 namespace sluice {

@@ -1,4 +1,4 @@
-#include "server/auth/base64url.h"
+#include "types/base64url.h"
 
 #include <array>
 #include <cstdint>
