@@ -21,6 +21,8 @@ constexpr int kMaxGrowths = 40;
 
 std::string PositionKey(const std::string& source) { return "pos:" + source; }
 std::string TableDbName(const std::string& table) { return "t:" + table; }
+// Named like the table databases ("x:...") so a reset drops it with them.
+constexpr const char* kOperatorStateDb = "s:operators";
 
 // Multiset rows are keyed by a per-table insertion sequence (8 bytes, big-endian), so inserts
 // append at the right edge of the B-tree: few dirty pages per commit, which is what keeps
@@ -303,6 +305,8 @@ Result<bool> CacheStore::DeclareTables(const std::vector<TableDefinition>& table
   index_dbs_.clear();
   hash_index_dbs_.clear();
   next_seq_.clear();
+  rc = mdb_dbi_open(txn.get(), kOperatorStateDb, MDB_CREATE, &state_);
+  if (rc != 0) return LmdbError(rc, "cannot open operator checkpoints");
   for (const auto& t : tables) {
     MDB_dbi dbi;
     rc = mdb_dbi_open(txn.get(), TableDbName(t.name).c_str(), MDB_CREATE, &dbi);
@@ -334,6 +338,12 @@ Result<bool> CacheStore::DeclareTables(const std::vector<TableDefinition>& table
   RETURN_IF_ERROR(txn.Commit());
   tables_ = tables;
   return changed;
+}
+
+Status CacheStore::ScanOperatorState(uint32_t statement, uint32_t stage,
+                                     const StateVisitor& visit) const {
+  ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::Begin(env_, MDB_RDONLY));
+  return ScanStageState(txn.get(), state_, statement, stage, visit);
 }
 
 Result<std::string> CacheStore::Position(const std::string& source) const {
@@ -383,6 +393,9 @@ Status CacheStore::CommitOnce(const CommitBatch& batch) {
       if (!removes) event.new_row = std::string(changes.row(change));
       table_events->push_back(std::move(event));
     }
+  }
+  for (const StageStateChanges& stage : batch.state) {
+    RETURN_IF_ERROR(ApplyStageState(txn.get(), state_, stage));
   }
   for (const auto& [source, position] : batch.positions) {
     std::string key = PositionKey(source);

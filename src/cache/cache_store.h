@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "cache/change_feed.h"
+#include "cache/operator_state.h"
 #include "cache/table_changes.h"
 #include "common/status.h"
 #include "types/schema.h"
@@ -59,7 +60,8 @@ struct TableDefinition {
 struct CommitBatch {
   std::vector<TableChanges> tables;
   std::vector<std::pair<std::string, std::string>> positions;  // source name -> position
-  uint64_t epoch = 0;  // the pipeline epoch this batch closes (tags live events)
+  uint64_t epoch = 0;                    // the pipeline epoch this batch closes (tags live events)
+  std::vector<StageStateChanges> state;  // operator checkpoints (operator_state.h)
 };
 
 // Which B-tree of a table ReadView::ScanTree walks: the rows (kRows) or index number i.
@@ -132,6 +134,9 @@ class CacheStore {
   Status PutMeta(const std::string& key, const std::string& value);
   Result<std::optional<std::string>> GetMeta(const std::string& key) const;
 
+  // Visits the stored checkpoint rows of one dataflow stage (operator_state.h).
+  Status ScanOperatorState(uint32_t statement, uint32_t stage, const StateVisitor& visit) const;
+
   // The position committed for `source`, or "" when none.
   Result<std::string> Position(const std::string& source) const;
 
@@ -168,6 +173,7 @@ class CacheStore {
 
   MDB_env* env_ = nullptr;
   MDB_dbi meta_ = 0;
+  MDB_dbi state_ = 0;  // operator checkpoints; opened by DeclareTables
   std::vector<MDB_dbi> table_dbs_;
   std::vector<std::vector<MDB_dbi>> index_dbs_;         // per table, in IndexDefinition order
   std::vector<std::optional<MDB_dbi>> hash_index_dbs_;  // multisets: row hash -> sequence

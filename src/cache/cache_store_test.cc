@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "common/temp_dir.h"
 #include "types/key_codec.h"
@@ -173,6 +174,70 @@ TEST_F(CacheStoreTest, ChangedDefinitionsStartOver) {
   EXPECT_TRUE(*changed);
   EXPECT_TRUE(ReadAll(**store, 0).empty());
   EXPECT_EQ(*(*store)->Position("s"), "");
+}
+
+// Operator checkpoints: the stored multiset per stage and side follows the net changes of
+// every commit, survives a reopen, and is dropped with the data when definitions change.
+TEST_F(CacheStoreTest, OperatorStateFollowsNetChangesPerStageAndSide) {
+  using Stored = std::map<std::tuple<uint32_t, uint8_t, std::string>, uint64_t>;
+  Stored expected;
+  std::mt19937 rng(7);
+  {
+    auto store = OpenStore({{"people", KeyedSchema(), "src"}});
+    for (int epoch = 0; epoch < 50; ++epoch) {
+      CommitBatch batch;
+      for (uint32_t stage = 0; stage < 3; ++stage) {
+        StageStateChanges changes{1, stage, {}};
+        for (int i = 0; i < 20; ++i) {
+          const uint8_t side = uint8_t(rng() % 2);
+          std::string row = "row" + std::to_string(rng() % 30);
+          uint64_t& have = expected[{stage, side, row}];
+          int64_t weight = int64_t(rng() % 3) + 1;
+          if (have > 0 && rng() % 2) weight = -int64_t(rng() % have) - 1;
+          have = uint64_t(int64_t(have) + weight);
+          changes.rows.push_back({side, row, weight});
+        }
+        batch.state.push_back(std::move(changes));
+      }
+      ASSERT_TRUE(store->Commit(batch).ok());
+    }
+    // A change that would leave fewer than zero copies is refused, and nothing of it is kept.
+    CommitBatch bad;
+    bad.state.push_back({1, 0, {{0, "row-never-added", -1}}});
+    EXPECT_EQ(store->Commit(bad).code(), StatusCode::kDataLoss);
+  }
+  std::erase_if(expected, [](const auto& e) { return e.second == 0; });
+  auto store = OpenStore({{"people", KeyedSchema(), "src"}});
+  Stored stored;
+  for (uint32_t stage = 0; stage < 4; ++stage) {
+    ASSERT_TRUE(store
+                    ->ScanOperatorState(1, stage,
+                                        [&](uint8_t side, std::string_view row, uint64_t copies) {
+                                          stored[{stage, side, std::string(row)}] += copies;
+                                          return Status::OK();
+                                        })
+                    .ok());
+  }
+  EXPECT_EQ(stored, expected);
+  EXPECT_TRUE(store
+                  ->ScanOperatorState(0, 0,
+                                      [](uint8_t, std::string_view, uint64_t) {
+                                        ADD_FAILURE() << "statement 0 has no state";
+                                        return Status::OK();
+                                      })
+                  .ok());
+
+  auto reset = store->DeclareTables({{"people", KeyedSchema(), "another source"}});
+  ASSERT_TRUE(reset.ok() && *reset);
+  size_t left = 0;
+  ASSERT_TRUE(store
+                  ->ScanOperatorState(1, 0,
+                                      [&](uint8_t, std::string_view, uint64_t) {
+                                        ++left;
+                                        return Status::OK();
+                                      })
+                  .ok());
+  EXPECT_EQ(left, 0u);
 }
 
 TEST_F(CacheStoreTest, MapGrowsOnDemandWhileReadersRun) {

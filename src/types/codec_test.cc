@@ -8,6 +8,7 @@
 #include "types/key_codec.h"
 #include "types/row_codec.h"
 #include "types/row_json.h"
+#include "types/tagged_record.h"
 #include "types/value_text.h"
 
 namespace sluice {
@@ -83,6 +84,32 @@ TEST(RowCodec, TruncatedRowsAreErrorsNotCrashes) {
     EXPECT_FALSE(DecodeRow(schema, std::string_view(bytes).substr(0, len)).ok()) << len;
   }
   EXPECT_FALSE(DecodeRow(schema, bytes + "x").ok());
+}
+
+TEST(TaggedRecord, RoundTripsEveryKindWithoutASchema) {
+  for (int v = 0; v < 3; ++v) {
+    Record r = SampleRecord(v);
+    r.push_back(Value(*Decimal::Parse("12.500")));  // the scale must survive, not just the value
+    std::string bytes;
+    EncodeTaggedRecord(r, &bytes);
+    auto back = DecodeTaggedRecord(bytes);
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    ASSERT_EQ(back->size(), r.size());
+    for (size_t i = 0; i < r.size(); ++i) {
+      EXPECT_EQ((*back)[i], r[i]) << "variant " << v << " f" << i;
+      EXPECT_EQ((*back)[i].DebugString(), r[i].DebugString()) << "variant " << v << " f" << i;
+    }
+  }
+}
+
+TEST(TaggedRecord, TruncatedOrTrailingBytesAreErrors) {
+  std::string bytes;
+  EncodeTaggedRecord(SampleRecord(0), &bytes);
+  for (size_t len = 0; len < bytes.size(); ++len) {
+    EXPECT_FALSE(DecodeTaggedRecord(std::string_view(bytes).substr(0, len)).ok()) << len;
+  }
+  EXPECT_FALSE(DecodeTaggedRecord(bytes + "x").ok());
+  EXPECT_FALSE(DecodeTaggedRecord("\x01\x2a").ok());  // an unknown kind
 }
 
 TEST(KeyCodec, RoundTripsEveryType) {

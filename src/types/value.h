@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -50,6 +51,12 @@ class Value {
 
   // A short human-readable form for logs and test failures.
   std::string DebugString() const;
+
+  // Calls `f` with the physical alternative held (std::monostate for NULL).
+  template <typename F>
+  decltype(auto) Visit(F&& f) const {
+    return std::visit(std::forward<F>(f), v_);
+  }
 
  private:
   std::variant<std::monostate, bool, int64_t, uint64_t, double, Decimal, std::string, Point> v_;
