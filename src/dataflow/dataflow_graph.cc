@@ -8,6 +8,8 @@
 #include <set>
 #include <thread>
 
+#include <absl/container/flat_hash_map.h>
+
 #include "common/bounded_channel.h"
 #include "dataflow/pane_aggregate.h"
 
@@ -26,12 +28,42 @@ struct StageInput {
   uint64_t epoch = 0;  // kBarrier
 };
 
+struct RecordHash {
+  size_t operator()(const Record& r) const { return HashRecord(r); }
+};
+
+// The net change of a stateful stage's inputs since its last checkpoint: per side, each row
+// with the change in its number of copies.
+class InputChanges {
+ public:
+  void Add(int side, const std::vector<Operation>& ops) {
+    auto& rows = rows_[side];
+    for (const Operation& op : ops) {
+      if (op.kind != OpKind::kInsert) rows[op.old_record] -= 1;
+      if (op.kind != OpKind::kDelete) rows[op.new_record] += 1;
+    }
+  }
+  // Moves the non-zero changes into `out` and starts over.
+  void Take(std::vector<DataflowGraph::StageCheckpoint::Row>& out) {
+    for (int side = 0; side < 2; ++side) {
+      for (auto& [row, weight] : rows_[side]) {
+        if (weight != 0) out.push_back({side, row, weight});
+      }
+      rows_[side].clear();
+    }
+  }
+
+ private:
+  absl::flat_hash_map<Record, int64_t, RecordHash> rows_[2];
+};
+
 }  // namespace
 
 struct DataflowGraph::Statement {
   struct Stage {
     BoundedChannel<StageInput> input{kStageChannelBatches};
     bool fed[2] = {false, false};  // which sides have a producer
+    bool restored = false;         // Restore() ran: the stage has started already
     std::thread thread;
   };
   std::unique_ptr<BoundSelect> plan;
@@ -169,6 +201,35 @@ size_t DataflowGraph::OutputPaths(const std::string& table) const {
   return it == readers_.end() ? 0 : PathsOf(it->second);
 }
 
+std::vector<std::pair<size_t, size_t>> DataflowGraph::StatefulStages() const {
+  std::vector<std::pair<size_t, size_t>> out;
+  for (size_t i = 0; i < statements_.size(); ++i) {
+    const auto& stages = statements_[i]->operators.stages;
+    for (size_t j = 0; j < stages.size(); ++j) {
+      if (stages[j]->keeps_state()) out.emplace_back(i, j);
+    }
+  }
+  return out;
+}
+
+Status DataflowGraph::Restore(size_t statement, size_t stage, int side,
+                              const std::vector<Operation>& rows) {
+  Statement& st = *statements_[statement];
+  Stage& op = *st.operators.stages[stage];
+  std::vector<Operation> dropped;
+  if (!st.stages[stage]->restored) {
+    op.Start(dropped);
+    st.stages[stage]->restored = true;
+  }
+  dropped.clear();
+  Status s = op.Process(side, rows, dropped);
+  if (!s.ok()) {
+    return Status(s.code(), "restoring the " + std::string(op.name()) + " operator of statement " +
+                                st.plan->location + ": " + s.message());
+  }
+  return Status::OK();
+}
+
 void DataflowGraph::Start(ErrorHandler on_error) {
   on_error_ = std::move(on_error);
   for (size_t i = 0; i < statements_.size(); ++i) {
@@ -256,8 +317,15 @@ void DataflowGraph::RunStage(size_t statement, size_t index) {
   bool waiting[2] = {false, false};
   std::deque<StageInput> held[2];
   uint64_t epoch = 0;
-  bool started = false;
+  bool started = self.restored;
   bool running = true;
+  const bool checkpointed = checkpoint_ && stage.keeps_state();
+  InputChanges changed;
+  auto checkpoint = [&](uint64_t at, bool final) {
+    StageCheckpoint c{statement, index, at, final, {}};
+    changed.Take(c.rows);
+    return checkpoint_(std::move(c));
+  };
   auto aligned = [&] {
     bool any = false;
     for (int side = 0; side < 2; ++side) {
@@ -292,6 +360,7 @@ void DataflowGraph::RunStage(size_t statement, size_t index) {
         stage.Start(changes);
         started = true;
       }
+      if (checkpointed) changed.Add(side, item->batch.batch->ops);
       if (!st.failed) {
         Status s = stage.Process(side, item->batch.batch->ops, changes);
         if (!s.ok()) {
@@ -312,9 +381,13 @@ void DataflowGraph::RunStage(size_t statement, size_t index) {
     if (running && aligned()) {
       stage.OnBarrier(epoch);
       waiting[0] = waiting[1] = false;
-      running = forward(StageInput{StageInput::kBarrier, 0, {}, epoch});
+      // The checkpoint goes before the barrier: whoever sees the barrier downstream can rely
+      // on the stage's share of the epoch having been handed over.
+      running = (!checkpointed || checkpoint(epoch, false)) &&
+                forward(StageInput{StageInput::kBarrier, 0, {}, epoch});
     }
   }
+  if (checkpointed) (void)checkpoint(0, true);
   self.input.Close();  // a producer still pushing (shutdown) fails instead of blocking
   if (!last) {
     (void)st.stages[index + 1]->input.Push(StageInput{StageInput::kEnd, 0, {}, 0});

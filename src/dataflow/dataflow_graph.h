@@ -8,8 +8,13 @@
 // and every stage forwards exactly one batch per batch it receives — also an empty one — so an
 // owner can tell when everything an input batch caused has reached every output. Epoch
 // barriers (PushBarrier) are aligned at every stage with two inputs (Chandy–Lamport): the
-// stage's Stage::OnBarrier runs at a cut consistent with the epoch, which is where operator
-// state will be checkpointed.
+// stage's Stage::OnBarrier runs at a cut consistent with the epoch.
+//
+// Checkpoints: a stage that keeps state (Stage::keeps_state) is restored from the multiset of
+// rows its inputs delivered. The graph sums each such stage's input changes per epoch and, at
+// the aligned barrier, hands the net change to the checkpoint sink before forwarding the
+// barrier; the owner stores it with the epoch (cache/operator_state.h). After a restart the
+// owner feeds the stored rows back with Restore() before Start().
 //
 // Threads: build and attach outputs before Start(); then Push() and CloseInput() are called by
 // the owner's input threads; outputs are called on stage threads. Join() blocks until every
@@ -45,6 +50,23 @@ class DataflowGraph {
     // An epoch's barrier: everything of the epoch has been pushed (null: not interested).
     std::function<bool(uint64_t epoch)> barrier = nullptr;
   };
+  // One stateful stage's net input change over an epoch (or, `final`, since the last barrier
+  // when its inputs ended): rows with the change in their number of copies, per side.
+  struct StageCheckpoint {
+    size_t statement = 0;
+    size_t stage = 0;
+    uint64_t epoch = 0;  // 0 when final
+    bool final = false;
+    struct Row {
+      int side;
+      Record row;
+      int64_t weight;
+    };
+    std::vector<Row> rows;
+  };
+  // Called on the stage's thread; false: downstream is gone, stop.
+  using CheckpointSink = std::function<bool(StageCheckpoint)>;
+
   // Called once per failing statement (a runtime error such as a division by zero); the
   // statement forwards empty batches from then on.
   using ErrorHandler =
@@ -66,6 +88,15 @@ class DataflowGraph {
   std::vector<std::string> InputTables() const;
 
   void AttachOutput(size_t statement, Output output);
+
+  // Stages that keep state, as (statement, stage) pairs.
+  std::vector<std::pair<size_t, size_t>> StatefulStages() const;
+  // Before Start(): where stateful stages hand their per-epoch checkpoints (none when unset).
+  void SetCheckpointSink(CheckpointSink sink) { checkpoint_ = std::move(sink); }
+  // Before Start(): gives a stateful stage rows its input `side` held at the last checkpoint
+  // (as inserts); their output is dropped, as is the stage's initial output: what they caused
+  // was committed before. Call it (with no rows, too) for every stateful stage being restored.
+  Status Restore(size_t statement, size_t stage, int side, const std::vector<Operation>& rows);
   // How many outputs one batch pushed into input `table` reaches (one per path).
   size_t OutputPaths(const std::string& table) const;
 
@@ -97,6 +128,7 @@ class DataflowGraph {
   std::vector<std::unique_ptr<Statement>> statements_;
   std::map<std::string, std::vector<Edge>> readers_;  // table -> statement slots reading it
   ErrorHandler on_error_;
+  CheckpointSink checkpoint_;
 };
 
 }  // namespace sluice

@@ -16,17 +16,20 @@ namespace {
 // One-input operators.
 class OperatorStage final : public Stage {
  public:
-  OperatorStage(std::unique_ptr<Operator> op, const char* name) : op_(std::move(op)), name_(name) {}
+  OperatorStage(std::unique_ptr<Operator> op, const char* name, bool keeps_state)
+      : op_(std::move(op)), name_(name), keeps_state_(keeps_state) {}
   void Start(std::vector<Operation>& output) override { op_->Start(output); }
   Status Process(int, const std::vector<Operation>& input,
                  std::vector<Operation>& output) override {
     return op_->Process(input, output);
   }
   const char* name() const override { return name_; }
+  bool keeps_state() const override { return keeps_state_; }
 
  private:
   std::unique_ptr<Operator> op_;
   const char* name_;
+  bool keeps_state_;
 };
 
 class JoinStage final : public Stage {
@@ -37,6 +40,7 @@ class JoinStage final : public Stage {
     return join_->Process(side == 0 ? Join::kLeft : Join::kRight, input, output);
   }
   const char* name() const override { return "join"; }
+  bool keeps_state() const override { return true; }
 
  private:
   std::unique_ptr<Join> join_;
@@ -50,6 +54,7 @@ class SemiJoinStage final : public Stage {
     return join_->Process(side == 0 ? SemiJoin::kLeft : SemiJoin::kRight, input, output);
   }
   const char* name() const override { return "semi join"; }
+  bool keeps_state() const override { return true; }
 
  private:
   std::unique_ptr<SemiJoin> join_;
@@ -57,15 +62,18 @@ class SemiJoinStage final : public Stage {
 
 class SetStage final : public Stage {
  public:
-  explicit SetStage(std::unique_ptr<SetOperation> set) : set_(std::move(set)) {}
+  SetStage(std::unique_ptr<SetOperation> set, bool keeps_state)
+      : set_(std::move(set)), keeps_state_(keeps_state) {}
   Status Process(int side, const std::vector<Operation>& input,
                  std::vector<Operation>& output) override {
     return set_->Process(side, input, output);
   }
   const char* name() const override { return "set operation"; }
+  bool keeps_state() const override { return keeps_state_; }
 
  private:
   std::unique_ptr<SetOperation> set_;
+  bool keeps_state_;
 };
 
 }  // namespace
@@ -134,19 +142,26 @@ std::vector<bool> SlotColumnsRead(const BoundSelect& plan, size_t slot,
 
 namespace {
 
+// Stateless one-input stages (filters, projections, window assignment).
 void Add(StatementOperators& ops, std::unique_ptr<Operator> op, const char* name) {
-  ops.stages.push_back(std::make_unique<OperatorStage>(std::move(op), name));
+  ops.stages.push_back(std::make_unique<OperatorStage>(std::move(op), name, false));
+}
+
+void AddStateful(StatementOperators& ops, std::unique_ptr<Operator> op, const char* name) {
+  ops.stages.push_back(std::make_unique<OperatorStage>(std::move(op), name, true));
 }
 
 // DISTINCT and ORDER BY ... LIMIT, after whatever computes the select list.
 void AddOutputStages(StatementOperators& ops, const BoundSelect& plan) {
   if (plan.distinct) {
-    Add(ops, std::make_unique<SetOperation>(SetOperation::Kind::kDistinct, plan.output_schema),
-        "distinct");
+    AddStateful(ops,
+                std::make_unique<SetOperation>(SetOperation::Kind::kDistinct, plan.output_schema),
+                "distinct");
   }
   if (plan.limit) {
-    Add(ops, std::make_unique<TopN>(plan.order_by, *plan.limit, plan.offset, plan.output_schema),
-        "top-n");
+    AddStateful(ops,
+                std::make_unique<TopN>(plan.order_by, *plan.limit, plan.offset, plan.output_schema),
+                "top-n");
   }
 }
 
@@ -156,8 +171,10 @@ StatementOperators BuildStatementOperators(const BoundSelect& plan,
                                            const std::vector<bool>& used_outputs) {
   StatementOperators ops;
   if (plan.set_op) {
-    ops.stages.push_back(std::make_unique<SetStage>(
-        std::make_unique<SetOperation>(SetOperation::FromSetOp(*plan.set_op), plan.output_schema)));
+    const SetOperation::Kind kind = SetOperation::FromSetOp(*plan.set_op);
+    ops.stages.push_back(
+        std::make_unique<SetStage>(std::make_unique<SetOperation>(kind, plan.output_schema),
+                                   kind != SetOperation::Kind::kUnionAll));
     ops.entry = {{0, 0}, {0, 1}};
     return ops;
   }
@@ -205,9 +222,9 @@ StatementOperators BuildStatementOperators(const BoundSelect& plan,
       Add(ops, std::make_unique<MapFilter>(plan.where.get(), identity), "filter");
     }
     if (plan.ranking) {
-      Add(ops, std::make_unique<Ranking>(plan), "ranking");
+      AddStateful(ops, std::make_unique<Ranking>(plan), "ranking");
     } else {
-      Add(ops, std::make_unique<Aggregate>(plan), "aggregate");
+      AddStateful(ops, std::make_unique<Aggregate>(plan), "aggregate");
     }
   } else {
     // Output columns nothing downstream reads are left NULL (not evaluated).
@@ -236,7 +253,8 @@ StatementOperators BuildPaneWindowOperators(const BoundSelect& window,
 
 StatementOperators BuildPaneAggregateOperators(const BoundSelect& window, const BoundSelect& plan) {
   StatementOperators ops;
-  Add(ops,
+  AddStateful(
+      ops,
       std::make_unique<PaneAggregate>(*window.window, window.inputs[0].schema.fields.size(), plan),
       "pane aggregate");
   AddOutputStages(ops, plan);

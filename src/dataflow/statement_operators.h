@@ -28,8 +28,12 @@ class Stage {
                          std::vector<Operation>& output) = 0;
   virtual const char* name() const = 0;
   // Every input has delivered everything of `epoch` and nothing later: the point where the
-  // stage's state is consistent with the epoch's source positions (checkpoints: step 6).
+  // stage's state is consistent with the epoch's source positions.
   virtual void OnBarrier(uint64_t epoch) {}
+  // Whether the stage keeps state between batches that is a function of the multiset of rows
+  // its inputs delivered (joins, aggregates, DISTINCT, top-n ...): the graph checkpoints
+  // those rows, and restores the stage by feeding them back (dataflow_graph.h).
+  virtual bool keeps_state() const { return false; }
 };
 
 struct StatementOperators {
