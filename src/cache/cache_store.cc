@@ -397,6 +397,11 @@ Status CacheStore::CommitOnce(const CommitBatch& batch) {
   for (const StageStateChanges& stage : batch.state) {
     RETURN_IF_ERROR(ApplyStageState(txn.get(), state_, stage));
   }
+  for (const auto& [key, value] : batch.meta) {
+    MDB_val k = ToVal(key), v = ToVal(value);
+    int rc = mdb_put(txn.get(), meta_, &k, &v, 0);
+    if (rc != 0) return LmdbError(rc, "cannot write cache metadata " + key);
+  }
   for (const auto& [source, position] : batch.positions) {
     std::string key = PositionKey(source);
     MDB_val k = ToVal(key), v = ToVal(position);

@@ -62,6 +62,7 @@ struct CommitBatch {
   std::vector<std::pair<std::string, std::string>> positions;  // source name -> position
   uint64_t epoch = 0;                    // the pipeline epoch this batch closes (tags live events)
   std::vector<StageStateChanges> state;  // operator checkpoints (operator_state.h)
+  std::vector<std::pair<std::string, std::string>> meta;  // PutMeta, in the same transaction
 };
 
 // Which B-tree of a table ReadView::ScanTree walks: the rows (kRows) or index number i.

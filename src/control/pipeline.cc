@@ -17,6 +17,7 @@
 #include "sql/binder.h"
 #include "types/key_codec.h"
 #include "types/row_codec.h"
+#include "types/tagged_record.h"
 
 namespace sluice {
 namespace {
@@ -27,6 +28,10 @@ constexpr size_t kWriterChannelBatches = 16;
 // bounds how stale the cache is behind a source change (freshness).
 constexpr auto kEpochInterval = std::chrono::milliseconds(10);
 constexpr auto kSyncInterval = std::chrono::milliseconds(1000);
+// Rows per Restore() call when operator state is loaded at start.
+constexpr size_t kRestoreChunk = 4096;
+// Cache metadata naming the stateful stages the stored operator checkpoints belong to.
+constexpr const char* kOperatorStateMeta = "operator_state";
 
 // What a sink receives: a batch of changes (a FlowBatch from a source or a statement), or the
 // barrier that ends an epoch on its path.
@@ -36,13 +41,15 @@ struct SinkInput {
   FlowBatch batch;
 };
 
-// What the writer receives from a sink: encoded changes, an epoch's barrier, or the end.
+// What the writer receives on a lane (a sink, or a stateful SQL stage): encoded changes, a
+// stage's checkpoint, an epoch's barrier, or the end.
 struct WriterItem {
-  enum Kind { kChanges, kBarrier, kEnd };
-  size_t sink = 0;
+  enum Kind { kChanges, kState, kBarrier, kEnd };
+  size_t lane = 0;
   Kind kind = kChanges;
   uint64_t epoch = 0;
   TableChanges changes{0};
+  StageStateChanges state = {};
 };
 
 std::string Lineage(const ConnectionConfig& c, const SourceConfig& s) {
@@ -89,7 +96,7 @@ struct Pipeline::Impl {
     std::atomic<bool> failed{false};
   };
   struct SinkNode {
-    const EndpointConfig* config;
+    const EndpointConfig* config;  // hidden mirrors: one of Impl::hidden_endpoints
     Schema schema;
     std::string lineage;
     std::vector<IndexDefinition> indexes;
@@ -109,12 +116,21 @@ struct Pipeline::Impl {
   std::unique_ptr<DataflowGraph> sql;  // null without a sql: section
   std::vector<std::string> lineage;    // per statement
   std::vector<SinkNode> sinks;
+  // Sinks from `served_sinks` on are hidden: the cache keeps them (a postgres table only SQL
+  // reads, whose rows the capture reloads after a restart) but no API shows them.
+  size_t served_sinks = 0;
+  std::deque<EndpointConfig> hidden_endpoints;
+  // SQL stages that keep state: each has a writer lane after the sinks' for its checkpoints.
+  std::vector<std::pair<size_t, size_t>> stateful;
+  std::map<std::pair<size_t, size_t>, size_t> state_lane;
+  std::string state_layout;  // names the stateful stages (kOperatorStateMeta)
+  bool wrote_layout = false;
   BoundedChannel<WriterItem> writer_input{kWriterChannelBatches};
   std::mutex epochs_mu;  // taken after a source's emit_mu, never before
   std::map<uint64_t, EpochInfo> epochs;
   std::atomic<bool> emitted_since_barrier{false};
   std::thread epoch_thread;
-  std::atomic<size_t> open_sinks{0};
+  std::atomic<size_t> open_lanes{0};
   std::thread writer;
   std::stop_source stop;
   CacheStore* store = nullptr;
@@ -129,6 +145,11 @@ struct Pipeline::Impl {
   void InjectBarrier(uint64_t epoch);
   void RunSink(size_t index);
   void RunWriter();
+  // Hands the writer a stage's checkpoint (on the stage's thread).
+  bool Checkpoint(DataflowGraph::StageCheckpoint checkpoint);
+  void EndLane(size_t lane);
+  // Feeds the operator checkpoints stored in `store` back into the stateful stages.
+  Status RestoreState(const CacheStore& store);
   void EncodeInto(const SinkNode& sink, const OperationBatch& batch, TableChanges& out);
   bool DeliverBarrier(const SourceTable& table, uint64_t epoch);
   bool Deliver(const SourceTable& table, const FlowBatch& batch);
@@ -264,15 +285,35 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Build(const Config& config) {
     impl->sinks.push_back(Impl::SinkNode{
         &endpoint, std::move(schema), std::move(lineage), std::move(indexes), nullptr, {}});
   }
-  return std::unique_ptr<Pipeline>(new Pipeline(std::move(impl)));
-}
-
-bool Pipeline::needs_full_replay() const {
-  if (!impl_->sql) return false;
-  for (size_t i = 0; i < impl_->sql->statement_count(); ++i) {
-    if (impl_->sql->plan(i).stateful()) return true;
+  impl->served_sinks = impl->sinks.size();
+  // A postgres table that only SQL reads gets a hidden mirror: after a restart the capture
+  // reloads its rows from there (for unchanged TOAST values and key-only deletes).
+  for (auto& node : impl->sources) {
+    if (node->connection->kind != ConnectionKind::kPostgres) continue;
+    const auto mirrors = impl->MirrorSinks(*node);
+    for (size_t t = 0; t < node->tables.size(); ++t) {
+      if (mirrors[t] || !node->tables[t].read_by_sql) continue;
+      const SourceConfig& source = *node->tables[t].config;
+      EndpointConfig& hidden = impl->hidden_endpoints.emplace_back();
+      hidden.name = "#source:" + source.name;
+      hidden.table = source.name;
+      hidden.location = source.location;
+      node->tables[t].sinks.push_back(impl->sinks.size());
+      impl->sinks.push_back(Impl::SinkNode{
+          &hidden, node->reader->schemas()[t], lineage_of(source.name), {}, nullptr, {}});
+    }
   }
-  return false;
+  if (impl->sql) {
+    impl->stateful = impl->sql->StatefulStages();
+    for (size_t i = 0; i < impl->stateful.size(); ++i) {
+      const auto [statement, stage] = impl->stateful[i];
+      impl->state_lane[impl->stateful[i]] = impl->sinks.size() + i;
+      impl->state_layout += std::to_string(statement) + "." + std::to_string(stage) + " " +
+                            impl->sql->operators(statement).stages[stage]->name() + " of " +
+                            impl->lineage[statement] + "\n";
+    }
+  }
+  return std::unique_ptr<Pipeline>(new Pipeline(std::move(impl)));
 }
 
 std::vector<std::optional<size_t>> Pipeline::Impl::MirrorSinks(const SourceNode& node) const {
@@ -291,6 +332,17 @@ std::vector<std::optional<size_t>> Pipeline::Impl::MirrorSinks(const SourceNode&
 }
 
 Result<bool> Pipeline::CanResume(const CacheStore& store) const {
+  if (!impl_->stateful.empty()) {
+    // Results of stateful SQL were committed: only checkpoints of these very stages continue
+    // them (a cache written before checkpoints existed is rebuilt).
+    ASSIGN_OR_RETURN(std::optional<std::string> layout, store.GetMeta(kOperatorStateMeta));
+    bool committed = false;
+    for (const auto& node : impl_->sources) {
+      ASSIGN_OR_RETURN(std::string position, store.Position(node->reader->position_key()));
+      committed = committed || !position.empty();
+    }
+    if (committed && layout != impl_->state_layout) return false;
+  }
   for (const auto& node : impl_->sources) {
     ASSIGN_OR_RETURN(std::string position, store.Position(node->reader->position_key()));
     std::vector<bool> mirrored;
@@ -309,7 +361,7 @@ std::vector<TableDefinition> Pipeline::TableDefinitions() const {
 
 std::vector<RestEndpoint> Pipeline::RestEndpoints() const {
   std::vector<RestEndpoint> out;
-  for (size_t i = 0; i < impl_->sinks.size(); ++i) {
+  for (size_t i = 0; i < impl_->served_sinks; ++i) {
     const auto& sink = impl_->sinks[i];
     out.push_back(
         {sink.config->name, sink.config->path, sink.config->table, sink.schema, uint32_t(i)});
@@ -350,7 +402,8 @@ std::string Pipeline::Describe() const {
     }
     out += "\n";
   }
-  for (const auto& sink : impl_->sinks) {
+  for (size_t i = 0; i < impl_->served_sinks; ++i) {
+    const auto& sink = impl_->sinks[i];
     out += "endpoint " + sink.config->name + " " + sink.config->path + " <- " + sink.config->table;
     out += sink.schema.has_primary_key() ? "  key (" : "  multiset (no key)\n";
     if (sink.schema.has_primary_key()) {
@@ -363,6 +416,14 @@ std::string Pipeline::Describe() const {
       out += "    " + f.name + " " + std::string(FieldTypeName(f.type)) +
              (f.nullable ? "" : " not null") + "\n";
     }
+  }
+  for (size_t i = impl_->served_sinks; i < impl_->sinks.size(); ++i) {
+    out += "hidden cache table " + impl_->sinks[i].config->name +
+           " (rows the capture reloads after a restart)\n";
+  }
+  if (!impl_->stateful.empty()) {
+    out += "operator checkpoints: the input rows of " + std::to_string(impl_->stateful.size()) +
+           " stateful stage(s), committed with each epoch\n";
   }
   out += "cache writer: one LMDB transaction per commit, positions stored with the data\n";
   out +=
@@ -379,11 +440,18 @@ Status Pipeline::Start(CacheStore* store) {
     ASSIGN_OR_RETURN(std::string p, store->Position(source->reader->position_key()));
     positions.push_back(std::move(p));
   }
-  d.open_sinks = d.sinks.size();
+  d.open_lanes = d.sinks.size() + d.stateful.size();
   for (auto& sink : d.sinks) {
     sink.input = std::make_unique<BoundedChannel<SinkInput>>(kSinkChannelBatches);
   }
-  if (d.sinks.empty()) d.writer_input.Close();
+  if (d.open_lanes == 0) d.writer_input.Close();
+  if (!d.stateful.empty()) {
+    ASSIGN_OR_RETURN(std::optional<std::string> layout, store->GetMeta(kOperatorStateMeta));
+    d.wrote_layout = layout == d.state_layout;
+    if (d.wrote_layout) RETURN_IF_ERROR(d.RestoreState(*store));
+    d.sql->SetCheckpointSink(
+        [&d](DataflowGraph::StageCheckpoint c) { return d.Checkpoint(std::move(c)); });
+  }
   d.writer = std::thread([&d] { d.RunWriter(); });
   for (size_t i = 0; i < d.sinks.size(); ++i) {
     d.sinks[i].thread = std::thread([&d, i] { d.RunSink(i); });
@@ -582,15 +650,86 @@ void Pipeline::Impl::RunSink(size_t index) {
       break;
     }
   }
-  (void)writer_input.Push(WriterItem{index, WriterItem::kEnd, 0, TableChanges(uint32_t(index))});
-  if (--open_sinks == 0) writer_input.Close();
+  EndLane(index);
+}
+
+void Pipeline::Impl::EndLane(size_t lane) {
+  (void)writer_input.Push(WriterItem{lane, WriterItem::kEnd});
+  if (--open_lanes == 0) writer_input.Close();
+}
+
+bool Pipeline::Impl::Checkpoint(DataflowGraph::StageCheckpoint checkpoint) {
+  const size_t lane = state_lane.at({checkpoint.statement, checkpoint.stage});
+  WriterItem item{lane, WriterItem::kState, checkpoint.epoch};
+  item.state.statement = uint32_t(checkpoint.statement);
+  item.state.stage = uint32_t(checkpoint.stage);
+  item.state.rows.reserve(checkpoint.rows.size());
+  for (auto& r : checkpoint.rows) {
+    std::string row;
+    EncodeTaggedRecord(r.row, &row);
+    item.state.rows.push_back({uint8_t(r.side), std::move(row), r.weight});
+  }
+  bool delivered = writer_input.Push(std::move(item));
+  if (checkpoint.final) {
+    EndLane(lane);
+  } else {
+    delivered =
+        delivered && writer_input.Push(WriterItem{lane, WriterItem::kBarrier, checkpoint.epoch});
+  }
+  return delivered;
+}
+
+Status Pipeline::Impl::RestoreState(const CacheStore& store) {
+  const auto began = std::chrono::steady_clock::now();
+  // Stages restore independently of each other: one thread each.
+  std::vector<Status> results(stateful.size());
+  std::vector<uint64_t> restored_rows(stateful.size(), 0);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < stateful.size(); ++i) {
+    threads.emplace_back([&, i] {
+      const auto [statement, stage] = stateful[i];
+      std::vector<Operation> rows[2];
+      auto flush = [&](int side) {
+        Status s = sql->Restore(statement, stage, side, rows[side]);
+        rows[side].clear();
+        return s;
+      };
+      Status s = flush(0);
+      if (s.ok()) {
+        s = store.ScanOperatorState(
+            uint32_t(statement), uint32_t(stage),
+            [&](uint8_t side, std::string_view bytes, uint64_t copies) -> Status {
+              if (side > 1)
+                return DataLoss("operator checkpoint names input side " + std::to_string(side));
+              ASSIGN_OR_RETURN(Record row, DecodeTaggedRecord(bytes));
+              restored_rows[i] += copies;
+              for (uint64_t c = 1; c < copies; ++c) rows[side].push_back(Operation::Insert(row));
+              rows[side].push_back(Operation::Insert(std::move(row)));
+              return rows[side].size() >= kRestoreChunk ? flush(side) : Status::OK();
+            });
+      }
+      for (int side = 0; side < 2 && s.ok(); ++side) s = flush(side);
+      results[i] = s;
+    });
+  }
+  for (auto& t : threads) t.join();
+  uint64_t total = 0;
+  for (size_t i = 0; i < stateful.size(); ++i) {
+    RETURN_IF_ERROR(results[i]);
+    total += restored_rows[i];
+  }
+  spdlog::info("restored the state of {} sql operator(s) from {} checkpointed rows in {:.2f} s",
+               stateful.size(), total,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+  return Status::OK();
 }
 
 void Pipeline::Impl::RunWriter() {
   // Per sink, what arrived and is not committed yet, in order. Epoch e commits once every sink
   // has delivered e's barrier (or ended) and every source has been recorded for e: everything
   // before the barriers, with the sources' positions at e, in one LMDB transaction.
-  std::vector<std::deque<WriterItem>> queued(sinks.size());
+  const size_t lanes = sinks.size() + stateful.size();
+  std::vector<std::deque<WriterItem>> queued(lanes);
   uint64_t next_epoch = 1;
   std::vector<std::string> committed_position(sources.size());
   // fsync happens on the syncer's thread; it tells readers what became durable.
@@ -617,6 +756,8 @@ void Pipeline::Impl::RunWriter() {
         queue.pop_front();
         if (item.kind == WriterItem::kChanges) {
           commit.tables.push_back(std::move(item.changes));
+        } else if (item.kind == WriterItem::kState) {
+          commit.state.push_back(std::move(item.state));
         } else if (item.kind == WriterItem::kBarrier && item.epoch == epoch) {
           break;
         } else if (item.kind == WriterItem::kEnd) {
@@ -627,14 +768,17 @@ void Pipeline::Impl::RunWriter() {
     }
   };
   // Per sink: the last barrier queued, and whether it has ended (then it holds back nothing).
-  std::vector<uint64_t> last_barrier(sinks.size(), 0);
-  std::vector<bool> ended(sinks.size(), false);
+  std::vector<uint64_t> last_barrier(lanes, 0);
+  std::vector<bool> ended(lanes, false);
   auto commit = [&](CommitBatch& batch, const std::vector<std::string>& positions,
                     const std::vector<uint64_t>& rows) -> Status {
     for (size_t s = 0; s < sources.size(); ++s) {
       batch.positions.emplace_back(sources[s]->reader->position_key(), positions[s]);
     }
+    if (!stateful.empty() && !wrote_layout)
+      batch.meta.emplace_back(kOperatorStateMeta, state_layout);
     RETURN_IF_ERROR(store->Commit(batch));
+    wrote_layout = true;
     for (size_t s = 0; s < sources.size(); ++s) sources[s]->committed_rows += rows[s];
     committed_position = positions;
     syncer.Committed(committed_position);
@@ -645,9 +789,9 @@ void Pipeline::Impl::RunWriter() {
   while (status.ok()) {
     auto item = writer_input.PopFor(kEpochInterval);
     if (item) {
-      if (item->kind == WriterItem::kBarrier) last_barrier[item->sink] = item->epoch;
-      if (item->kind == WriterItem::kEnd) ended[item->sink] = true;
-      queued[item->sink].push_back(std::move(*item));
+      if (item->kind == WriterItem::kBarrier) last_barrier[item->lane] = item->epoch;
+      if (item->kind == WriterItem::kEnd) ended[item->lane] = true;
+      queued[item->lane].push_back(std::move(*item));
     }
     while (status.ok()) {
       EpochInfo info;
@@ -658,7 +802,7 @@ void Pipeline::Impl::RunWriter() {
         info = it->second;
       }
       bool ready = true;
-      for (size_t k = 0; k < sinks.size(); ++k) {
+      for (size_t k = 0; k < lanes; ++k) {
         ready = ready && (ended[k] || last_barrier[k] >= next_epoch);
       }
       if (!ready) break;

@@ -6,10 +6,12 @@
 //   capture ──► [operator ──► operator ...] ──► sink (encode keys, rows) ──► cache writer
 //
 // Every 10 ms the epoch thread injects a barrier into every capture's outputs and records the
-// capture's position there; barriers align through the operators. The writer commits an epoch
-// when every sink has delivered its barrier: the epoch's changes and the recorded positions in
-// one transaction, so after a restart each capture resumes exactly after what the cache holds,
-// and readers never see half of a source transaction.
+// capture's position there; barriers align through the operators. Stateful SQL stages hand
+// the net change of their input rows at each barrier (operator checkpoints). The writer
+// commits an epoch when every sink and stateful stage has delivered its barrier: the epoch's
+// changes, checkpoints and the recorded positions in one transaction, so after a restart each
+// capture resumes exactly after what the cache holds, the operators are restored to the same
+// cut, and readers never see half of a source transaction.
 // Thread-safety: Build/Start/RequestStop/Wait from one controlling thread; stats() from any.
 #pragma once
 
@@ -40,17 +42,16 @@ class Pipeline {
   ~Pipeline();
 
   std::vector<TableDefinition> TableDefinitions() const;
-  // True when SQL state (joins, aggregates, ...) cannot be restored after a restart yet, so the
-  // cache must be rebuilt from the sources (operator checkpoints come with step 6).
-  bool needs_full_replay() const;
   // False when a capture cannot continue from the positions in `store` (a PostgreSQL snapshot
-  // that never completed, say): the cache must then be rebuilt from the sources.
+  // that never completed, say), or when the store's operator checkpoints were made for other
+  // SQL stages: the cache must then be rebuilt from the sources.
   Result<bool> CanResume(const CacheStore& store) const;
   std::vector<RestEndpoint> RestEndpoints() const;
   // Human-readable plan for `sluice check`.
   std::string Describe() const;
 
-  // Reads each source's committed position from `store` and starts all threads.
+  // Reads each source's committed position from `store`, restores the SQL operators from the
+  // checkpoints stored with it, and starts all threads.
   Status Start(CacheStore* store);
   // Graceful stop: sources finish their current batch; everything received gets committed.
   void RequestStop();

@@ -127,12 +127,11 @@ Status RunPipeline(const Config& config, const RunOptions& options) {
   std::shared_ptr<CacheStore> old_store;  // serves until `store` has caught up
   std::vector<RestEndpoint> old_endpoints;
   std::string building;  // the version being built beside the current one
-  const bool replay = pipeline->needs_full_replay();
   if (current) {
     ASSIGN_OR_RETURN(std::unique_ptr<CacheStore> opened, CacheStore::Open(*current));
     ASSIGN_OR_RETURN(bool same, opened->HoldsDefinitions(definitions));
     bool resumable = false;
-    if (same && !replay) {
+    if (same) {
       RETURN_IF_ERROR(opened->DeclareTables(definitions).status());
       ASSIGN_OR_RETURN(resumable, pipeline->CanResume(*opened));
     }
@@ -140,14 +139,11 @@ Status RunPipeline(const Config& config, const RunOptions& options) {
       spdlog::info("cache {} reopened; sources resume from their committed positions", *current);
       store = std::move(opened);
     } else {
-      if (replay) {
+      if (same) {
         spdlog::warn(
-            "sql aggregates keep their state in memory until checkpoints exist (step 6): "
-            "rebuilding the cache from the sources");
-      } else if (same) {
-        spdlog::warn(
-            "a source cannot continue from where the cache stopped (an initial snapshot did "
-            "not finish, or a table's rows cannot be reloaded): rebuilding the cache");
+            "the sources cannot continue from where the cache stopped (an initial snapshot did "
+            "not finish, a table's rows cannot be reloaded, or the sql operators' checkpoints "
+            "were made by another version): rebuilding the cache");
       } else {
         spdlog::info("endpoint definitions changed: building a new cache version");
       }

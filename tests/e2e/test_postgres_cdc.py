@@ -712,9 +712,8 @@ class Restart(PgTestCase):
 
     def test_twenty_kill_9s_with_sql_count_and_sum(self):
         # An insert-only table under a steady writer; sluice is killed with SIGKILL 20 times at
-        # random moments. Its SQL (an aggregate: the cache is rebuilt with a new snapshot at each
-        # start until step 6 adds checkpoints) and the table itself must end equal to
-        # PostgreSQL's: no loss, no duplicate.
+        # random moments. Its SQL (an aggregate, restored from its checkpoint at each start) and
+        # the table itself must end equal to PostgreSQL's: no loss, no duplicate.
         import random
         self.sql("CREATE TABLE events (id bigint PRIMARY KEY, amount numeric(12,2) NOT NULL);"
                  "INSERT INTO events SELECT g, g * 0.5 FROM generate_series(1, 2000) g;")

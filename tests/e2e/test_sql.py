@@ -76,6 +76,9 @@ class Sql(harness.SluiceTestCase):
         s.wait_for(lambda: s.get_json("/count") == [{"n": TOTAL_BIDS}], timeout=30,
                    what="reload after restart")
         self.check_results(s)
+        # The aggregates and the join were restored from their checkpoints, not rebuilt.
+        self.assertIn("restored the state of 3 sql operator(s)", s.logs())
+        self.assertNotIn("rebuilding the cache", s.logs())
         self.assertEqual(s.stop(), 0)
 
     def test_a_failing_statement_stops_the_pipeline_but_not_the_api(self):

@@ -1,0 +1,188 @@
+"""Operator checkpoints end to end: SQL with joins, an aggregate and a top-n over PostgreSQL
+tables that only SQL reads, under a writer that inserts, updates and deletes, with sluice
+killed by SIGKILL at random moments. Every restart must restore the operators from their
+checkpoints (no new snapshot, no rebuild) and the results must end equal to what PostgreSQL
+computes for the same SQL."""
+
+import decimal
+import random
+import signal
+import threading
+import time
+
+import harness
+import pg_server
+
+PG = None
+
+
+def setUpModule():
+    global PG
+    PG = pg_server.PgServer().start()
+    PG.create_roles()
+
+
+def tearDownModule():
+    if PG is not None:
+        PG.stop()
+
+
+# The statements sluice runs; PostgreSQL answers the same SELECTs without INTO.
+REGION_STATS = ("SELECT c.region, count(*) AS orders, sum(o.amount) AS revenue, "
+                "max(o.amount) AS largest FROM orders o JOIN customers c ON o.customer_id = c.id "
+                "WHERE o.status <> 'cancelled' GROUP BY c.region")
+TOP_ORDERS = ("SELECT o.id, c.name, o.amount FROM orders o JOIN customers c "
+              "ON o.customer_id = c.id ORDER BY o.amount DESC, o.id LIMIT 5")
+
+
+def into(select, table):
+    return select.replace(" FROM orders", " INTO %s FROM orders" % table, 1)
+
+
+def canonical(rows):
+    """Rows as sorted tuples of strings, numbers compared by value."""
+    out = []
+    for row in rows:
+        values = []
+        for v in row:
+            if v is None:
+                values.append(None)
+            else:
+                try:
+                    values.append(str(decimal.Decimal(str(v)).normalize()))
+                except decimal.InvalidOperation:
+                    values.append(str(v))
+        out.append(tuple(values))
+    return sorted(out)
+
+
+class Checkpoints(harness.SluiceTestCase):
+    def setUp(self):
+        super().setUp()
+        PG.recreate_database("shop")
+
+    def config(self):
+        return "\n".join([
+            "home_dir: ./home",
+            "connections:",
+            "  - {name: pg, kind: postgres, url: '%s', publication: sluice_pub, "
+            "slot: sluice_slot}" % PG.url(),
+            "sources:",
+            "  - {name: orders, connection: pg, table: public.orders}",
+            "  - {name: customers, connection: pg, table: public.customers}",
+            "sql: |",
+            "  %s;" % into(REGION_STATS, "region_stats"),
+            "  %s;" % into(TOP_ORDERS, "top_orders"),
+            "endpoints:",
+            "  - {name: regions, path: /regions, table: region_stats, primary_key: [region]}",
+            "  - {name: top, path: /top, table: top_orders}",
+            "api:",
+            "  host: 127.0.0.1",
+            "  rest: {port: 0}",
+            ""])
+
+    def served(self, s):
+        regions = [[r["region"], r["orders"], r["revenue"], r["largest"]]
+                   for r in s.get_json("/regions?limit=1000")]
+        top = [[r["id"], r["name"], r["amount"]] for r in s.get_json("/top?limit=1000")]
+        return canonical(regions), canonical(top)
+
+    def expected(self):
+        return (canonical(PG.psql(REGION_STATS + ";", db="shop")),
+                canonical(PG.psql(TOP_ORDERS + ";", db="shop")))
+
+    def test_kill_9_at_random_moments_restores_operators_and_matches_postgres(self):
+        PG.psql("""
+            CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL, region text);
+            CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL,
+                                 amount numeric(12,2) NOT NULL, status text NOT NULL);
+            INSERT INTO customers SELECT g, 'customer ' || g, 'region ' || (g % 4)
+              FROM generate_series(1, 40) g;
+            INSERT INTO orders SELECT g, g % 45, (g * 7 % 1000) * 0.25, 'new'
+              FROM generate_series(1, 3000) g;
+        """, db="shop", user="sluice")
+        stop = threading.Event()
+        errors = []
+
+        def write():
+            # Transactions that insert, re-price, cancel and delete orders, and move customers
+            # between regions (which moves their orders between groups of the aggregate).
+            rng = random.Random(7)
+            w = PG.writer(db="shop", user="sluice")
+            try:
+                next_id = 3001
+                while not stop.is_set():
+                    statements = []
+                    for _ in range(rng.randint(1, 4)):
+                        pick = rng.random()
+                        some = rng.randint(1, next_id - 1)
+                        if pick < 0.45:
+                            statements.append(
+                                "INSERT INTO orders VALUES (%d, %d, %s, 'new')"
+                                % (next_id, rng.randint(1, 50), rng.randint(1, 400000) / 100))
+                            next_id += 1
+                        elif pick < 0.65:
+                            statements.append("UPDATE orders SET amount = amount + 1.5 "
+                                              "WHERE id = %d" % some)
+                        elif pick < 0.75:
+                            statements.append("UPDATE orders SET status = 'cancelled' "
+                                              "WHERE id = %d" % some)
+                        elif pick < 0.88:
+                            statements.append("DELETE FROM orders WHERE id = %d" % some)
+                        elif pick < 0.95:
+                            statements.append("UPDATE customers SET region = 'region %d' "
+                                              "WHERE id = %d" % (rng.randint(0, 5),
+                                                                 rng.randint(1, 40)))
+                        else:
+                            cid = rng.randint(41, 50)
+                            statements.append(
+                                "INSERT INTO customers VALUES (%d, 'late %d', 'region 9') "
+                                "ON CONFLICT (id) DO UPDATE SET region = 'region 8'"
+                                % (cid, cid))
+                    w.execute("BEGIN; %s; COMMIT" % "; ".join(statements))
+                    time.sleep(0.005)
+                w.sync()
+            except Exception as e:  # noqa: BLE001 - reported by the test thread
+                errors.append(e)
+            finally:
+                w.close()
+
+        s = self.sluice(self.config())
+        s.start()
+        # Kills start once the snapshot is committed: from then on every restart must resume.
+        s.wait_for(lambda: s.count("/regions") >= 4, timeout=30, what="the initial snapshot")
+        rng = random.Random(20261123)
+        writer = threading.Thread(target=write)
+        writer.start()
+        kills = 12
+        try:
+            for _ in range(kills):
+                time.sleep(rng.uniform(0.1, 1.0))
+                s.proc.send_signal(signal.SIGKILL)
+                s.proc.wait()
+                s.proc = None
+                s.log.close()
+                s.start()
+        finally:
+            stop.set()
+            writer.join(timeout=60)
+        self.assertEqual(errors, [])
+        expected = self.expected()
+        s.wait_for(lambda: self.served(s) == expected, timeout=60,
+                   what="results equal to PostgreSQL's after %d kills" % kills)
+        logs = s.logs()
+        self.assertEqual(logs.count("created replication slot"), 1, "a new snapshot was taken")
+        self.assertNotIn("rebuilding the cache", logs)
+        self.assertEqual(logs.count("restored the state of 4 sql operator(s)"), kills)
+        self.assertEqual(s.stop(), 0)
+        # A clean restart restores too and keeps following changes.
+        s.start()
+        PG.psql("UPDATE orders SET amount = amount + 1000 WHERE id = 17;", db="shop")
+        expected = self.expected()
+        s.wait_for(lambda: self.served(s) == expected, timeout=30,
+                   what="a change after a clean restart")
+        self.assertEqual(s.stop(), 0)
+
+
+if __name__ == "__main__":
+    harness.main()
