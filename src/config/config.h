@@ -131,6 +131,9 @@ struct Config {
   std::string sql;
   int sql_line = 0;
   int sql_indent = 0;  // columns the SQL text is indented by in the file
+  // `sql_checkpoints:` — commit stateful operators' checkpoints with each epoch (docs/sql.md).
+  // Off: less writing, but a restart rebuilds the cache from the sources.
+  bool sql_checkpoints = true;
 
   const ConnectionConfig* FindConnection(std::string_view name) const;
   const SourceConfig* FindSource(std::string_view name) const;

@@ -408,13 +408,14 @@ Config Parse(const std::string& text, const std::string& file) {
                                       ": invalid YAML: " + e.msg)};
   }
   if (!root || root.IsNull()) throw ConfigError{InvalidArgument(file + ": config is empty")};
-  r.CheckKeys(
-      root, "",
-      {"app_name", "home_dir", "log_level", "connections", "sources", "endpoints", "api", "sql"});
+  r.CheckKeys(root, "",
+              {"app_name", "home_dir", "log_level", "connections", "sources", "endpoints", "api",
+               "sql", "sql_checkpoints"});
   Config config;
   config.file = file;
   if (auto n = root["app_name"]) config.app_name = r.String(n, "app_name");
   if (auto n = root["home_dir"]) config.home_dir = r.String(n, "home_dir");
+  if (auto n = root["sql_checkpoints"]) config.sql_checkpoints = r.Bool(n, "sql_checkpoints");
   if (auto n = root["log_level"]) {
     config.log_level = r.Enum<std::string>(n, "log_level",
                                            {{"trace", "trace"},

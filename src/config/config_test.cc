@@ -61,6 +61,18 @@ TEST(Config, ParsesTheDocumentedFormat) {
   EXPECT_EQ(c->sources[1].location.line, 17);
 }
 
+TEST(Config, SqlCheckpointsDefaultOnAndCanBeTurnedOff) {
+  auto c = ParseConfig(kValid, "sluice.yaml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->sql_checkpoints);
+  c = ParseConfig(std::string(kValid) + "sql_checkpoints: false\n", "sluice.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(c->sql_checkpoints);
+  c = ParseConfig(std::string(kValid) + "sql_checkpoints: sometimes\n", "sluice.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("sql_checkpoints"), std::string::npos);
+}
+
 // Replaces the first occurrence of `from` in the valid config and expects an error message
 // containing `expected`.
 void ExpectError(const std::string& from, const std::string& to, const std::string& expected) {

@@ -124,6 +124,8 @@ struct Pipeline::Impl {
   std::vector<std::pair<size_t, size_t>> stateful;
   std::map<std::pair<size_t, size_t>, size_t> state_lane;
   std::string state_layout;  // names the stateful stages (kOperatorStateMeta)
+  // sql_checkpoints is off and some stage keeps state: every start rebuilds from the sources.
+  bool replay_at_start = false;
   bool wrote_layout = false;
   BoundedChannel<WriterItem> writer_input{kWriterChannelBatches};
   std::mutex epochs_mu;  // taken after a source's emit_mu, never before
@@ -303,7 +305,9 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Build(const Config& config) {
           &hidden, node->reader->schemas()[t], lineage_of(source.name), {}, nullptr, {}});
     }
   }
-  if (impl->sql) {
+  if (impl->sql && !cfg.sql_checkpoints) {
+    impl->replay_at_start = !impl->sql->StatefulStages().empty();
+  } else if (impl->sql) {
     impl->stateful = impl->sql->StatefulStages();
     for (size_t i = 0; i < impl->stateful.size(); ++i) {
       const auto [statement, stage] = impl->stateful[i];
@@ -332,6 +336,7 @@ std::vector<std::optional<size_t>> Pipeline::Impl::MirrorSinks(const SourceNode&
 }
 
 Result<bool> Pipeline::CanResume(const CacheStore& store) const {
+  if (impl_->replay_at_start) return false;
   if (!impl_->stateful.empty()) {
     // Results of stateful SQL were committed: only checkpoints of these very stages continue
     // them (a cache written before checkpoints existed is rebuilt).

@@ -81,6 +81,19 @@ class Sql(harness.SluiceTestCase):
         self.assertNotIn("rebuilding the cache", s.logs())
         self.assertEqual(s.stop(), 0)
 
+    def test_without_checkpoints_a_restart_rebuilds_from_the_sources(self):
+        s = self.sluice(CONFIG + "sql_checkpoints: false\n").start()
+        s.wait_for(lambda: s.get_json("/count") == [{"n": TOTAL_BIDS}], timeout=30,
+                   what="full load")
+        self.assertEqual(s.stop(), 0)
+        s.start()
+        s.wait_for(lambda: "rebuilding the cache" in s.logs(), what="the rebuild")
+        s.wait_for(lambda: s.get_json("/count") == [{"n": TOTAL_BIDS}], timeout=30,
+                   what="the rebuilt cache")
+        self.check_results(s)
+        self.assertNotIn("restored the state", s.logs())
+        self.assertEqual(s.stop(), 0)
+
     def test_a_failing_statement_stops_the_pipeline_but_not_the_api(self):
         text = CONFIG.replace("  SELECT count(*) AS n INTO bid_count FROM bid;",
                               "  SELECT count(*) AS n INTO bid_count FROM bid;\n"
