@@ -1,15 +1,16 @@
 // Operator checkpoints kept in the cache. The state of every stateful dataflow stage (a join's
 // rows per side, an aggregate's input, a top-n's candidates ...) is determined by the multiset
-// of rows its inputs have delivered, so that multiset is what is stored: per stage input, each
-// distinct row (types/tagged_record.h) with its number of copies. Each epoch's commit carries
-// only the net change of the epoch (rows whose count moved), written in the same LMDB
-// transaction as the epoch's results and source positions, so the stored state always matches
-// the positions the sources resume from. At start the pipeline feeds the stored rows back into
-// fresh operators (dataflow_graph.h Restore), which rebuilds their in-memory indexes.
+// of rows its inputs have delivered, so that is what is stored — as the sequence of each
+// epoch's net input change (rows, types/tagged_record.h, with the change in their number of
+// copies), appended in the same LMDB transaction as the epoch's results and source positions.
+// Appending keeps a commit to a few sequential page writes however large the state is; replaying
+// the changes in order rebuilds the multiset (dataflow_graph.h Restore feeds them to fresh
+// operators at start). When a stage's stored changes outgrow twice its net rows (updates and
+// deletes cancel earlier inserts), they are compacted into one consolidated run.
 //
-// Layout: database "s:operators"; key = statement (4 bytes BE), stage (4), side (1), hash of the
-// row (8); value = one or more [varint copies][varint size][row] (rows whose hashes collide
-// share a key).
+// Layout: database "s:operators"; key = statement (4 bytes BE), stage (4), sequence (8 BE);
+// value = a run of [side byte][zigzag varint weight][varint size][row]. Per stage, metadata key
+// statement, stage, 0xFF.. holds [varint stored rows][varint net rows] for compaction.
 #pragma once
 
 #include <lmdb.h>
@@ -37,9 +38,10 @@ struct StageStateChanges {
   std::vector<StateRowChange> rows;
 };
 
-using StateVisitor = std::function<Status(uint8_t side, std::string_view row, uint64_t copies)>;
+// Stored changes of a stage in commit order (weight < 0: copies removed).
+using StateVisitor = std::function<Status(uint8_t side, std::string_view row, int64_t weight)>;
 
-// Internal to the cache store: apply one stage's changes / visit one stage's stored rows.
+// Internal to the cache store: append one stage's changes (compacting when due) / visit them.
 Status ApplyStageState(MDB_txn* txn, MDB_dbi dbi, const StageStateChanges& changes);
 Status ScanStageState(MDB_txn* txn, MDB_dbi dbi, uint32_t statement, uint32_t stage,
                       const StateVisitor& visit);

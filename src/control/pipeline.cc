@@ -703,13 +703,17 @@ Status Pipeline::Impl::RestoreState(const CacheStore& store) {
       if (s.ok()) {
         s = store.ScanOperatorState(
             uint32_t(statement), uint32_t(stage),
-            [&](uint8_t side, std::string_view bytes, uint64_t copies) -> Status {
-              if (side > 1)
+            [&](uint8_t side, std::string_view bytes, int64_t weight) -> Status {
+              if (side > 1) {
                 return DataLoss("operator checkpoint names input side " + std::to_string(side));
+              }
               ASSIGN_OR_RETURN(Record row, DecodeTaggedRecord(bytes));
-              restored_rows[i] += copies;
-              for (uint64_t c = 1; c < copies; ++c) rows[side].push_back(Operation::Insert(row));
-              rows[side].push_back(Operation::Insert(std::move(row)));
+              // The stored changes in commit order: copies added, or removed again.
+              const int64_t copies = weight < 0 ? -weight : weight;
+              restored_rows[i] += uint64_t(copies);
+              for (int64_t c = 0; c < copies; ++c) {
+                rows[side].push_back(weight < 0 ? Operation::Delete(row) : Operation::Insert(row));
+              }
               return rows[side].size() >= kRestoreChunk ? flush(side) : Status::OK();
             });
       }
@@ -723,7 +727,7 @@ Status Pipeline::Impl::RestoreState(const CacheStore& store) {
     RETURN_IF_ERROR(results[i]);
     total += restored_rows[i];
   }
-  spdlog::info("restored the state of {} sql operator(s) from {} checkpointed rows in {:.2f} s",
+  spdlog::info("restored the state of {} sql operator(s) from {} checkpointed changes in {:.2f} s",
                stateful.size(), total,
                std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
   return Status::OK();

@@ -93,9 +93,10 @@ class DataflowGraph {
   std::vector<std::pair<size_t, size_t>> StatefulStages() const;
   // Before Start(): where stateful stages hand their per-epoch checkpoints (none when unset).
   void SetCheckpointSink(CheckpointSink sink) { checkpoint_ = std::move(sink); }
-  // Before Start(): gives a stateful stage rows its input `side` held at the last checkpoint
-  // (as inserts); their output is dropped, as is the stage's initial output: what they caused
-  // was committed before. Call it (with no rows, too) for every stateful stage being restored.
+  // Before Start(): gives a stateful stage the checkpointed changes of its input `side`
+  // (inserts and deletes, in commit order); their output is dropped, as is the stage's initial
+  // output: what they caused was committed before. Call it (with no rows, too) for every stateful
+  // stage being restored.
   Status Restore(size_t statement, size_t stage, int side, const std::vector<Operation>& rows);
   // How many outputs one batch pushed into input `table` reaches (one per path).
   size_t OutputPaths(const std::string& table) const;
