@@ -397,16 +397,14 @@ Status CacheStore::CommitOnce(const CommitBatch& batch) {
   for (const StageStateChanges& stage : batch.state) {
     RETURN_IF_ERROR(ApplyStageState(txn.get(), state_, stage));
   }
-  for (const auto& [key, value] : batch.meta) {
+  auto put_meta = [&](const std::string& key, const std::string& value) {
     MDB_val k = ToVal(key), v = ToVal(value);
     int rc = mdb_put(txn.get(), meta_, &k, &v, 0);
-    if (rc != 0) return LmdbError(rc, "cannot write cache metadata " + key);
-  }
+    return rc == 0 ? Status::OK() : LmdbError(rc, "cannot write cache metadata " + key);
+  };
+  for (const auto& [key, value] : batch.meta) RETURN_IF_ERROR(put_meta(key, value));
   for (const auto& [source, position] : batch.positions) {
-    std::string key = PositionKey(source);
-    MDB_val k = ToVal(key), v = ToVal(position);
-    int rc = mdb_put(txn.get(), meta_, &k, &v, 0);
-    if (rc != 0) return LmdbError(rc, "cannot write source position");
+    RETURN_IF_ERROR(put_meta(PositionKey(source), position));
   }
   RETURN_IF_ERROR(txn.Commit());
   for (auto& [table, table_events] : events) feed_.Publish(table, std::move(table_events));

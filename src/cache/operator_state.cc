@@ -54,8 +54,9 @@ Status VisitRun(std::string_view run, const StateVisitor& visit) {
 }
 
 struct Counters {
-  uint64_t stored = 0;  // rows in the stored runs
-  int64_t net = 0;      // copies they add up to
+  uint64_t stored = 0;    // rows in the stored runs
+  int64_t net = 0;        // copies they add up to
+  uint64_t next_seq = 0;  // of the next run
 };
 
 Result<Counters> ReadCounters(MDB_txn* txn, MDB_dbi dbi, uint32_t statement, uint32_t stage) {
@@ -67,35 +68,15 @@ Result<Counters> ReadCounters(MDB_txn* txn, MDB_dbi dbi, uint32_t statement, uin
   VarintReader in(FromVal(v));
   auto stored = in.Varint();
   auto net = in.Varint();
-  if (!stored || !net) return DataLoss("malformed operator checkpoint counters");
-  return Counters{*stored, UnZigZag(*net)};
+  auto next_seq = in.Varint();
+  if (!stored || !net || !next_seq) return DataLoss("malformed operator checkpoint counters");
+  return Counters{*stored, UnZigZag(*net), *next_seq};
 }
 
 Status Put(MDB_txn* txn, MDB_dbi dbi, const std::string& key, std::string_view value) {
   MDB_val k = ToVal(key), v = ToVal(value);
   int rc = mdb_put(txn, dbi, &k, &v, 0);
   return rc == 0 ? Status::OK() : LmdbError(rc, "cannot write operator checkpoint");
-}
-
-// The next free sequence number of a stage's runs.
-Result<uint64_t> NextSeq(MDB_txn* txn, MDB_dbi dbi, uint32_t statement, uint32_t stage) {
-  ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::Open(txn, dbi));
-  std::string counters = Key(statement, stage, kCountersSeq);
-  MDB_val k = ToVal(counters), v;
-  int rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_SET_RANGE);
-  if (rc == 0) {
-    rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_PREV);
-  } else if (rc == MDB_NOTFOUND) {
-    rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_LAST);
-  }
-  if (rc == MDB_NOTFOUND) return uint64_t{0};
-  if (rc != 0) return LmdbError(rc, "cannot read operator checkpoint");
-  std::string_view key = FromVal(k);
-  if (key.size() != kKeySize ||
-      key.substr(0, kStagePrefixSize) != std::string_view(counters).substr(0, kStagePrefixSize)) {
-    return uint64_t{0};
-  }
-  return GetBigEndian(key.data() + kStagePrefixSize) + 1;
 }
 
 // Rewrites a stage's runs as one consolidated multiset (no cancelled changes left).
@@ -122,7 +103,6 @@ Status Compact(MDB_txn* txn, MDB_dbi dbi, uint32_t statement, uint32_t stage, Co
       if (rc != 0) return LmdbError(rc, "cannot compact operator checkpoint");
     }
   }
-  uint64_t seq = 0;
   std::string run;
   *counters = Counters{};
   for (uint8_t side = 0; side < 2; ++side) {
@@ -132,12 +112,13 @@ Status Compact(MDB_txn* txn, MDB_dbi dbi, uint32_t statement, uint32_t stage, Co
       ++counters->stored;
       counters->net += weight;
       if (run.size() >= kRunBytes) {
-        RETURN_IF_ERROR(Put(txn, dbi, Key(statement, stage, seq++), run));
+        RETURN_IF_ERROR(Put(txn, dbi, Key(statement, stage, counters->next_seq++), run));
         run.clear();
       }
     }
   }
-  if (!run.empty()) RETURN_IF_ERROR(Put(txn, dbi, Key(statement, stage, seq), run));
+  if (!run.empty())
+    RETURN_IF_ERROR(Put(txn, dbi, Key(statement, stage, counters->next_seq++), run));
   return Status::OK();
 }
 
@@ -153,14 +134,14 @@ Status ApplyStageState(MDB_txn* txn, MDB_dbi dbi, const StageStateChanges& chang
     ++counters.stored;
     counters.net += change.weight;
   }
-  ASSIGN_OR_RETURN(uint64_t seq, NextSeq(txn, dbi, changes.statement, changes.stage));
-  RETURN_IF_ERROR(Put(txn, dbi, Key(changes.statement, changes.stage, seq), run));
+  RETURN_IF_ERROR(Put(txn, dbi, Key(changes.statement, changes.stage, counters.next_seq++), run));
   if (counters.stored > 2 * uint64_t(std::max<int64_t>(counters.net, 0)) + kCompactionSlack) {
     RETURN_IF_ERROR(Compact(txn, dbi, changes.statement, changes.stage, &counters));
   }
   std::string value;
   AppendVarint(counters.stored, &value);
   AppendVarint(ZigZag(counters.net), &value);
+  AppendVarint(counters.next_seq, &value);
   return Put(txn, dbi, Key(changes.statement, changes.stage, kCountersSeq), value);
 }
 

@@ -9,8 +9,8 @@
 // deletes cancel earlier inserts), they are compacted into one consolidated run.
 //
 // Layout: database "s:operators"; key = statement (4 bytes BE), stage (4), sequence (8 BE);
-// value = a run of [side byte][zigzag varint weight][varint size][row]. Per stage, metadata key
-// statement, stage, 0xFF.. holds [varint stored rows][varint net rows] for compaction.
+// value = a run of [side byte][zigzag varint weight][varint size][row]. Per stage, the key with
+// sequence 0xFF.. holds [varint stored rows][zigzag varint net rows][varint next sequence].
 #pragma once
 
 #include <lmdb.h>

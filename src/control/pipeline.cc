@@ -120,9 +120,9 @@ struct Pipeline::Impl {
   // reads, whose rows the capture reloads after a restart) but no API shows them.
   size_t served_sinks = 0;
   std::deque<EndpointConfig> hidden_endpoints;
-  // SQL stages that keep state: each has a writer lane after the sinks' for its checkpoints.
+  // SQL stages that keep state: stateful[i] has writer lane sinks.size() + i for its
+  // checkpoints.
   std::vector<std::pair<size_t, size_t>> stateful;
-  std::map<std::pair<size_t, size_t>, size_t> state_lane;
   std::string state_layout;  // names the stateful stages (kOperatorStateMeta)
   // sql_checkpoints is off and some stage keeps state: every start rebuilds from the sources.
   bool replay_at_start = false;
@@ -311,7 +311,6 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Build(const Config& config) {
     impl->stateful = impl->sql->StatefulStages();
     for (size_t i = 0; i < impl->stateful.size(); ++i) {
       const auto [statement, stage] = impl->stateful[i];
-      impl->state_lane[impl->stateful[i]] = impl->sinks.size() + i;
       impl->state_layout += std::to_string(statement) + "." + std::to_string(stage) + " " +
                             impl->sql->operators(statement).stages[stage]->name() + " of " +
                             impl->lineage[statement] + "\n";
@@ -337,19 +336,21 @@ std::vector<std::optional<size_t>> Pipeline::Impl::MirrorSinks(const SourceNode&
 
 Result<bool> Pipeline::CanResume(const CacheStore& store) const {
   if (impl_->replay_at_start) return false;
-  if (!impl_->stateful.empty()) {
+  std::vector<std::string> positions;
+  bool committed = false;
+  for (const auto& node : impl_->sources) {
+    ASSIGN_OR_RETURN(positions.emplace_back(), store.Position(node->reader->position_key()));
+    committed = committed || !positions.back().empty();
+  }
+  if (!impl_->stateful.empty() && committed) {
     // Results of stateful SQL were committed: only checkpoints of these very stages continue
     // them (a cache written before checkpoints existed is rebuilt).
     ASSIGN_OR_RETURN(std::optional<std::string> layout, store.GetMeta(kOperatorStateMeta));
-    bool committed = false;
-    for (const auto& node : impl_->sources) {
-      ASSIGN_OR_RETURN(std::string position, store.Position(node->reader->position_key()));
-      committed = committed || !position.empty();
-    }
-    if (committed && layout != impl_->state_layout) return false;
+    if (layout != impl_->state_layout) return false;
   }
-  for (const auto& node : impl_->sources) {
-    ASSIGN_OR_RETURN(std::string position, store.Position(node->reader->position_key()));
+  for (size_t n = 0; n < impl_->sources.size(); ++n) {
+    const auto& node = impl_->sources[n];
+    const std::string& position = positions[n];
     std::vector<bool> mirrored;
     for (const auto& sink : impl_->MirrorSinks(*node)) mirrored.push_back(sink.has_value());
     if (!node->reader->CanResume(position, mirrored)) return false;
@@ -664,7 +665,9 @@ void Pipeline::Impl::EndLane(size_t lane) {
 }
 
 bool Pipeline::Impl::Checkpoint(DataflowGraph::StageCheckpoint checkpoint) {
-  const size_t lane = state_lane.at({checkpoint.statement, checkpoint.stage});
+  const auto at = std::find(stateful.begin(), stateful.end(),
+                            std::pair(checkpoint.statement, checkpoint.stage));
+  const size_t lane = sinks.size() + size_t(at - stateful.begin());
   WriterItem item{lane, WriterItem::kState, checkpoint.epoch};
   item.state.statement = uint32_t(checkpoint.statement);
   item.state.stage = uint32_t(checkpoint.stage);

@@ -141,12 +141,6 @@ struct BoundSelect {
     for (const auto& s : semi_joins) out.push_back(s.table);
     return out;
   }
-  // Whether operators keep state between batches (joins, aggregates, DISTINCT, set operations
-  // other than UNION ALL): such state must be rebuilt or restored after a restart.
-  bool stateful() const {
-    return aggregated || !joins.empty() || !semi_joins.empty() || distinct || limit || ranking ||
-           (set_op && *set_op != SetOp::kUnionAll);
-  }
 };
 
 // The tables statements may read: sources first, then each statement's INTO table.

@@ -158,10 +158,7 @@ class Checkpoints(harness.SluiceTestCase):
         try:
             for _ in range(kills):
                 time.sleep(rng.uniform(0.1, 1.0))
-                s.proc.send_signal(signal.SIGKILL)
-                s.proc.wait()
-                s.proc = None
-                s.log.close()
+                s.stop(signal.SIGKILL)
                 s.start()
         finally:
             stop.set()

@@ -95,10 +95,7 @@ class Lifecycle(harness.SluiceTestCase):
         for attempt in range(4):
             s.start()
             time.sleep(0.3 + 0.2 * attempt)
-            s.proc.send_signal(signal.SIGKILL)
-            s.proc.wait()
-            s.proc = None
-            s.log.close()
+            s.stop(signal.SIGKILL)
         s.start()
         s.wait_for(lambda: s.count("/bids") == TOTAL_BIDS, timeout=30, what="full load")
         # Compare with an uninterrupted run of the same deterministic stream.

@@ -687,10 +687,7 @@ class Restart(PgTestCase):
             s.wait_for(lambda: s.count("/ticks") > n + 100, what="progress after SIGTERM")
             for delay in (0.1, 0.4, 0.9):  # kill -9 at different points of the stream
                 time.sleep(delay)
-                s.proc.send_signal(signal.SIGKILL)
-                s.proc.wait()
-                s.proc = None
-                s.log.close()
+                s.stop(signal.SIGKILL)
                 s.start()
                 n = s.count("/ticks")
                 s.wait_for(lambda: s.count("/ticks") > n + 50, what="progress after kill -9")
@@ -748,10 +745,7 @@ class Restart(PgTestCase):
             s.start()
             for _ in range(20):
                 time.sleep(rng.uniform(0.05, 0.8))
-                s.proc.send_signal(signal.SIGKILL)
-                s.proc.wait()
-                s.proc = None
-                s.log.close()
+                s.stop(signal.SIGKILL)
                 s.start()
         finally:
             stop.set()

@@ -12,8 +12,8 @@
 #include <optional>
 #include <vector>
 
-#include "types/base64url.h"
 #include "server/auth/jwk_keys.h"
+#include "types/base64url.h"
 
 namespace sluice {
 namespace {
