@@ -1,4 +1,4 @@
-// The `sluice` command: run | init | check | clean | token | version.
+// The `sluice` command: run [app|api] | init | check | clean | token | version.
 // Exit codes: 0 success (also after a graceful stop), 2 bad config or usage, 1 other failures.
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -92,10 +92,20 @@ int main(int argc, char** argv) {
   RunOptions run_options;
 
   auto* run = app.add_subcommand("run", "run the pipelines and serve the APIs");
+  std::string role;
+  run->add_option("role", role,
+                  "app: connectors, SQL and the change log only, served to API nodes; api: a "
+                  "cache built from an app's log, and the APIs (default: everything)")
+      ->check(CLI::IsMember({"app", "api"}));
   run->add_option("-c,--config", config_path, "config file")->capture_default_str();
   run->add_option("--log-level", log_level, "trace|debug|info|warn|error (overrides the config)");
   run->add_option("--port-file", run_options.port_file,
-                  "write the REST port here once listening (useful with port 0)");
+                  "write the REST port (app: the log port) here once listening (useful with "
+                  "port 0)");
+  run->add_option("--app", run_options.app_address,
+                  "api: host:port of the app's api.app_grpc to follow");
+  run->add_option("--home-dir", run_options.home_dir,
+                  "api: this node's cache directory (default <home_dir>/api)");
   auto* init = app.add_subcommand("init", "write a starter config that runs as is");
   init->add_option("-c,--config", config_path, "file to create")->capture_default_str();
   auto* check = app.add_subcommand("check", "validate a config and print the pipeline");
@@ -117,7 +127,17 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
-  if (*run) return Run(config_path, run_options, log_level);
+  if (*run) {
+    run_options.mode = role == "app"   ? RunMode::kApp
+                       : role == "api" ? RunMode::kApi
+                                       : RunMode::kAll;
+    if (run_options.mode != RunMode::kApi &&
+        (!run_options.app_address.empty() || !run_options.home_dir.empty())) {
+      spdlog::error("--app and --home-dir belong to `sluice run api`");
+      return 2;
+    }
+    return Run(config_path, run_options, log_level);
+  }
   if (*init) return Init(config_path);
   if (*check) return Check(config_path);
   if (*clean) return Clean(config_path);

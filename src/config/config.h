@@ -114,7 +114,30 @@ struct ApiConfig {
   int rest_port = 8080;
   int threads = 0;  // 0 = one per core
   std::optional<GrpcConfig> grpc;
+  // Where `sluice run app` serves its change log to API nodes (default port 50053).
+  GrpcConfig app_grpc{"", 50053};
   std::optional<AuthConfig> auth;
+};
+
+// `log:` — the change log of committed epochs (docs/config.md#log). `sluice run app` always
+// keeps one; `sluice run` keeps one when `log:` is set.
+struct LogConfig {
+  enum class Kind { kLocal, kJetStream };
+  Kind kind = Kind::kLocal;
+  bool configured = false;  // `log:` is in the file
+  // fsync of appended epochs: 0 = before each epoch commits; > 0 = group commit, at most one
+  // fsync per that many milliseconds (epochs wait for it before sources are acknowledged);
+  // -1 = never (durability left to the OS; for measurements).
+  int fsync_interval_ms = 0;
+  uint64_t segment_bytes = uint64_t(64) << 20;
+  // Retention of entries every API node applied (0: keep).
+  uint64_t max_bytes = 0;
+  uint64_t max_age_seconds = 0;
+  // kind: jetstream — the app also publishes each epoch to this JetStream stream.
+  std::string servers;  // nats://host:port[,nats://...]
+  std::string stream;   // default sluice_<app_name>
+  int replicas = 1;     // stream replicas when the app creates it
+  ConfigLocation location;
 };
 
 struct Config {
@@ -126,6 +149,7 @@ struct Config {
   std::vector<SourceConfig> sources;
   std::vector<EndpointConfig> endpoints;
   ApiConfig api;
+  LogConfig log;
   // `sql:` — SELECT ... INTO statements (docs/sql.md); sql_line is the config line the text
   // starts on, so SQL errors can point into the config.
   std::string sql;

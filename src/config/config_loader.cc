@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "common/file_util.h"
@@ -338,7 +339,7 @@ EndpointConfig ReadEndpoint(const Reader& r, const YAML::Node& node, const std::
 
 ApiConfig ReadApi(const Reader& r, const YAML::Node& node) {
   ApiConfig api;
-  r.CheckKeys(node, "api", {"host", "rest", "grpc", "threads", "auth"});
+  r.CheckKeys(node, "api", {"host", "rest", "grpc", "app_grpc", "threads", "auth"});
   if (auto n = node["host"]) api.host = r.String(n, "api.host");
   auto read_port = [&](const YAML::Node& p, const std::string& key) {
     uint64_t port = r.Unsigned(p, key);
@@ -359,6 +360,12 @@ ApiConfig ReadApi(const Reader& r, const YAML::Node& node) {
       if (auto p = grpc["port"]) g.port = read_port(p, "api.grpc.port");
     }
     api.grpc = g;
+  }
+  api.app_grpc.host = api.host;
+  if (auto app = node["app_grpc"]; app && !app.IsNull()) {
+    r.CheckKeys(app, "api.app_grpc", {"host", "port"});
+    if (auto n = app["host"]) api.app_grpc.host = r.String(n, "api.app_grpc.host");
+    if (auto p = app["port"]) api.app_grpc.port = read_port(p, "api.app_grpc.port");
   }
   if (auto n = node["threads"]) api.threads = int(r.Unsigned(n, "api.threads"));
   if (auto auth = node["auth"]) {
@@ -383,6 +390,67 @@ ApiConfig ReadApi(const Reader& r, const YAML::Node& node) {
     api.auth = std::move(a);
   }
   return api;
+}
+
+// "every_epoch" | "off" | a group-commit interval such as "50ms" or "1s".
+int ReadFsync(const Reader& r, const YAML::Node& node) {
+  const std::string s = r.String(node, "log.fsync");
+  if (s == "every_epoch") return 0;
+  if (s == "off") return -1;
+  size_t digits = 0;
+  while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
+  const std::string unit = s.substr(digits);
+  if (digits > 0 && digits <= 7 && (unit == "ms" || unit == "s")) {
+    int value = std::stoi(s.substr(0, digits)) * (unit == "s" ? 1000 : 1);
+    if (value > 0) return value;
+  }
+  r.Fail(node, "log.fsync",
+         "expected every_epoch, off, or a group-commit interval like 50ms or 1s; got '" + s + "'");
+}
+
+LogConfig ReadLog(const Reader& r, const YAML::Node& node, const std::string& app_name) {
+  LogConfig log;
+  log.configured = true;
+  log.location = r.At(node, "log");
+  log.stream = "sluice_" + app_name;
+  if (node.IsNull()) return log;
+  r.CheckKeys(node, "log",
+              {"kind", "fsync", "segment_bytes", "max_bytes", "max_age_seconds", "servers",
+               "stream", "replicas"});
+  if (auto n = node["kind"]) {
+    log.kind = r.Enum<LogConfig::Kind>(
+        n, "log.kind",
+        {{"local", LogConfig::Kind::kLocal}, {"jetstream", LogConfig::Kind::kJetStream}});
+  }
+  if (auto n = node["fsync"]) log.fsync_interval_ms = ReadFsync(r, n);
+  if (auto n = node["segment_bytes"]) {
+    log.segment_bytes = r.Unsigned(n, "log.segment_bytes");
+    if (log.segment_bytes < 4096) r.Fail(n, "log.segment_bytes", "must be at least 4096");
+  }
+  if (auto n = node["max_bytes"]) log.max_bytes = r.Unsigned(n, "log.max_bytes");
+  if (auto n = node["max_age_seconds"]) log.max_age_seconds = r.Unsigned(n, "log.max_age_seconds");
+  if (auto n = node["servers"]) log.servers = r.String(n, "log.servers");
+  if (auto n = node["stream"]) {
+    log.stream = r.String(n, "log.stream");
+    const bool valid =
+        !log.stream.empty() && std::all_of(log.stream.begin(), log.stream.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+        });
+    if (!valid) r.Fail(n, "log.stream", "a stream name uses letters, digits, '_' and '-' only");
+  }
+  if (auto n = node["replicas"]) {
+    uint64_t replicas = r.Unsigned(n, "log.replicas");
+    if (replicas < 1 || replicas > 5) r.Fail(n, "log.replicas", "must be between 1 and 5");
+    log.replicas = int(replicas);
+  }
+  if (log.kind == LogConfig::Kind::kJetStream && log.servers.empty()) {
+    r.Fail(node, "log.servers", "kind: jetstream needs servers, e.g. nats://127.0.0.1:4222");
+  }
+  if (log.kind == LogConfig::Kind::kLocal &&
+      (node["servers"] || node["stream"] || node["replicas"])) {
+    r.Fail(node, "log", "servers, stream and replicas belong to kind: jetstream");
+  }
+  return log;
 }
 
 template <typename T>
@@ -410,7 +478,7 @@ Config Parse(const std::string& text, const std::string& file) {
   if (!root || root.IsNull()) throw ConfigError{InvalidArgument(file + ": config is empty")};
   r.CheckKeys(root, "",
               {"app_name", "home_dir", "log_level", "connections", "sources", "endpoints", "api",
-               "sql", "sql_checkpoints"});
+               "sql", "sql_checkpoints", "log"});
   Config config;
   config.file = file;
   if (auto n = root["app_name"]) config.app_name = r.String(n, "app_name");
@@ -437,6 +505,9 @@ Config Parse(const std::string& text, const std::string& file) {
   YAML::Node sources = read_list("sources", ReadSource, config.sources);
   YAML::Node endpoints = read_list("endpoints", ReadEndpoint, config.endpoints);
   if (auto n = root["api"]) config.api = ReadApi(r, n);
+  if (!root["api"]) config.api.app_grpc.host = config.api.host;
+  if (auto n = root["log"]) config.log = ReadLog(r, n, config.app_name);
+  if (!root["log"]) config.log.stream = "sluice_" + config.app_name;
   if (auto n = root["sql"]) {
     config.sql = r.String(n, "sql");
     // A block scalar (sql: |) starts on the line after its indicator.

@@ -73,6 +73,40 @@ TEST(Config, SqlCheckpointsDefaultOnAndCanBeTurnedOff) {
   EXPECT_NE(c.status().message().find("sql_checkpoints"), std::string::npos);
 }
 
+TEST(Config, LogAndAppGrpcDefaultsAndChoices) {
+  auto c = ParseConfig(kValid, "sluice.yaml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->log.configured);
+  EXPECT_EQ(c->log.fsync_interval_ms, 0);
+  EXPECT_EQ(c->log.stream, "sluice_shop");
+  EXPECT_EQ(c->api.app_grpc.host, "127.0.0.1");  // follows api.host
+  EXPECT_EQ(c->api.app_grpc.port, 50053);
+  c = ParseConfig(std::string(kValid) + "  app_grpc: {port: 7000}\nlog: {fsync: 50ms}\n",
+                  "sluice.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->api.app_grpc.port, 7000);
+  EXPECT_TRUE(c->log.configured);
+  EXPECT_EQ(c->log.fsync_interval_ms, 50);
+  c = ParseConfig(std::string(kValid) +
+                      "log: {kind: jetstream, servers: 'nats://127.0.0.1:4222', fsync: off, "
+                      "replicas: 3}\n",
+                  "sluice.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->log.kind, LogConfig::Kind::kJetStream);
+  EXPECT_EQ(c->log.fsync_interval_ms, -1);
+  EXPECT_EQ(c->log.replicas, 3);
+  for (const auto& [yaml, message] : std::vector<std::pair<std::string, std::string>>{
+           {"log: {fsync: sometimes}", "log.fsync: expected every_epoch, off, or a group-commit"},
+           {"log: {kind: jetstream}", "kind: jetstream needs servers"},
+           {"log: {servers: 'nats://x:1'}", "belong to kind: jetstream"},
+           {"log: {kind: jetstream, servers: 'nats://x:1', stream: 'a.b'}", "log.stream"},
+           {"log: {segment_bytes: 10}", "at least 4096"}}) {
+    auto bad = ParseConfig(std::string(kValid) + yaml + "\n", "sluice.yaml");
+    ASSERT_FALSE(bad.ok()) << yaml;
+    EXPECT_NE(bad.status().message().find(message), std::string::npos) << bad.status().message();
+  }
+}
+
 // Replaces the first occurrence of `from` in the valid config and expects an error message
 // containing `expected`.
 void ExpectError(const std::string& from, const std::string& to, const std::string& expected) {

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/bounded_channel.h"
+#include "control/app_log.h"
 #include "control/cache_syncer.h"
 #include "control/endpoint_indexes.h"
 #include "dataflow/dataflow_graph.h"
@@ -28,6 +29,7 @@ constexpr size_t kWriterChannelBatches = 16;
 // bounds how stale the cache is behind a source change (freshness).
 constexpr auto kEpochInterval = std::chrono::milliseconds(10);
 constexpr auto kSyncInterval = std::chrono::milliseconds(1000);
+constexpr auto kRetentionInterval = std::chrono::seconds(10);
 // Rows per Restore() call when operator state is loaded at start.
 constexpr size_t kRestoreChunk = 4096;
 // Cache metadata naming the stateful stages the stored operator checkpoints belong to.
@@ -136,6 +138,7 @@ struct Pipeline::Impl {
   std::thread writer;
   std::stop_source stop;
   CacheStore* store = nullptr;
+  AppLog* log = nullptr;  // when set, every commit is logged first
   std::atomic<bool> writer_done{false};
   std::chrono::steady_clock::time_point started_at;
   std::atomic<int64_t> finished_after_ns{-1};
@@ -147,6 +150,8 @@ struct Pipeline::Impl {
   void InjectBarrier(uint64_t epoch);
   void RunSink(size_t index);
   void RunWriter();
+  // Lets each source acknowledge up to its position in `positions` (durable now).
+  void PublishDurable(const std::vector<std::string>& positions);
   // Hands the writer a stage's checkpoint (on the stage's thread).
   bool Checkpoint(DataflowGraph::StageCheckpoint checkpoint);
   void EndLane(size_t lane);
@@ -364,6 +369,10 @@ std::vector<TableDefinition> Pipeline::TableDefinitions() const {
     out.push_back({sink.config->name, sink.schema, sink.lineage, sink.indexes});
   return out;
 }
+
+void Pipeline::SetChangeLog(AppLog* log) { impl_->log = log; }
+
+uint32_t Pipeline::served_tables() const { return uint32_t(impl_->served_sinks); }
 
 std::vector<RestEndpoint> Pipeline::RestEndpoints() const {
   std::vector<RestEndpoint> out;
@@ -736,6 +745,13 @@ Status Pipeline::Impl::RestoreState(const CacheStore& store) {
   return Status::OK();
 }
 
+void Pipeline::Impl::PublishDurable(const std::vector<std::string>& positions) {
+  for (size_t s = 0; s < sources.size(); ++s) {
+    std::lock_guard lock(sources[s]->durable_mu);
+    sources[s]->durable_position = positions[s];
+  }
+}
+
 void Pipeline::Impl::RunWriter() {
   // Per sink, what arrived and is not committed yet, in order. Epoch e commits once every sink
   // has delivered e's barrier (or ended) and every source has been recorded for e: everything
@@ -745,13 +761,12 @@ void Pipeline::Impl::RunWriter() {
   uint64_t next_epoch = 1;
   std::vector<std::string> committed_position(sources.size());
   // fsync happens on the syncer's thread; it tells readers what became durable.
+  // With a synced change log, the log's fsync is what makes a commit durable.
+  const bool log_syncs = log && log->syncs();
   CacheSyncer syncer(
       *store, kSyncInterval,
-      [this](const std::vector<std::string>& durable) {
-        for (size_t s = 0; s < sources.size(); ++s) {
-          std::lock_guard lock(sources[s]->durable_mu);
-          sources[s]->durable_position = durable[s];
-        }
+      [this, log_syncs](const std::vector<std::string>& durable) {
+        if (!log_syncs) PublishDurable(durable);
       },
       [this](const Status& s) {
         spdlog::error("cache sync failed: {}", s.ToString());
@@ -789,6 +804,10 @@ void Pipeline::Impl::RunWriter() {
     }
     if (!stateful.empty() && !wrote_layout)
       batch.meta.emplace_back(kOperatorStateMeta, state_layout);
+    if (log) {
+      ASSIGN_OR_RETURN(bool durable, log->Append(batch));
+      if (durable) PublishDurable(positions);
+    }
     RETURN_IF_ERROR(store->Commit(batch));
     wrote_layout = true;
     for (size_t s = 0; s < sources.size(); ++s) sources[s]->committed_rows += rows[s];
@@ -797,8 +816,23 @@ void Pipeline::Impl::RunWriter() {
     return Status::OK();
   };
 
+  // Group commit (log.fsync: <interval>): the log is synced on a timer, then everything
+  // committed so far is durable.
+  auto sync_log = [&](bool force) -> Status {
+    if (!log) return Status::OK();
+    ASSIGN_OR_RETURN(bool synced, log->SyncIfDue(force));
+    if (synced) PublishDurable(committed_position);
+    return Status::OK();
+  };
+  auto next_retention = std::chrono::steady_clock::now() + kRetentionInterval;
   Status status;
   while (status.ok()) {
+    status = sync_log(false);
+    if (log && status.ok() && std::chrono::steady_clock::now() >= next_retention) {
+      status = log->ApplyRetention();
+      next_retention = std::chrono::steady_clock::now() + kRetentionInterval;
+    }
+    if (!status.ok()) break;
     auto item = writer_input.PopFor(kEpochInterval);
     if (item) {
       if (item->kind == WriterItem::kBarrier) last_barrier[item->lane] = item->epoch;
@@ -842,6 +876,7 @@ void Pipeline::Impl::RunWriter() {
     }
     status = commit(batch, positions, rows);
   }
+  if (status.ok()) status = sync_log(true);
   Status synced = syncer.Finish();
   if (status.ok()) status = synced;
   if (!status.ok()) {

@@ -50,6 +50,12 @@ class Pipeline {
   // Human-readable plan for `sluice check`.
   std::string Describe() const;
 
+  // Makes the writer append each commit to `log` before the cache commits it (app_log.h);
+  // call before Start. The log outlives the pipeline.
+  void SetChangeLog(class AppLog* log);
+  // The cache tables API nodes serve: ids below this (the rest are hidden mirrors).
+  uint32_t served_tables() const;
+
   // Reads each source's committed position from `store`, restores the SQL operators from the
   // checkpoints stored with it, and starts all threads.
   Status Start(CacheStore* store);

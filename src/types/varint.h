@@ -67,6 +67,7 @@ class VarintReader {
   }
 
   bool done() const { return pos_ == data_.size(); }
+  size_t position() const { return pos_; }  // bytes read so far
 
  private:
   std::string_view data_;

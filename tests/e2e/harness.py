@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -31,25 +32,36 @@ def main():
     unittest.main(verbosity=2)
 
 
-class Sluice:
-    """One sluice process on a config written into `workdir`."""
+def free_port():
+    """A loopback port nothing listens on right now (for a port that must stay the same
+    across restarts, which port 0 would not)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
-    def __init__(self, workdir, config_text):
+
+class Sluice:
+    """One sluice process on a config written into `workdir`. `run_args` follow `sluice run`
+    (e.g. ["app"]); `name` keeps the files of several processes in one workdir apart."""
+
+    def __init__(self, workdir, config_text, run_args=(), name="sluice"):
         self.workdir = workdir
-        self.config = os.path.join(workdir, "sluice.yaml")
+        self.config = os.path.join(workdir, name + ".yaml")
         with open(self.config, "w") as f:
             f.write(config_text)
+        self.run_args = list(run_args)
+        self.name = name
         self.proc = None
         self.port = None
-        self.log_path = os.path.join(workdir, "sluice.log")
+        self.log_path = os.path.join(workdir, name + ".log")
 
     def start(self, timeout=20):
-        port_file = os.path.join(self.workdir, "port")
+        port_file = os.path.join(self.workdir, self.name + ".port")
         if os.path.exists(port_file):
             os.remove(port_file)
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
-            [SLUICE, "run", "-c", self.config, "--port-file", port_file],
+            [SLUICE, "run", *self.run_args, "-c", self.config, "--port-file", port_file],
             cwd=self.workdir, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -127,8 +139,8 @@ class SluiceTestCase(unittest.TestCase):
                 s.proc.wait()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def sluice(self, config_text):
-        s = Sluice(self.workdir, config_text)
+    def sluice(self, config_text, run_args=(), name="sluice"):
+        s = Sluice(self.workdir, config_text, run_args, name)
         self.instances.append(s)
         return s
 

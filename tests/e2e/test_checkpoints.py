@@ -56,103 +56,145 @@ def canonical(rows):
     return sorted(out)
 
 
+def create_shop(pg):
+    pg.psql("""
+        CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL, region text);
+        CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL,
+                             amount numeric(12,2) NOT NULL, status text NOT NULL);
+        INSERT INTO customers SELECT g, 'customer ' || g, 'region ' || (g % 4)
+          FROM generate_series(1, 40) g;
+        INSERT INTO orders SELECT g, g % 45, (g * 7 % 1000) * 0.25, 'new'
+          FROM generate_series(1, 3000) g;
+    """, db="shop", user="sluice")
+
+
+class OrdersWriter:
+    """A thread of transactions that insert, re-price, cancel and delete orders, and move
+    customers between regions (which moves their orders between groups of the aggregate).
+    pause() returns once no transaction is in flight, so PostgreSQL's answer stands still."""
+
+    def __init__(self, pg, seed=7):
+        self.pg = pg
+        self.rng = random.Random(seed)
+        self.stop = threading.Event()
+        self.running = threading.Event()
+        self.running.set()
+        self.idle = threading.Event()
+        self.errors = []
+        self.thread = threading.Thread(target=self.run)
+
+    def start(self):
+        self.thread.start()
+
+    def pause(self):
+        self.running.clear()
+        self.idle.wait(timeout=30)
+
+    def resume(self):
+        self.idle.clear()
+        self.running.set()
+
+    def finish(self):
+        self.stop.set()
+        self.running.set()
+        self.thread.join(timeout=60)
+
+    def transaction(self, next_id):
+        rng = self.rng
+        statements = []
+        for _ in range(rng.randint(1, 4)):
+            pick = rng.random()
+            some = rng.randint(1, next_id - 1)
+            if pick < 0.45:
+                statements.append("INSERT INTO orders VALUES (%d, %d, %s, 'new')"
+                                  % (next_id, rng.randint(1, 50), rng.randint(1, 400000) / 100))
+                next_id += 1
+            elif pick < 0.65:
+                statements.append("UPDATE orders SET amount = amount + 1.5 WHERE id = %d" % some)
+            elif pick < 0.75:
+                statements.append("UPDATE orders SET status = 'cancelled' WHERE id = %d" % some)
+            elif pick < 0.88:
+                statements.append("DELETE FROM orders WHERE id = %d" % some)
+            elif pick < 0.95:
+                statements.append("UPDATE customers SET region = 'region %d' WHERE id = %d"
+                                  % (rng.randint(0, 5), rng.randint(1, 40)))
+            else:
+                cid = rng.randint(41, 50)
+                statements.append("INSERT INTO customers VALUES (%d, 'late %d', 'region 9') "
+                                  "ON CONFLICT (id) DO UPDATE SET region = 'region 8'"
+                                  % (cid, cid))
+        return statements, next_id
+
+    def run(self):
+        w = self.pg.writer(db="shop", user="sluice")
+        try:
+            next_id = 3001
+            while not self.stop.is_set():
+                if not self.running.is_set():
+                    w.sync()
+                    self.idle.set()
+                    self.running.wait()
+                    continue
+                statements, next_id = self.transaction(next_id)
+                w.execute("BEGIN; %s; COMMIT" % "; ".join(statements))
+                time.sleep(0.005)
+            w.sync()
+        except Exception as e:  # noqa: BLE001 - reported by the test thread
+            self.errors.append(e)
+            self.idle.set()
+        finally:
+            w.close()
+
+
+def shop_config(pg, api_lines=()):
+    return "\n".join([
+        "home_dir: ./home",
+        "connections:",
+        "  - {name: pg, kind: postgres, url: '%s', publication: sluice_pub, "
+        "slot: sluice_slot}" % pg.url(),
+        "sources:",
+        "  - {name: orders, connection: pg, table: public.orders}",
+        "  - {name: customers, connection: pg, table: public.customers}",
+        "sql: |",
+        "  %s;" % into(REGION_STATS, "region_stats"),
+        "  %s;" % into(TOP_ORDERS, "top_orders"),
+        "endpoints:",
+        "  - {name: regions, path: /regions, table: region_stats, primary_key: [region]}",
+        "  - {name: top, path: /top, table: top_orders}",
+        "api:",
+        "  host: 127.0.0.1",
+        "  rest: {port: 0}",
+        *api_lines,
+        ""])
+
+
+def served(s):
+    """What sluice serves for REGION_STATS and TOP_ORDERS."""
+    regions = [[r["region"], r["orders"], r["revenue"], r["largest"]]
+               for r in s.get_json("/regions?limit=1000")]
+    top = [[r["id"], r["name"], r["amount"]] for r in s.get_json("/top?limit=1000")]
+    return canonical(regions), canonical(top)
+
+
+def expected(pg):
+    """PostgreSQL's answer to the same SELECTs."""
+    return (canonical(pg.psql(REGION_STATS + ";", db="shop")),
+            canonical(pg.psql(TOP_ORDERS + ";", db="shop")))
+
+
 class Checkpoints(harness.SluiceTestCase):
     def setUp(self):
         super().setUp()
         PG.recreate_database("shop")
 
-    def config(self):
-        return "\n".join([
-            "home_dir: ./home",
-            "connections:",
-            "  - {name: pg, kind: postgres, url: '%s', publication: sluice_pub, "
-            "slot: sluice_slot}" % PG.url(),
-            "sources:",
-            "  - {name: orders, connection: pg, table: public.orders}",
-            "  - {name: customers, connection: pg, table: public.customers}",
-            "sql: |",
-            "  %s;" % into(REGION_STATS, "region_stats"),
-            "  %s;" % into(TOP_ORDERS, "top_orders"),
-            "endpoints:",
-            "  - {name: regions, path: /regions, table: region_stats, primary_key: [region]}",
-            "  - {name: top, path: /top, table: top_orders}",
-            "api:",
-            "  host: 127.0.0.1",
-            "  rest: {port: 0}",
-            ""])
-
-    def served(self, s):
-        regions = [[r["region"], r["orders"], r["revenue"], r["largest"]]
-                   for r in s.get_json("/regions?limit=1000")]
-        top = [[r["id"], r["name"], r["amount"]] for r in s.get_json("/top?limit=1000")]
-        return canonical(regions), canonical(top)
-
-    def expected(self):
-        return (canonical(PG.psql(REGION_STATS + ";", db="shop")),
-                canonical(PG.psql(TOP_ORDERS + ";", db="shop")))
-
     def test_kill_9_at_random_moments_restores_operators_and_matches_postgres(self):
-        PG.psql("""
-            CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL, region text);
-            CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL,
-                                 amount numeric(12,2) NOT NULL, status text NOT NULL);
-            INSERT INTO customers SELECT g, 'customer ' || g, 'region ' || (g % 4)
-              FROM generate_series(1, 40) g;
-            INSERT INTO orders SELECT g, g % 45, (g * 7 % 1000) * 0.25, 'new'
-              FROM generate_series(1, 3000) g;
-        """, db="shop", user="sluice")
-        stop = threading.Event()
-        errors = []
-
-        def write():
-            # Transactions that insert, re-price, cancel and delete orders, and move customers
-            # between regions (which moves their orders between groups of the aggregate).
-            rng = random.Random(7)
-            w = PG.writer(db="shop", user="sluice")
-            try:
-                next_id = 3001
-                while not stop.is_set():
-                    statements = []
-                    for _ in range(rng.randint(1, 4)):
-                        pick = rng.random()
-                        some = rng.randint(1, next_id - 1)
-                        if pick < 0.45:
-                            statements.append(
-                                "INSERT INTO orders VALUES (%d, %d, %s, 'new')"
-                                % (next_id, rng.randint(1, 50), rng.randint(1, 400000) / 100))
-                            next_id += 1
-                        elif pick < 0.65:
-                            statements.append("UPDATE orders SET amount = amount + 1.5 "
-                                              "WHERE id = %d" % some)
-                        elif pick < 0.75:
-                            statements.append("UPDATE orders SET status = 'cancelled' "
-                                              "WHERE id = %d" % some)
-                        elif pick < 0.88:
-                            statements.append("DELETE FROM orders WHERE id = %d" % some)
-                        elif pick < 0.95:
-                            statements.append("UPDATE customers SET region = 'region %d' "
-                                              "WHERE id = %d" % (rng.randint(0, 5),
-                                                                 rng.randint(1, 40)))
-                        else:
-                            cid = rng.randint(41, 50)
-                            statements.append(
-                                "INSERT INTO customers VALUES (%d, 'late %d', 'region 9') "
-                                "ON CONFLICT (id) DO UPDATE SET region = 'region 8'"
-                                % (cid, cid))
-                    w.execute("BEGIN; %s; COMMIT" % "; ".join(statements))
-                    time.sleep(0.005)
-                w.sync()
-            except Exception as e:  # noqa: BLE001 - reported by the test thread
-                errors.append(e)
-            finally:
-                w.close()
-
-        s = self.sluice(self.config())
+        create_shop(PG)
+        writer = OrdersWriter(PG)
+        s = self.sluice(shop_config(PG))
         s.start()
         # Kills start once the snapshot is committed: from then on every restart must resume.
         s.wait_for(lambda: s.count("/regions") >= 4, timeout=30, what="the initial snapshot")
         rng = random.Random(20261123)
-        writer = threading.Thread(target=write)
         writer.start()
         kills = 12
         try:
@@ -161,11 +203,10 @@ class Checkpoints(harness.SluiceTestCase):
                 s.stop(signal.SIGKILL)
                 s.start()
         finally:
-            stop.set()
-            writer.join(timeout=60)
-        self.assertEqual(errors, [])
-        expected = self.expected()
-        s.wait_for(lambda: self.served(s) == expected, timeout=60,
+            writer.finish()
+        self.assertEqual(writer.errors, [])
+        want = expected(PG)
+        s.wait_for(lambda: served(s) == want, timeout=60,
                    what="results equal to PostgreSQL's after %d kills" % kills)
         logs = s.logs()
         self.assertEqual(logs.count("created replication slot"), 1, "a new snapshot was taken")
@@ -175,8 +216,8 @@ class Checkpoints(harness.SluiceTestCase):
         # A clean restart restores too and keeps following changes.
         s.start()
         PG.psql("UPDATE orders SET amount = amount + 1000 WHERE id = 17;", db="shop")
-        expected = self.expected()
-        s.wait_for(lambda: self.served(s) == expected, timeout=30,
+        want = expected(PG)
+        s.wait_for(lambda: served(s) == want, timeout=30,
                    what="a change after a clean restart")
         self.assertEqual(s.stop(), 0)
 

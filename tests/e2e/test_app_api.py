@@ -1,0 +1,154 @@
+"""The app/API split: `sluice run app` captures PostgreSQL, runs the SQL (a join and an
+aggregate, and a join with a top-n) and serves its change log; `sluice run api --app` nodes
+build their own caches from that log and serve the APIs. The app, and separately an API node,
+are killed with SIGKILL at random moments 30 times each under a writer; after every restart the
+API answers must equal PostgreSQL's answer to the same queries."""
+
+import os
+import random
+import signal
+import threading
+import time
+
+import harness
+import pg_server
+from test_checkpoints import OrdersWriter, create_shop, expected, served, shop_config
+
+PG = None
+KILLS = 30
+
+
+def setUpModule():
+    global PG
+    PG = pg_server.PgServer().start()
+    PG.create_roles()
+
+
+def tearDownModule():
+    if PG is not None:
+        PG.stop()
+
+
+class AppApiSplit(harness.SluiceTestCase):
+    def setUp(self):
+        super().setUp()
+        PG.recreate_database("shop")
+        create_shop(PG)
+        self.app_port = harness.free_port()
+        config = shop_config(PG, ["  app_grpc: {port: %d}" % self.app_port])
+        self.app = self.sluice(config, ["app"], name="app")
+        self.nodes = [
+            self.sluice(config, ["api", "--app", "127.0.0.1:%d" % self.app_port,
+                                 "--home-dir", "./node%d" % i], name="node%d" % i)
+            for i in range(2)]
+
+    def converge(self, writer, node, what):
+        """Pauses the writer and waits until `node` serves PostgreSQL's answer."""
+        writer.pause()
+        try:
+            want = expected(PG)
+            node.wait_for(lambda: served(node) == want, timeout=30, what=what)
+        finally:
+            writer.resume()
+
+    def test_app_killed_30_times_is_a_pause_for_api_clients(self):
+        self.app.start()
+        for node in self.nodes:
+            node.start()
+        for node in self.nodes:
+            node.wait_for(lambda n=node: n.count("/regions") >= 4, timeout=30,
+                          what="the snapshot reaching the API node")
+        writer = OrdersWriter(PG)
+        writer.start()
+        # API clients keep being answered while the app dies and comes back.
+        failures = []
+        polling = threading.Event()
+
+        def poll():
+            while not polling.is_set():
+                try:
+                    self.nodes[1].get_json("/regions?limit=1000")
+                except Exception as e:  # noqa: BLE001 - counted and reported below
+                    failures.append(repr(e))
+                time.sleep(0.05)
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        rng = random.Random(30)
+        try:
+            for kill in range(KILLS):
+                time.sleep(rng.uniform(0.05, 0.6))
+                self.app.stop(signal.SIGKILL)
+                self.app.start()
+                self.converge(writer, self.nodes[kill % 2],
+                              "node %d equal to PostgreSQL after app kill %d" % (kill % 2, kill + 1))
+        finally:
+            polling.set()
+            poller.join()
+            writer.finish()
+        self.assertEqual(writer.errors, [])
+        self.assertEqual(failures, [], "API clients saw errors while the app restarted")
+        want = expected(PG)
+        for node in self.nodes:
+            node.wait_for(lambda n=node: served(n) == want, timeout=30, what="final equality")
+            self.assertEqual(node.logs().count("building cache"), 1, "an API node rebuilt")
+        app_logs = self.app.logs()
+        self.assertEqual(app_logs.count("created replication slot"), 1, "a new snapshot was taken")
+        self.assertNotIn("rebuilding the cache", app_logs)
+        self.assertEqual(self.app.stop(), 0)
+        for node in self.nodes:
+            self.assertEqual(node.stop(), 0)
+
+    def test_api_node_killed_30_times_resumes_from_its_log_position(self):
+        self.app.start()
+        node = self.nodes[0]
+        node.start()
+        node.wait_for(lambda: node.count("/regions") >= 4, timeout=30, what="the snapshot")
+        writer = OrdersWriter(PG, seed=11)
+        writer.start()
+        rng = random.Random(31)
+        try:
+            for kill in range(KILLS):
+                time.sleep(rng.uniform(0.05, 0.6))
+                node.stop(signal.SIGKILL)
+                node.start()
+                self.converge(writer, node, "the node equal to PostgreSQL after kill %d" % (kill + 1))
+        finally:
+            writer.finish()
+        self.assertEqual(writer.errors, [])
+        want = expected(PG)
+        node.wait_for(lambda: served(node) == want, timeout=30, what="final equality")
+        logs = node.logs()
+        self.assertEqual(logs.count("building cache"), 1, "the node rebuilt instead of resuming")
+        self.assertEqual(logs.count("resuming after it"), KILLS)
+        self.assertEqual(node.stop(), 0)
+        self.assertEqual(self.app.stop(), 0)
+
+    def test_new_app_generation_is_followed_into_a_new_cache_version(self):
+        self.app.start()
+        node = self.nodes[0]
+        node.start()
+        node.wait_for(lambda: node.count("/regions") >= 4, timeout=30, what="the snapshot")
+        self.assertEqual(self.app.stop(), 0)
+        # The app's cache is gone (say, its disk was replaced): it rebuilds with a new log.
+        self.assertEqual(self.run_cli("clean", "-c", "app.yaml").returncode, 0)
+        PG.psql("UPDATE orders SET amount = amount + 100 WHERE id < 50;", db="shop")
+        self.app.start()
+        want = expected(PG)
+        node.wait_for(lambda: served(node) == want, timeout=30, what="the rebuilt app's results")
+        logs = node.logs()
+        self.assertEqual(logs.count("building cache"), 2)
+        self.assertIn("is now served", logs)
+        self.assertEqual(len(os.listdir(os.path.join(self.workdir, "node0", "cache"))), 2,
+                         "the old version was not removed")  # v<N> and CURRENT
+        self.assertEqual(node.stop(), 0)
+        self.assertEqual(self.app.stop(), 0)
+
+    def test_api_node_without_app_says_what_is_missing(self):
+        r = self.run_cli("run", "api", "-c", "app.yaml")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("needs --app host:port", r.stdout + r.stderr)
+
+
+if __name__ == "__main__":
+    harness.main()
