@@ -22,6 +22,7 @@
 #include "control/log_entry.h"
 #include "control/runner.h"
 #include "control/serving_info.h"
+#include "log/jetstream_log.h"
 #include "server/grpc/log_client.h"
 
 namespace sluice {
@@ -82,7 +83,11 @@ class ApiNode {
                      opened.status().message());
       }
     }
-    follower_ = MakeGrpcLogFollower(options_.app_address, FollowerName());
+    if (config_.log.kind == LogConfig::Kind::kJetStream) {
+      follower_ = MakeJetStreamFollower(config_.log, FollowerName());
+    } else {
+      follower_ = MakeGrpcLogFollower(options_.app_address, FollowerName());
+    }
     return Status::OK();
   }
 

@@ -16,6 +16,7 @@
 #include "control/pipeline.h"
 #include "control/progress.h"
 #include "control/serving_info.h"
+#include "log/jetstream_log.h"
 #include "server/grpc/log_server.h"
 
 namespace sluice {
@@ -168,6 +169,12 @@ Status RunPipeline(const Config& config, const RunOptions& options) {
   if (!options.port_file.empty()) {
     RETURN_IF_ERROR(WriteFileAtomically(options.port_file, std::to_string(announced_port) + "\n"));
   }
+  // log.kind: jetstream — API nodes follow the stream the log is shipped into.
+  std::unique_ptr<JetStreamShipper> shipper;
+  if (log && config.log.kind == LogConfig::Kind::kJetStream) {
+    shipper = std::make_unique<JetStreamShipper>(*log, config.log);
+    shipper->Start();
+  }
   pipeline->SetChangeLog(log.get());
   RETURN_IF_ERROR(pipeline->Start(store.get()));
 
@@ -213,6 +220,7 @@ Status RunPipeline(const Config& config, const RunOptions& options) {
   pipeline->RequestStop();
   Status pipeline_status = pipeline->Wait();
   if (pipeline_status.ok()) pipeline_status = switch_error;
+  if (shipper) shipper->Stop();
   if (log_server) log_server->Stop();
   servers.Stop();
   for (const auto& s : pipeline->stats()) {
