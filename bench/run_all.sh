@@ -13,3 +13,4 @@ stamp=$(date -u +%Y-%m-%dT%H%MZ)
 "$here/postgres_cdc.sh" "$build" 10000000 2000000 3 | tee "$here/out/postgres_cdc-$stamp.txt"
 "$here/query_api.sh" "$build" | tee "$here/out/query_api-$stamp.txt"
 "$here/checkpoints.sh" "$build" 3 1000000 | tee "$here/out/checkpoints-$stamp.txt"
+"$here/durability.sh" "$build" 3 2000000 | tee "$here/out/durability-$stamp.txt"
