@@ -166,5 +166,43 @@ TEST_F(AppLogTest, GroupCommitMakesEntriesDurableOnlyAtTheSync) {
   EXPECT_FALSE(*(*log)->SyncIfDue(true));  // nothing new to sync
 }
 
+TEST_F(AppLogTest, RetentionWaitsForEveryFollowerEvenAcrossRestarts) {
+  LogConfig config;
+  config.segment_bytes = 4096;  // a segment per few entries
+  config.max_bytes = 1;         // everything applied may go
+  std::string big(3000, 'x');
+  {
+    auto log = AppLog::Open(dir_.str() + "/log", *store_, config, "serving", 1);
+    ASSERT_TRUE(log.ok());
+    (*log)->Applied("node-a", 0);  // a follower that has applied nothing yet
+    for (int i = 0; i < 6; ++i) {
+      CommitBatch batch = SampleCommit(uint64_t(i + 1), std::to_string(i));
+      batch.tables[0].Upsert("padding", big);
+      ASSERT_TRUE((*log)->Append(batch).ok());
+      ASSERT_TRUE(store_->Commit(batch).ok());
+    }
+    ASSERT_TRUE((*log)->ApplyRetention().ok());
+    EXPECT_EQ((*log)->first_seq(), 1u) << "dropped entries node-a still needs";
+    (*log)->Applied("node-a", 4);
+    ASSERT_TRUE((*log)->ApplyRetention().ok());
+    EXPECT_GT((*log)->first_seq(), 1u);
+    EXPECT_LE((*log)->first_seq(), 5u) << "dropped entries past what node-a applied";
+  }
+  // Reopened: node-a is remembered, so entry 5 stays until it says otherwise.
+  auto log = AppLog::Open(dir_.str() + "/log", *store_, config, "serving", 1);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  ASSERT_TRUE((*log)->ApplyRetention().ok());
+  EXPECT_LE((*log)->first_seq(), 5u);
+  bool read_five = false;
+  ASSERT_TRUE((*log)
+                  ->Read(5, 5,
+                         [&](uint64_t seq, std::string_view) {
+                           read_five = seq == 5;
+                           return true;
+                         })
+                  .ok());
+  EXPECT_TRUE(read_five);
+}
+
 }  // namespace
 }  // namespace sluice

@@ -144,6 +144,48 @@ class AppApiSplit(harness.SluiceTestCase):
         self.assertEqual(node.stop(), 0)
         self.assertEqual(self.app.stop(), 0)
 
+    def last_segment(self):
+        cache = os.path.join(self.workdir, "home", "cache")
+        with open(os.path.join(cache, "CURRENT")) as f:
+            log_dir = os.path.join(cache, f.read().strip(), "log")
+        return os.path.join(log_dir, sorted(n for n in os.listdir(log_dir) if n.endswith(".log"))[-1])
+
+    def test_torn_or_corrupt_log_tail_is_recovered(self):
+        self.app.start()
+        node = self.nodes[0]
+        node.start()
+        node.wait_for(lambda: node.count("/regions") >= 4, timeout=30, what="the snapshot")
+        PG.psql("UPDATE orders SET amount = amount + 7 WHERE id < 100;", db="shop")
+        want = expected(PG)
+        node.wait_for(lambda: served(node) == want, timeout=30, what="an update")
+        self.assertEqual(self.app.stop(), 0)
+        # A crash mid-append leaves half a frame: cut at the next start, nothing else lost.
+        with open(self.last_segment(), "ab") as f:
+            f.write(b"\x40\x00\x00\x00\x12\x34")
+        self.app.start()
+        PG.psql("UPDATE orders SET amount = amount + 7 WHERE id < 200;", db="shop")
+        want = expected(PG)
+        node.wait_for(lambda: served(node) == want, timeout=30, what="changes after a torn tail")
+        logs = self.app.logs()
+        self.assertIn("ends in a torn or corrupt entry", logs)
+        self.assertNotIn("rebuilding the cache", logs)
+        self.assertEqual(self.app.stop(), 0)
+        # A damaged last entry the cache already applied: the log cannot continue the cache, so
+        # the app rebuilds both (a new snapshot, a new log generation) and the node follows.
+        segment = self.last_segment()
+        size = os.path.getsize(segment)
+        with open(segment, "r+b") as f:
+            f.seek(size - 3)
+            f.write(b"\xff\xff\xff")
+        self.app.start()
+        PG.psql("DELETE FROM orders WHERE id < 30;", db="shop")
+        want = expected(PG)
+        node.wait_for(lambda: served(node) == want, timeout=60, what="results after a rebuild")
+        self.assertIn("rebuilding the cache with a new change log", self.app.logs())
+        self.assertEqual(node.logs().count("building cache"), 2)
+        self.assertEqual(node.stop(), 0)
+        self.assertEqual(self.app.stop(), 0)
+
     def test_api_node_without_app_says_what_is_missing(self):
         r = self.run_cli("run", "api", "-c", "app.yaml")
         self.assertEqual(r.returncode, 2, r.stderr)
