@@ -93,8 +93,6 @@ class ApiNode {
 
   // Follows until `stop`; returns a fatal error (a cache write failure).
   Status Run(std::stop_token stop) {
-    bool reported_outage = false;
-    std::string last_error;
     while (!stop.stop_requested()) {
       Status s = follower_->Follow(
           Target().generation, Target().applied + 1, stop,
@@ -102,7 +100,8 @@ class ApiNode {
           [&](uint64_t seq, std::string_view entry) { return OnEntry(seq, entry); });
       if (stop.stop_requested()) break;
       if (s.code() == StatusCode::kIoError || s.code() == StatusCode::kInternal) return s;
-      if (s.message() != last_error || !reported_outage) {
+      // Once per outage and reason, not at every retry.
+      if (s.message() != last_error_) {
         if (s.code() == StatusCode::kUnavailable) {
           spdlog::warn("lost {} ({}); still serving the cache, retrying", follower_->describe(),
                        s.message());
@@ -110,9 +109,9 @@ class ApiNode {
           spdlog::error("cannot follow {}: {}; still serving the cache, retrying",
                         follower_->describe(), s.message());
         }
-        reported_outage = true;
-        last_error = s.message();
+        last_error_ = s.message();
       }
+      connected_ = false;
       std::mutex mu;
       std::condition_variable_any wake;
       std::unique_lock lock(mu);
@@ -145,9 +144,11 @@ class ApiNode {
 
   Status OnHeader(const FollowHeader& header) {
     if (Target().store && header.generation == Target().generation) {
-      if (!connected_)
+      if (!connected_) {
         spdlog::info("following {} from entry {}", follower_->describe(), Target().applied + 1);
+      }
       connected_ = true;
+      last_error_.clear();
       return Status::OK();
     }
     // A new log (or none followed yet): a new cache version from its first entry.
@@ -169,6 +170,7 @@ class ApiNode {
     spdlog::info("building cache {} from {} (log generation {}, {} entries so far)", building_.dir,
                  follower_->describe(), header.generation, header.last_seq);
     connected_ = true;
+    last_error_.clear();
     return catch_up_to_ == 0 ? PromoteBuilding() : Status::OK();
   }
 
@@ -196,6 +198,7 @@ class ApiNode {
     const bool had_old = serving_.store != nullptr;
     serving_ = std::move(building_);
     building_ = {};
+    acked_ = 0;  // numbers of the new log from here on
     if (servers_started_) {
       RETURN_IF_ERROR(
           servers_.Switch(serving_.store, serving_.endpoints,
@@ -217,7 +220,8 @@ class ApiNode {
     last_sync_ = now;
     RETURN_IF_ERROR(serving_.store->Sync());
     acked_ = serving_.applied;
-    follower_->Applied(acked_);
+    // While a new generation is being built, the served cache's numbers belong to the old log.
+    if (!building_.store) follower_->Applied(acked_);
     return Status::OK();
   }
 
@@ -232,6 +236,7 @@ class ApiNode {
   FollowedCache building_;  // a new version being filled from a new log generation
   uint64_t catch_up_to_ = 0;
   bool connected_ = false;
+  std::string last_error_;  // of the current outage, logged once
   uint64_t acked_ = 0;
   std::chrono::steady_clock::time_point last_sync_;
 };
