@@ -139,8 +139,10 @@ class AppApiSplit(harness.SluiceTestCase):
         logs = node.logs()
         self.assertEqual(logs.count("building cache"), 2)
         self.assertIn("is now served", logs)
-        self.assertEqual(len(os.listdir(os.path.join(self.workdir, "node0", "cache"))), 2,
-                         "the old version was not removed")  # v<N> and CURRENT
+        # The old version goes right after the switch (v<N> and CURRENT stay).
+        cache = os.path.join(self.workdir, "node0", "cache")
+        node.wait_for(lambda: len(os.listdir(cache)) == 2, timeout=10,
+                      what="the old cache version removed")
         self.assertEqual(node.stop(), 0)
         self.assertEqual(self.app.stop(), 0)
 
