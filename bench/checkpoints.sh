@@ -38,15 +38,7 @@ YAML
 
 load() {  # home, checkpoints, seed -> prints "rows seconds"
   config "$1" "$2" "$3" > "$work/sluice.yaml"
-  rm -f "$work/port"
-  "$sluice" run -c "$work/sluice.yaml" --port-file "$work/port" >"$work/log" 2>&1 &
-  local pid=$!
-  for _ in $(seq 1 3000); do
-    grep -q "all sources are done" "$work/log" && break
-    sleep 0.1
-  done
-  kill -TERM $pid; wait $pid || true
-  grep -o "loaded [0-9]* rows in [0-9.]* s" "$work/log" | head -1 | awk '{print $2, $5}'
+  load_to_end "$sluice" "$work/sluice.yaml" "$work/log" "$work/port"
 }
 
 on_rates=(); off_rates=(); restores=(); firsts=()
@@ -62,15 +54,8 @@ for run in $(seq 1 "$runs"); do
   state_pages=$(mdb_stat -s s:operators "$cache" | awk '/(Branch|Leaf|Overflow) pages/{n+=$3} END{print n}')
   state_mib=$(( state_pages * psize / 1048576 ))
   # Restart: restore, then the first answer from the restored state.
-  rm -f "$work/port"
-  start=$(date +%s.%N)
-  "$sluice" run -c "$work/sluice.yaml" --port-file "$work/port" >"$work/log" 2>&1 &
-  pid=$!
-  wait_for_port_file "$work/port" 600
-  port=$(cat "$work/port")
-  until curl -sf "http://127.0.0.1:$port/categories?limit=1" >/dev/null; do sleep 0.02; done
-  first=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN{printf "%.2f", e-s}')
-  kill -TERM $pid; wait $pid || true
+  first=$(seconds_to_first_answer "$sluice" "$work/sluice.yaml" "$work/log" "$work/port" \
+    "/categories?limit=1")
   line=$(grep -o "restored the state of [0-9]* sql operator(s) from [0-9]* checkpointed changes in [0-9.]* s" "$work/log")
   restore=$(echo "$line" | awk '{print $(NF-1)}')
   restores+=("$restore"); firsts+=("$first")

@@ -33,18 +33,11 @@ $2
 YAML
 }
 
-load() {  # mode name, log line -> prints rows/s
+load() {  # log line -> prints rows/s
   rm -rf "$work/home"
-  config "$work/home" "$2" > "$work/sluice.yaml"
-  rm -f "$work/port"
-  "$sluice" run -c "$work/sluice.yaml" --port-file "$work/port" >"$work/log" 2>&1 &
-  local pid=$!
-  for _ in $(seq 1 3000); do
-    grep -q "all sources are done" "$work/log" && break
-    sleep 0.1
-  done
-  kill -TERM $pid; wait $pid || true
-  grep -o "loaded [0-9]* rows in [0-9.]* s" "$work/log" | head -1 | awk '{printf "%.0f", $2/$5}'
+  config "$work/home" "$1" > "$work/sluice.yaml"
+  load_to_end "$sluice" "$work/sluice.yaml" "$work/log" "$work/port" |
+    awk '{printf "%.0f", $1/$2}'
 }
 
 declare -A rates
@@ -54,22 +47,15 @@ declare -A lines=([none]="" [off]="log: {fsync: 'off'}" [group]="log: {fsync: 10
 for run in $(seq 1 "$runs"); do
   summary="run $run:"
   for mode in "${modes[@]}"; do
-    rate=$(load "$mode" "${lines[$mode]}")
+    rate=$(load "${lines[$mode]}")
     rates[$mode]="${rates[$mode]:-} $rate"
     summary="$summary $mode $rate rows/s;"
   done
   echo "$summary"
 done
 # Restart of the last home (every_epoch): redo + first answer.
-rm -f "$work/port"
-start=$(date +%s.%N)
-"$sluice" run -c "$work/sluice.yaml" --port-file "$work/port" >"$work/log" 2>&1 &
-pid=$!
-wait_for_port_file "$work/port" 600
-port=$(cat "$work/port")
-until curl -sf "http://127.0.0.1:$port/auctions?limit=1" >/dev/null; do sleep 0.02; done
-first=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN{printf "%.2f", e-s}')
-kill -TERM $pid; wait $pid || true
+first=$(seconds_to_first_answer "$sluice" "$work/sluice.yaml" "$work/log" "$work/port" \
+  "/auctions?limit=1")
 log_mib=$(du -sm "$work/home/cache" | awk '{print $1}')
 out="durability median over $runs runs of $events events:"
 for mode in "${modes[@]}"; do

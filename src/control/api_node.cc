@@ -10,13 +10,12 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <stop_token>
 #include <thread>
 
 #include "cache/cache_versions.h"
 #include "common/file_util.h"
+#include "common/stop_wait.h"
 #include "control/api_servers.h"
 #include "control/home_lock.h"
 #include "control/log_entry.h"
@@ -29,7 +28,6 @@ namespace sluice {
 namespace {
 
 constexpr const char* kGenerationMeta = "follow_generation";
-constexpr const char* kLogSeqMeta = "log_seq";
 constexpr auto kSyncInterval = std::chrono::seconds(1);
 constexpr auto kRetryInterval = std::chrono::milliseconds(500);
 
@@ -112,10 +110,7 @@ class ApiNode {
         last_error_ = s.message();
       }
       connected_ = false;
-      std::mutex mu;
-      std::condition_variable_any wake;
-      std::unique_lock lock(mu);
-      wake.wait_for(lock, stop, kRetryInterval, [] { return false; });
+      SleepUnlessStopped(stop, kRetryInterval);
     }
     Status synced = SyncAndAck(true);
     return synced;

@@ -12,7 +12,6 @@ namespace sluice {
 namespace {
 
 constexpr const char* kGenerationMeta = "log_generation";
-constexpr const char* kLogSeqMeta = "log_seq";
 
 std::string NewGeneration() {
   std::random_device random;
@@ -102,8 +101,7 @@ Result<bool> AppLog::Append(CommitBatch& batch) {
     Publish(seq);  // durability left to the OS
     return false;
   }
-  if (config_.fsync_interval_ms == 0) return SyncIfDue(true);
-  return SyncIfDue(false);
+  return SyncIfDue(config_.fsync_interval_ms == 0);
 }
 
 Result<bool> AppLog::SyncIfDue(bool force) {

@@ -20,6 +20,10 @@
 
 namespace sluice {
 
+// The cache metadata key holding the number of the last log entry the cache applied (written
+// in the same transaction as the entry's changes, by the app and by API nodes).
+constexpr const char* kLogSeqMeta = "log_seq";
+
 std::string EncodeLogEntry(const CommitBatch& batch, uint32_t served_tables);
 // The bytes of `entry` an API node needs; DataLoss when the entry is malformed.
 Result<std::string_view> ServedPrefix(std::string_view entry);

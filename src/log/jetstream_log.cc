@@ -4,11 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <sstream>
 #include <thread>
 #include <vector>
+
+#include "common/stop_wait.h"
 
 namespace sluice {
 namespace {
@@ -155,13 +155,6 @@ class Nats {
   jsCtx* js_ = nullptr;
 };
 
-void Sleep(std::stop_token stop, std::chrono::milliseconds wait) {
-  std::mutex mu;
-  std::condition_variable_any cv;
-  std::unique_lock lock(mu);
-  cv.wait_for(lock, stop, wait, [] { return false; });
-}
-
 }  // namespace
 
 struct JetStreamShipper::Impl {
@@ -234,7 +227,7 @@ struct JetStreamShipper::Impl {
         spdlog::warn("JetStream shipping interrupted ({}); retrying", s.message());
         last_error = s.message();
       }
-      Sleep(stop, kRetryInterval);
+      SleepUnlessStopped(stop, kRetryInterval);
     }
   }
 };

@@ -12,7 +12,8 @@ import time
 
 import harness
 import pg_server
-from test_checkpoints import OrdersWriter, create_shop, expected, served, shop_config
+from test_checkpoints import (OrdersWriter, converge, create_shop, expected, served,
+                              shop_config)
 
 PG = None
 KILLS = 30
@@ -41,15 +42,6 @@ class AppApiSplit(harness.SluiceTestCase):
             self.sluice(config, ["api", "--app", "127.0.0.1:%d" % self.app_port,
                                  "--home-dir", "./node%d" % i], name="node%d" % i)
             for i in range(2)]
-
-    def converge(self, writer, node, what):
-        """Pauses the writer and waits until `node` serves PostgreSQL's answer."""
-        writer.pause()
-        try:
-            want = expected(PG)
-            node.wait_for(lambda: served(node) == want, timeout=30, what=what)
-        finally:
-            writer.resume()
 
     def test_app_killed_30_times_is_a_pause_for_api_clients(self):
         self.app.start()
@@ -80,8 +72,8 @@ class AppApiSplit(harness.SluiceTestCase):
                 time.sleep(rng.uniform(0.05, 0.6))
                 self.app.stop(signal.SIGKILL)
                 self.app.start()
-                self.converge(writer, self.nodes[kill % 2],
-                              "node %d equal to PostgreSQL after app kill %d" % (kill % 2, kill + 1))
+                converge(PG, writer, self.nodes[kill % 2],
+                         "node %d equal to PostgreSQL after app kill %d" % (kill % 2, kill + 1))
         finally:
             polling.set()
             poller.join()
@@ -112,7 +104,8 @@ class AppApiSplit(harness.SluiceTestCase):
                 time.sleep(rng.uniform(0.05, 0.6))
                 node.stop(signal.SIGKILL)
                 node.start()
-                self.converge(writer, node, "the node equal to PostgreSQL after kill %d" % (kill + 1))
+                converge(PG, writer, node,
+                         "the node equal to PostgreSQL after kill %d" % (kill + 1))
         finally:
             writer.finish()
         self.assertEqual(writer.errors, [])
@@ -150,7 +143,8 @@ class AppApiSplit(harness.SluiceTestCase):
         cache = os.path.join(self.workdir, "home", "cache")
         with open(os.path.join(cache, "CURRENT")) as f:
             log_dir = os.path.join(cache, f.read().strip(), "log")
-        return os.path.join(log_dir, sorted(n for n in os.listdir(log_dir) if n.endswith(".log"))[-1])
+        segments = sorted(n for n in os.listdir(log_dir) if n.endswith(".log"))
+        return os.path.join(log_dir, segments[-1])
 
     def test_torn_or_corrupt_log_tail_is_recovered(self):
         self.app.start()

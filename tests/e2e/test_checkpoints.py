@@ -182,6 +182,16 @@ def expected(pg):
             canonical(pg.psql(TOP_ORDERS + ";", db="shop")))
 
 
+def converge(pg, writer, node, what, timeout=30):
+    """Pauses `writer` and waits until `node` serves PostgreSQL's answer, then resumes it."""
+    writer.pause()
+    try:
+        want = expected(pg)
+        node.wait_for(lambda: served(node) == want, timeout=timeout, what=what)
+    finally:
+        writer.resume()
+
+
 class Checkpoints(harness.SluiceTestCase):
     def setUp(self):
         super().setUp()

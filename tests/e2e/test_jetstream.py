@@ -10,7 +10,8 @@ import time
 import harness
 import nats_server
 import pg_server
-from test_checkpoints import OrdersWriter, create_shop, expected, served, shop_config
+from test_checkpoints import (OrdersWriter, converge, create_shop, expected, served,
+                              shop_config)
 
 PG = None
 
@@ -44,14 +45,6 @@ class JetStream(harness.SluiceTestCase):
                       what="the snapshot reaching the API node through JetStream")
         return app, node
 
-    def converge(self, writer, node, what):
-        writer.pause()
-        try:
-            want = expected(PG)
-            node.wait_for(lambda: served(node) == want, timeout=60, what=what)
-        finally:
-            writer.resume()
-
     def test_app_and_api_node_restarts_through_one_server(self):
         with nats_server.NatsCluster(nodes=1) as nats:
             app, node = self.start_split(nats, 1)
@@ -64,7 +57,8 @@ class JetStream(harness.SluiceTestCase):
                     victim = app if kill % 2 == 0 else node
                     victim.stop(signal.SIGKILL)
                     victim.start()
-                    self.converge(writer, node, "equal to PostgreSQL after kill %d" % (kill + 1))
+                    converge(PG, writer, node, "equal to PostgreSQL after kill %d" % (kill + 1),
+                             timeout=60)
             finally:
                 writer.finish()
             self.assertEqual(writer.errors, [])
@@ -85,11 +79,12 @@ class JetStream(harness.SluiceTestCase):
             try:
                 time.sleep(1.0)
                 nats.kill(1)  # the stream keeps a quorum of two replicas
-                self.converge(writer, node, "equal to PostgreSQL with a NATS node down")
+                converge(PG, writer, node, "equal to PostgreSQL with a NATS node down", timeout=60)
                 time.sleep(1.0)
                 node.stop(signal.SIGKILL)
                 node.start()
-                self.converge(writer, node, "equal after an API node restart on two NATS nodes")
+                converge(PG, writer, node, "equal after an API node restart on two NATS nodes",
+                         timeout=60)
             finally:
                 writer.finish()
             self.assertEqual(writer.errors, [])

@@ -4,12 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <condition_variable>
-#include <mutex>
 #include <set>
 #include <utility>
 #include <vector>
 
+#include "common/stop_wait.h"
 #include "connectors/files/csv_parser.h"
 #include "connectors/files/jsonl_parser.h"
 
@@ -22,14 +21,6 @@ constexpr size_t kMaxHeaderBytes = size_t{16} << 20;
 
 std::string_view ExtensionOf(FileFormat format) {
   return format == FileFormat::kCsv ? ".csv" : ".jsonl";
-}
-
-// Sleeps for `interval`, or less if a stop is requested meanwhile.
-void WaitForPollOrStop(const std::stop_token& stop, std::chrono::milliseconds interval) {
-  std::mutex mutex;
-  std::condition_variable_any wake;
-  std::unique_lock lock(mutex);
-  wake.wait_for(lock, stop, interval, [] { return false; });
 }
 
 // Column names from the header of the table's first CSV file, as nullable strings.
@@ -168,7 +159,7 @@ Status FilesSource::Run(SourceContext& context) {
     if (!chunk) {
       if (!flush()) return Status::OK();
       if (context.caught_up) context.caught_up();  // every file seen so far is read
-      WaitForPollOrStop(context.stop, options_.poll_interval);
+      SleepUnlessStopped(context.stop, options_.poll_interval);
       RETURN_IF_ERROR(tailer.Rescan());
       continue;
     }

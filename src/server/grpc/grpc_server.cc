@@ -12,6 +12,7 @@
 #include "server/grpc/common_service.h"
 #include "server/grpc/endpoint_proto.h"
 #include "server/grpc/generic_call.h"
+#include "server/grpc/grpc_status.h"
 #include "server/grpc/reflection_service.h"
 #include "server/grpc/typed_service.h"
 #include "types/row_json.h"
@@ -29,11 +30,6 @@ class CollectErrors : public pb::DescriptorPool::ErrorCollector {
   }
   std::string errors;
 };
-
-std::string ListenAddress(const std::string& host, int port) {
-  bool ipv6 = host.find(':') != std::string::npos && host.front() != '[';
-  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
 
 constexpr auto kShutdownGrace = std::chrono::seconds(2);
 
@@ -124,7 +120,7 @@ Status GrpcServer::Start() {
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  const std::string address = ListenAddress(d.options.host, d.options.port);
+  const std::string address = grpc_api::ListenAddress(d.options.host, d.options.port);
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &d.port);
   // Fail on a port another process listens on, rather than sharing it silently.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

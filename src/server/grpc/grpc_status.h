@@ -1,12 +1,21 @@
-// Sluice Status codes mapped to gRPC status codes: the one place the gRPC API does it.
+// Sluice Status codes mapped to gRPC status codes: the one place the gRPC servers do it; and
+// the form of a listening address.
 #pragma once
 
 #include <grpcpp/support/status.h>
 #include <spdlog/spdlog.h>
 
+#include <string>
+
 #include "common/status.h"
 
 namespace sluice::grpc_api {
+
+// "host:port" for a gRPC listening address; IPv6 hosts in brackets.
+inline std::string ListenAddress(const std::string& host, int port) {
+  const bool ipv6 = host.find(':') != std::string::npos && host.front() != '[';
+  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
 
 inline grpc::Status ToGrpcStatus(const Status& s) {
   grpc::StatusCode code;

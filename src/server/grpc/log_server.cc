@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "log.grpc.pb.h"
+#include "server/grpc/grpc_status.h"
 
 namespace sluice {
 namespace {
@@ -46,16 +47,13 @@ class ChangeLogService final : public pb::ChangeLog::Service {
         next = seq + 1;
         return written;
       });
-      if (!read.ok()) {
-        const auto code = read.code() == StatusCode::kOutOfRange
-                              ? grpc::StatusCode::FAILED_PRECONDITION
-                              : grpc::StatusCode::INTERNAL;
-        return grpc::Status(
-            code, read.message() + (read.code() == StatusCode::kOutOfRange
-                                        ? "; this API node's cache must be rebuilt: stop it, "
-                                          "delete its home_dir and start it again"
-                                        : ""));
+      if (read.code() == StatusCode::kOutOfRange) {
+        return grpc_api::ToGrpcStatus(
+            FailedPrecondition(read.message() +
+                               "; this API node's cache must be rebuilt: stop it, delete its "
+                               "home_dir and start it again"));
       }
+      if (!read.ok()) return grpc_api::ToGrpcStatus(read);
       if (!written) return grpc::Status::CANCELLED;
     }
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the app is shutting down");
@@ -94,9 +92,7 @@ LogServer::~LogServer() { Stop(); }
 int LogServer::port() const { return impl_->port; }
 
 Status LogServer::Start() {
-  const bool ipv6 = impl_->host.find(':') != std::string::npos && impl_->host.front() != '[';
-  const std::string address =
-      (ipv6 ? "[" + impl_->host + "]" : impl_->host) + ":" + std::to_string(impl_->requested_port);
+  const std::string address = grpc_api::ListenAddress(impl_->host, impl_->requested_port);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &impl_->port);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
