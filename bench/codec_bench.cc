@@ -42,5 +42,33 @@ void BM_BidRowToJson(benchmark::State& state) {
 }
 BENCHMARK(BM_BidRowToJson);
 
+// A row of the Query API benchmark's orders (bench/query_api): what a range query prints 50
+// times per request.
+void BM_OrderRowToJson(benchmark::State& state) {
+  Schema schema{.fields = {{"id", FieldType::kInt, false},
+                           {"customer_id", FieldType::kInt},
+                           {"created_at", FieldType::kTimestamp},
+                           {"status", FieldType::kString},
+                           {"total", FieldType::kDecimal},
+                           {"description", FieldType::kText}},
+                .primary_key = {0}};
+  Record order{Value(int64_t(123456)),
+               Value(int64_t(4711)),
+               Value(int64_t(1700000123456789)),
+               Value("shipped"),
+               Value(*Decimal::Parse("1234.56")),
+               Value("vode fegi lamuzo covazezo huvavoho tanekipi")};
+  std::string row;
+  EncodeRow(schema, order, &row);
+  auto prefixes = JsonFieldPrefixes(schema);
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    benchmark::DoNotOptimize(AppendRowJson(schema, row, prefixes, &out));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_OrderRowToJson);
+
 }  // namespace
 }  // namespace sluice

@@ -93,23 +93,38 @@ Result<Decimal> Decimal::Parse(std::string_view text) {
 }
 
 std::string Decimal::ToString() const {
-  u128 mag = Magnitude(coefficient());
-  std::string digits;
-  do {
-    digits.push_back(char('0' + int(mag % 10)));
-    mag /= 10;
-  } while (mag != 0);
-  while (int(digits.size()) <= scale_) digits.push_back('0');
-  std::reverse(digits.begin(), digits.end());
   std::string out;
-  if (coefficient() < 0) out.push_back('-');
-  size_t int_len = digits.size() - size_t(scale_);
-  out.append(digits, 0, int_len);
-  if (scale_ > 0) {
-    out.push_back('.');
-    out.append(digits, int_len, std::string::npos);
-  }
+  AppendTo(&out);
   return out;
+}
+
+void Decimal::AppendTo(std::string* out) const {
+  // Digits are produced backwards into a buffer; most coefficients fit 64 bits, where division
+  // is a machine instruction instead of a 128-bit library call.
+  char digits[kMaxDigits + 2];
+  char* end = digits + sizeof digits;
+  char* p = end;
+  u128 mag = Magnitude(coefficient());
+  if (uint64_t(mag >> 64) == 0) {
+    uint64_t m = uint64_t(mag);
+    do {
+      *--p = char('0' + m % 10);
+      m /= 10;
+    } while (m != 0);
+  } else {
+    do {
+      *--p = char('0' + int(mag % 10));
+      mag /= 10;
+    } while (mag != 0);
+  }
+  while (end - p <= scale_) *--p = '0';  // at least one digit before the point
+  if (coefficient() < 0) out->push_back('-');
+  const size_t int_len = size_t(end - p) - size_t(scale_);
+  out->append(p, int_len);
+  if (scale_ > 0) {
+    out->push_back('.');
+    out->append(p + int_len, size_t(scale_));
+  }
 }
 
 double Decimal::ToDouble() const { return std::strtod(ToString().c_str(), nullptr); }

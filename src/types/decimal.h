@@ -32,6 +32,8 @@ class Decimal {
 
   // Exact text, keeping the scale: "12.50", "-0.001", "100".
   std::string ToString() const;
+  // Appends that text to `out` (the JSON writers' hot path: no temporary string).
+  void AppendTo(std::string* out) const;
   double ToDouble() const;
   // Same value with trailing fractional zeros removed (1.50 -> 1.5): the canonical form that
   // equality, ordering and key encoding use.

@@ -38,7 +38,10 @@ struct JsonWriter {
     if (Field(i)) AppendJsonDouble(v, out);
   }
   void Decimal(size_t i, const sluice::Decimal& d) {
-    if (Field(i)) AppendJsonString(d.ToString(), out);
+    if (!Field(i)) return;
+    out->push_back('"');  // decimals are strings in JSON: exact, and never need escaping
+    d.AppendTo(out);
+    out->push_back('"');
   }
   void Bytes(size_t i, std::string_view s) {
     if (Field(i)) AppendJsonBytes(Type(i), s, out);

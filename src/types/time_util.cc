@@ -197,42 +197,48 @@ Result<int64_t> ParseDuration(std::string_view text) {
 
 namespace {
 
-// Appends v as exactly `width` digits (v >= 0); hot in JSON output, so no printf.
-void AppendDigits(uint64_t v, int width, std::string* out) {
-  char buf[20];
+// Writes v as exactly `width` digits (v >= 0) at p; returns the end. Hot in JSON output, so
+// no printf, and whole timestamps are built in a buffer and appended once.
+char* PutDigits(uint64_t v, int width, char* p) {
   for (int i = width - 1; i >= 0; --i) {
-    buf[i] = char('0' + v % 10);
+    p[i] = char('0' + v % 10);
     v /= 10;
   }
-  out->append(buf, size_t(width));
+  return p + width;
 }
 
-// Appends ".ffffff" with trailing zeros removed; nothing when frac is 0.
-void AppendFraction(uint64_t frac, std::string* out) {
-  if (frac == 0) return;
+// Writes "YYYY-MM-DD" (a '-' first for years before 0, five digits past 9999); returns the end.
+char* PutDate(int64_t days, char* p) {
+  year_month_day ymd{sys_days{std::chrono::days{days}}};
+  int y = int(ymd.year());
+  if (y < 0) {
+    *p++ = '-';
+    y = -y;
+  }
+  p = PutDigits(uint64_t(y), y > 9999 ? 5 : 4, p);
+  *p++ = '-';
+  p = PutDigits(unsigned(ymd.month()), 2, p);
+  *p++ = '-';
+  return PutDigits(unsigned(ymd.day()), 2, p);
+}
+
+// Writes ".ffffff" with trailing zeros removed, nothing when frac is 0; returns the end.
+char* PutFraction(uint64_t frac, char* p) {
+  if (frac == 0) return p;
   int width = 6;
   while (frac % 10 == 0) {
     frac /= 10;
     --width;
   }
-  out->push_back('.');
-  AppendDigits(frac, width, out);
+  *p++ = '.';
+  return PutDigits(frac, width, p);
 }
 
 }  // namespace
 
 void AppendDate(int64_t days, std::string* out) {
-  year_month_day ymd{sys_days{std::chrono::days{days}}};
-  int y = int(ymd.year());
-  if (y < 0) {
-    out->push_back('-');
-    y = -y;
-  }
-  AppendDigits(uint64_t(y), y > 9999 ? 5 : 4, out);
-  out->push_back('-');
-  AppendDigits(unsigned(ymd.month()), 2, out);
-  out->push_back('-');
-  AppendDigits(unsigned(ymd.day()), 2, out);
+  char buf[16];
+  out->append(buf, size_t(PutDate(days, buf) - buf));
 }
 
 void AppendTimestamp(int64_t micros, std::string* out) {
@@ -242,16 +248,18 @@ void AppendTimestamp(int64_t micros, std::string* out) {
     rest += kMicrosPerDay;
     --days;
   }
-  AppendDate(days, out);
-  int64_t secs = rest / kMicrosPerSecond;
-  out->push_back('T');
-  AppendDigits(uint64_t(secs / 3600), 2, out);
-  out->push_back(':');
-  AppendDigits(uint64_t(secs / 60 % 60), 2, out);
-  out->push_back(':');
-  AppendDigits(uint64_t(secs % 60), 2, out);
-  AppendFraction(uint64_t(rest % kMicrosPerSecond), out);
-  out->push_back('Z');
+  char buf[40];
+  char* p = PutDate(days, buf);
+  const int64_t secs = rest / kMicrosPerSecond;
+  *p++ = 'T';
+  p = PutDigits(uint64_t(secs / 3600), 2, p);
+  *p++ = ':';
+  p = PutDigits(uint64_t(secs / 60 % 60), 2, p);
+  *p++ = ':';
+  p = PutDigits(uint64_t(secs % 60), 2, p);
+  p = PutFraction(uint64_t(rest % kMicrosPerSecond), p);
+  *p++ = 'Z';
+  out->append(buf, size_t(p - buf));
 }
 
 std::string FormatTimestamp(int64_t micros) {
@@ -272,7 +280,8 @@ void AppendDuration(int64_t micros, std::string* out) {
   if (minutes) out->append(std::to_string(minutes) + "M");
   if (secs || frac || (!hours && !minutes)) {
     out->append(std::to_string(secs));
-    AppendFraction(frac, out);
+    char buf[8];
+    out->append(buf, size_t(PutFraction(frac, buf) - buf));
     out->push_back('S');
   }
 }

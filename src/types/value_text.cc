@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "types/base64.h"
@@ -223,11 +224,30 @@ Result<Value> ValueFromJson(FieldType type, const simdjson::dom::element& json) 
   }
 }
 
+namespace {
+
+// Whether any of the 8 bytes in `w` needs escaping in a JSON string: a control byte (below
+// 0x20), '"' or '\\'. The usual "has a byte below n" bit trick, so text without such bytes is
+// scanned a word at a time.
+bool WordNeedsEscape(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  auto has_byte_below = [](uint64_t x, uint64_t n) { return (x - n * kOnes) & ~x & kHigh; };
+  return has_byte_below(w, 0x20) | has_byte_below(w ^ ('"' * kOnes), 1) |
+         has_byte_below(w ^ ('\\' * kOnes), 1);
+}
+
+}  // namespace
+
 void AppendJsonString(std::string_view s, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
   size_t run = 0;  // start of the pending run of bytes that need no escaping
   for (size_t i = 0; i < s.size(); ++i) {
+    uint64_t word;
+    while (i + 8 <= s.size() && (std::memcpy(&word, s.data() + i, 8), !WordNeedsEscape(word))) {
+      i += 8;
+    }
+    if (i == s.size()) break;
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out->append(s.data() + run, i - run);

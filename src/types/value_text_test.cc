@@ -60,6 +60,38 @@ TEST(ValueText, JsonOutputFollowsTheRestContract) {
   EXPECT_EQ(Json(FieldType::kPoint, Value(Point{1, 2.5})), "{\"x\":1,\"y\":2.5}");
 }
 
+// Strings are scanned eight bytes at a time: put each byte that needs escaping (and a
+// multi-byte character) at every offset of a long string and read the JSON back.
+TEST(ValueText, JsonStringsRoundTripWhereverEscapesFall) {
+  simdjson::dom::parser parser;
+  const std::string specials[] = {"\"", "\\", "\n", std::string(1, '\0'), "\x1f", "\x7f", "é"};
+  for (const std::string& special : specials) {
+    for (size_t at = 0; at <= 20; ++at) {
+      std::string text = std::string(at, 'a') + special + std::string(20 - at, 'b');
+      std::string json = Json(FieldType::kString, Value(text));
+      simdjson::dom::element back;
+      ASSERT_EQ(parser.parse(json).get(back), simdjson::SUCCESS) << json;
+      EXPECT_EQ(std::string(back.get_string().value()), text) << json;
+    }
+  }
+}
+
+TEST(ValueText, DecimalsAndTimestampsPrintExactlyAtTheirEdges) {
+  auto decimal = [](const char* text) {
+    return Json(FieldType::kDecimal, *ParseValueText(FieldType::kDecimal, text));
+  };
+  for (const char* text :
+       {"18446744073709551615", "18446744073709551616", "-18446744073709551617",
+        "0.00000000000000000000000000000000000001", "-99999999999999999999.5", "0", "-0.50"}) {
+    EXPECT_EQ(decimal(text), "\"" + std::string(text) + "\"");
+  }
+  EXPECT_EQ(Json(FieldType::kTimestamp, Value(int64_t{-1})), "\"1969-12-31T23:59:59.999999Z\"");
+  EXPECT_EQ(Json(FieldType::kTimestamp, Value(int64_t{253402300800000000})),
+            "\"10000-01-01T00:00:00Z\"");
+  EXPECT_EQ(Json(FieldType::kDate, Value(int64_t{-719529})), "\"-0001-12-31\"");
+  EXPECT_EQ(Json(FieldType::kDuration, Value(int64_t{-3'723'040'000})), "\"-PT1H2M3.04S\"");
+}
+
 TEST(ValueText, FromJsonChecksTypes) {
   simdjson::dom::parser parser;
   auto get = [&](FieldType t, const char* json) {
