@@ -417,7 +417,7 @@ Result<uint64_t> CountQuery(const ReadView& view, uint32_t table, const FilterNo
 }
 
 Result<std::string> ExplainQuery(const ReadView& view, uint32_t table, const QuerySpec& spec) {
-  ASSIGN_OR_RETURN(Plan plan, PlanQuery(view, table, spec));
+  ASSIGN_OR_RETURN(Plan plan, PlanQuery(view, table, spec, PlanPurpose::kExplain));
   return DescribePlan(view.definition(table), spec, plan);
 }
 

@@ -350,7 +350,8 @@ uint64_t Plan::estimate() const {
   return best == UINT64_MAX ? 0 : best;
 }
 
-Result<Plan> PlanQuery(const ReadView& view, uint32_t table, const QuerySpec& spec) {
+Result<Plan> PlanQuery(const ReadView& view, uint32_t table, const QuerySpec& spec,
+                       PlanPurpose purpose) {
   const TableDefinition& definition = view.definition(table);
   const Schema& schema = definition.schema;
   const auto facts = CollectFacts(spec.filter);
@@ -428,8 +429,19 @@ Result<Plan> PlanQuery(const ReadView& view, uint32_t table, const QuerySpec& sp
                       access->ranges[0].lo.size() > 0 &&
                       IsExact(spec.filter, pinned, range_column, *access);
     }
-    RETURN_IF_ERROR(Estimate(view, table, &*access));
     (access->ordered ? ordered : unordered).push_back(std::move(*access));
+  }
+  // A sole ordered candidate is chosen whatever its size (below: bounded, or streamed to the
+  // page end), so counting its entries would only cost the query a second pass over them.
+  const bool sole_ordered = ordered.size() == 1 && unordered.empty();
+  if (purpose == PlanPurpose::kExplain || !sole_ordered) {
+    for (auto* list : {&ordered, &unordered}) {
+      for (Access& access : *list) {
+        if (access.kind == Access::Kind::kIndexRanges) {
+          RETURN_IF_ERROR(Estimate(view, table, &access));
+        }
+      }
+    }
   }
 
   auto by_estimate = [](const Access& a, const Access& b) { return a.estimate < b.estimate; };

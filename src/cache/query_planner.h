@@ -54,7 +54,10 @@ struct Plan {
   uint64_t estimate() const;
 };
 
-Result<Plan> PlanQuery(const ReadView& view, uint32_t table, const QuerySpec& spec);
+// kExecute may leave estimates out where they cannot change the choice; kExplain shows them.
+enum class PlanPurpose { kExecute, kExplain };
+Result<Plan> PlanQuery(const ReadView& view, uint32_t table, const QuerySpec& spec,
+                       PlanPurpose purpose = PlanPurpose::kExecute);
 
 // The plan as JSON (for POST {path}/explain).
 std::string DescribePlan(const TableDefinition& table, const QuerySpec& spec, const Plan& plan);

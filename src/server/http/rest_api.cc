@@ -430,8 +430,12 @@ HttpResponse RestApi::Rows(const RestEndpoint& e, const EndpointAccess& access,
       *view, e.cache_table, spec,
       [&](std::string_view row) {
         if (!first) r.body.push_back(',');
-        first = false;
         row_status = AppendRowJson(e.schema, row, prefixes, &r.body);
+        if (first) {
+          // Size the page from its first row once, instead of regrowing the body ~10 times.
+          r.body.reserve(r.body.size() * size_t(std::min<uint64_t>(spec.limit, 128)) + 64);
+          first = false;
+        }
         return row_status.ok();
       },
       &cursor);
