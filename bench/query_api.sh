@@ -150,8 +150,18 @@ median_body=$(for f in "$work"/nginx/body-*; do echo "$(stat -c %s "$f") $f"; do
 body_size=${median_body%% *}
 cp "${median_body#* }" "$work/nginx/www/order.json"
 rm -f "$work"/nginx/body-*
+# The range query's ceiling: a static file of a median range answer's size (21 customers).
+for i in $(seq 1 21); do
+  curl -s -o "$work/nginx/body-$i" -X POST "http://127.0.0.1:$sport/orders/query" \
+    -d "{\"\$filter\":{\"customer_id\":$(( (i * 7919) % big_customers + 1 ))},\"\$order_by\":{\"created_at\":\"desc\"},\"\$limit\":50}"
+done
+median_range=$(for f in "$work"/nginx/body-*; do echo "$(stat -c %s "$f") $f"; done | sort -n | sed -n 11p)
+range_body_size=${median_range%% *}
+cp "${median_range#* }" "$work/nginx/www/range.json"
+rm -f "$work"/nginx/body-*
 chmod -R a+rX "$work/nginx"
 nginx_port=$(free_port)
+nginx_range_port=$(free_port)
 cat > "$work/nginx/nginx.conf" <<NGINX
 daemon off;
 worker_processes auto;
@@ -168,6 +178,11 @@ http {
     root $work/nginx/www;
     location / { try_files /order.json =404; }
   }
+  server {
+    listen 127.0.0.1:$nginx_range_port;
+    root $work/nginx/www;
+    location / { try_files /range.json =404; }
+  }
 }
 NGINX
 nginx -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf" -p "$work/nginx" &
@@ -175,6 +190,8 @@ nginx_pid=$!
 for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$nginx_port/" && break; sleep 0.05; done
 [ "$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "http://127.0.0.1:$nginx_port/orders/1")" = "200 $body_size" ] ||
   fail "nginx does not serve the $body_size-byte file"
+[ "$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "http://127.0.0.1:$nginx_range_port/orders/1")" = "200 $range_body_size" ] ||
+  fail "nginx does not serve the $range_body_size-byte file"
 
 # --- measuring -------------------------------------------------------------------------------
 # wrk_run NAME URL SCRIPT CONNECTIONS ARG -> "rps p50 p99"; warns about failed requests.
@@ -252,6 +269,7 @@ declare -A res
 labels=(point range text_rare text_common)
 for run in $(seq 1 "$runs"); do
   res[nginx,$run]=$(wrk_run "nginx-$run" "http://127.0.0.1:$nginx_port" "$qa/point_lookup.lua" "$connections" "$rows")
+  res[nginx_range,$run]=$(wrk_run "nginx-range-$run" "http://127.0.0.1:$nginx_range_port" "$qa/point_lookup.lua" "$connections" "$rows")
   for q in "${labels[@]}"; do
     res[s,$q,$run]=$(wrk_run "sluice-$q-$run" "$surl" "${s_script[$q]}" "${s_conns[$q]}" "${s_args[$q]}")
     wait_sluice_idle
@@ -263,7 +281,7 @@ for run in $(seq 1 "$runs"); do
     esac
     echo "run $run: $q: sluice ${res[s,$q,$run]} | postgresql ${res[p,$q,$run]}  (req/s p50_ms p99_ms)"
   done
-  echo "run $run: nginx ${res[nginx,$run]}"
+  echo "run $run: nginx ${res[nginx,$run]}; nginx (range-sized file) ${res[nginx_range,$run]}"
 done
 
 # --- table -----------------------------------------------------------------------------------
@@ -292,16 +310,28 @@ for q in "${labels[@]}"; do
   echo "| ${name[$q]}$conns | $(fmt_rate "$(median "${sr[@]}")") | $(median "${s50[@]}") | $(median "${s99[@]}") |" \
     "$(fmt_rate "$(median "${pr[@]}")") | $(median "${p50[@]}") | $(median "${p99[@]}") | **$(median "${rr[@]}")** |"
 done
-nr=(); n50=(); n99=(); nrat=()
+# ceiling_row KEY QUERY LABEL: nginx's medians and Sluice's QUERY as a share of them, per run.
+ceiling_row() {
+  local nr=() n50=() n99=() nrat=() n run
+  for run in $(seq 1 "$runs"); do
+    n=${res[$1,$run]}
+    nr+=("$(col "$n" 1)"); n50+=("$(col "$n" 2)"); n99+=("$(col "$n" 3)")
+    nrat+=("$(ratio "$(col "${res[s,$2,$run]}" 1)" "$(col "$n" 1)")")
+  done
+  echo "| $3 | $(fmt_rate "$(median "${nr[@]}")") | $(median "${n50[@]}") | $(median "${n99[@]}") | $2 | **$(median "${nrat[@]}")** |"
+}
+echo
+echo "| HTTP ceiling | req/s | p50 ms | p99 ms | Sluice query | Sluice / nginx |"
+echo "|---|---|---|---|---|---|"
+ceiling_row nginx point "nginx, static $body_size-byte file (a point lookup's size)"
+ceiling_row nginx_range range "nginx, static $range_body_size-byte file (a range answer's size)"
+# What the range target asks of this machine: 5x PostgreSQL as a share of the range ceiling.
+needed=()
 for run in $(seq 1 "$runs"); do
-  n=${res[nginx,$run]}
-  nr+=("$(col "$n" 1)"); n50+=("$(col "$n" 2)"); n99+=("$(col "$n" 3)")
-  nrat+=("$(ratio "$(col "${res[s,point,$run]}" 1)" "$(col "$n" 1)")")
+  needed+=("$(ratio "$(awk -v p="$(col "${res[p,range,$run]}" 1)" 'BEGIN{print 5 * p}')" "$(col "${res[nginx_range,$run]}" 1)")")
 done
 echo
-echo "| HTTP ceiling | req/s | p50 ms | p99 ms | Sluice point lookup / nginx |"
-echo "|---|---|---|---|---|"
-echo "| nginx, static $body_size-byte file | $(fmt_rate "$(median "${nr[@]}")") | $(median "${n50[@]}") | $(median "${n99[@]}") | **$(median "${nrat[@]}")** |"
+echo "range target (5x PostgreSQL) as a share of nginx serving the same bytes statically: $(median "${needed[@]}")"
 echo
 echo "medians of $runs runs (ratios computed per run); wrk -t2 -c$connections -d${seconds}s --latency," \
   "pgbench -M prepared -c$connections -j2 -T$seconds (p50/p99 from --log). Targets: point lookup >= 0.8x nginx," \
