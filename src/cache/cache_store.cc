@@ -166,13 +166,44 @@ Status ReadView::ScanTree(
   return Status::OK();
 }
 
-Result<bool> ReadView::HasKey(uint32_t table, int tree, std::string_view key) const {
-  const MDB_dbi dbi = TreeDbi(table, tree);
-  MDB_val k = ToVal(key), v;
-  int rc = mdb_get(txn_, dbi, &k, &v);
-  if (rc == MDB_NOTFOUND) return false;
+ReadView::Cursor::~Cursor() {
+  if (cursor_) mdb_cursor_close(cursor_);
+}
+
+Result<std::optional<std::string_view>> ReadView::Cursor::SeekAtLeast(std::string_view key) {
+  // Nearby keys are reached by stepping; farther ones by LMDB's seek.
+  constexpr int kMaxSteps = 8;
+  if (at_end_) return std::optional<std::string_view>();
+  MDB_val k, v;
+  int rc = 0;
+  if (!key_.empty()) {
+    for (int step = 0; step < kMaxSteps && key_ < key; ++step) {
+      rc = mdb_cursor_get(cursor_, &k, &v, MDB_NEXT);
+      if (rc == MDB_NOTFOUND) {
+        at_end_ = true;
+        return std::optional<std::string_view>();
+      }
+      if (rc != 0) return LmdbError(rc, "cannot read from cache");
+      key_ = FromVal(k);
+    }
+    if (key_ >= key) return std::optional<std::string_view>(key_);
+  }
+  k = ToVal(key);
+  rc = mdb_cursor_get(cursor_, &k, &v, MDB_SET_RANGE);
+  if (rc == MDB_NOTFOUND) {
+    at_end_ = true;
+    return std::optional<std::string_view>();
+  }
   if (rc != 0) return LmdbError(rc, "cannot read from cache");
-  return true;
+  key_ = FromVal(k);
+  return std::optional<std::string_view>(key_);
+}
+
+Result<ReadView::Cursor> ReadView::OpenCursor(uint32_t table, int tree) const {
+  MDB_cursor* cursor = nullptr;
+  int rc = mdb_cursor_open(txn_, TreeDbi(table, tree), &cursor);
+  if (rc != 0) return LmdbError(rc, "cannot open a cache cursor");
+  return Cursor(cursor);
 }
 
 MDB_dbi ReadView::TreeDbi(uint32_t table, int tree) const {

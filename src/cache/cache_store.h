@@ -97,8 +97,29 @@ class ReadView {
   Status ScanTree(
       uint32_t table, int tree, std::string_view start, bool reverse,
       const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
-  // Whether `key` is in a tree.
-  Result<bool> HasKey(uint32_t table, int tree, std::string_view key) const;
+
+  // A forward cursor over one tree, for merging sorted runs of keys (posting lists): each
+  // seek continues from where the last one ended, so ascending seeks to nearby keys cost a
+  // few steps on the current page instead of a descent from the root. Valid while the view is.
+  class Cursor {
+   public:
+    Cursor(Cursor&& o) noexcept : cursor_(o.cursor_), key_(o.key_), at_end_(o.at_end_) {
+      o.cursor_ = nullptr;
+    }
+    Cursor& operator=(Cursor&&) = delete;
+    ~Cursor();
+    // Moves to the first key >= `key` at or after the current position (keys must be sought
+    // in ascending order); nullopt when the tree has no such key.
+    Result<std::optional<std::string_view>> SeekAtLeast(std::string_view key);
+
+   private:
+    friend class ReadView;
+    explicit Cursor(MDB_cursor* cursor) : cursor_(cursor) {}
+    MDB_cursor* cursor_;
+    std::string_view key_;  // where the cursor stands (empty before the first seek)
+    bool at_end_ = false;
+  };
+  Result<Cursor> OpenCursor(uint32_t table, int tree) const;
   // Entries in a tree (rows or index entries).
   Result<uint64_t> TreeEntries(uint32_t table, int tree) const;
 

@@ -97,6 +97,35 @@ TEST_F(CacheStoreTest, KeyedInsertUpdateDeleteAndCount) {
   EXPECT_EQ(*store->Position("other"), "");
 }
 
+// Ascending seeks, near (stepped) and far (sought), land on the first key at or after the
+// target, and a cursor past the last key stays there.
+TEST_F(CacheStoreTest, CursorSeeksAscendingKeysNearAndFar) {
+  auto store = OpenStore({{"people", KeyedSchema(), "src"}});
+  CommitBatch batch;
+  TableChanges t(0);
+  for (int64_t i = 0; i < 2000; ++i) t.Upsert(Key(2 * i), Row(2 * i, "p"));
+  batch.tables.push_back(std::move(t));
+  ASSERT_TRUE(store->Commit(batch).ok());
+  auto view = store->BeginRead();
+  ASSERT_TRUE(view.ok());
+  auto cursor = view->OpenCursor(0, kRows);
+  ASSERT_TRUE(cursor.ok());
+  // target -> expected key (-1: none)
+  const std::pair<int64_t, int64_t> seeks[] = {{-5, 0},      {0, 0},     {1, 2},    {2, 2},
+                                               {7, 8},       {40, 40},   {41, 42},  {1001, 1002},
+                                               {3998, 3998}, {3999, -1}, {4000, -1}};
+  for (auto [target, expected] : seeks) {
+    auto got = cursor->SeekAtLeast(Key(target));
+    ASSERT_TRUE(got.ok()) << target;
+    if (expected < 0) {
+      EXPECT_FALSE(got->has_value()) << target;
+    } else {
+      ASSERT_TRUE(got->has_value()) << target;
+      EXPECT_EQ(std::string(**got), Key(expected)) << target;
+    }
+  }
+}
+
 TEST_F(CacheStoreTest, MultisetKeepsDuplicatesAndDeleteRemovesOneCopy) {
   auto store = OpenStore({{"bids", MultisetSchema(), "src"}});
   CommitBatch batch;

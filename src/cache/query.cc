@@ -143,18 +143,27 @@ class AccessReader {
     const std::string end = PrefixEnd(driver);
     Status status;
     std::string probe;
+    // The other words' postings are merged, not probed: one cursor each moves forward with
+    // the driver's ascending ids, and once a word has no later posting nothing else matches.
+    std::vector<ReadView::Cursor> others;
+    for (size_t w = 1; w < access.words.size(); ++w) {
+      ASSIGN_OR_RETURN(ReadView::Cursor cursor, view_.OpenCursor(table_, access.index));
+      others.push_back(std::move(cursor));
+    }
     RETURN_IF_ERROR(view_.ScanTree(table_, access.index, after_id ? driver + *after_id : driver,
                                    false, [&](std::string_view key, std::string_view id) {
                                      if (key >= end) return false;
                                      if (after_id && id == *after_id) return true;
                                      for (size_t w = 1; w < access.words.size(); ++w) {
-                                       probe.assign(access.words[w]).append(id);
-                                       auto found = view_.HasKey(table_, access.index, probe);
+                                       const std::string& word = access.words[w];
+                                       probe.assign(word).append(id);
+                                       auto found = others[w - 1].SeekAtLeast(probe);
                                        if (!found.ok()) {
                                          status = found.status();
                                          return false;
                                        }
-                                       if (!*found) return true;
+                                       if (!*found || !(*found)->starts_with(word)) return false;
+                                       if (**found != probe) return true;
                                      }
                                      auto row = RowById(id);
                                      if (!row.ok()) {
