@@ -166,6 +166,14 @@ Status ReadView::ScanTree(
   return Status::OK();
 }
 
+Result<bool> ReadView::HasKey(uint32_t table, int tree, std::string_view key) const {
+  MDB_val k = ToVal(key), v;
+  int rc = mdb_get(txn_, TreeDbi(table, tree), &k, &v);
+  if (rc == MDB_NOTFOUND) return false;
+  if (rc != 0) return LmdbError(rc, "cannot read from cache");
+  return true;
+}
+
 ReadView::Cursor::~Cursor() {
   if (cursor_) mdb_cursor_close(cursor_);
 }

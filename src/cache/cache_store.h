@@ -98,6 +98,9 @@ class ReadView {
       uint32_t table, int tree, std::string_view start, bool reverse,
       const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
 
+  // Whether `key` is in a tree.
+  Result<bool> HasKey(uint32_t table, int tree, std::string_view key) const;
+
   // A forward cursor over one tree, for merging sorted runs of keys (posting lists): each
   // seek continues from where the last one ended, so ascending seeks to nearby keys cost a
   // few steps on the current page instead of a descent from the root. Valid while the view is.

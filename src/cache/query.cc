@@ -135,35 +135,49 @@ class AccessReader {
     return status;
   }
 
-  // Rows having every word: walks the postings of the rarest word (planned first) from
-  // `after_id` on, probing the other words' entries, so the cost follows the rarest word.
+  // Rows having every word: walks the postings of the word planned first from `after_id` on
+  // and looks each id up in the other words' postings. When the planner knew that word to be
+  // the rarest (its count below the estimate cap), each lookup is one probe, so the cost
+  // follows the rarest word. When every count was capped the first word may be the denser
+  // one, so the other words' postings are merged instead: a cursor each, moving forward with
+  // the ascending ids (mostly steps on the current page), and once a word has no later
+  // posting nothing else can match.
   Status ReadAllWords(const Access& access, const std::optional<std::string>& after_id,
                       const RowVisitor& visit) {
     const std::string& driver = access.words[0];
     const std::string end = PrefixEnd(driver);
-    Status status;
-    std::string probe;
-    // The other words' postings are merged, not probed: one cursor each moves forward with
-    // the driver's ascending ids, and once a word has no later posting nothing else matches.
+    const bool merge = access.estimate_capped;
     std::vector<ReadView::Cursor> others;
-    for (size_t w = 1; w < access.words.size(); ++w) {
+    for (size_t w = 1; merge && w < access.words.size(); ++w) {
       ASSIGN_OR_RETURN(ReadView::Cursor cursor, view_.OpenCursor(table_, access.index));
       others.push_back(std::move(cursor));
     }
+    enum class Has { kYes, kNo, kNeverAgain };
+    std::string probe;
+    auto has = [&](size_t w, std::string_view id) -> Result<Has> {
+      const std::string& word = access.words[w];
+      probe.assign(word).append(id);
+      if (!merge) {
+        ASSIGN_OR_RETURN(bool found, view_.HasKey(table_, access.index, probe));
+        return found ? Has::kYes : Has::kNo;
+      }
+      ASSIGN_OR_RETURN(std::optional<std::string_view> at, others[w - 1].SeekAtLeast(probe));
+      if (!at || !at->starts_with(word)) return Has::kNeverAgain;
+      return *at == probe ? Has::kYes : Has::kNo;
+    };
+    Status status;
     RETURN_IF_ERROR(view_.ScanTree(table_, access.index, after_id ? driver + *after_id : driver,
                                    false, [&](std::string_view key, std::string_view id) {
                                      if (key >= end) return false;
                                      if (after_id && id == *after_id) return true;
                                      for (size_t w = 1; w < access.words.size(); ++w) {
-                                       const std::string& word = access.words[w];
-                                       probe.assign(word).append(id);
-                                       auto found = others[w - 1].SeekAtLeast(probe);
+                                       auto found = has(w, id);
                                        if (!found.ok()) {
                                          status = found.status();
                                          return false;
                                        }
-                                       if (!*found || !(*found)->starts_with(word)) return false;
-                                       if (**found != probe) return true;
+                                       if (*found == Has::kNeverAgain) return false;
+                                       if (*found == Has::kNo) return true;
                                      }
                                      auto row = RowById(id);
                                      if (!row.ok()) {
