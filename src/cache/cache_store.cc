@@ -181,30 +181,25 @@ ReadView::Cursor::~Cursor() {
 Result<std::optional<std::string_view>> ReadView::Cursor::SeekAtLeast(std::string_view key) {
   // Nearby keys are reached by stepping; farther ones by LMDB's seek.
   constexpr int kMaxSteps = 8;
-  if (at_end_) return std::optional<std::string_view>();
   MDB_val k, v;
-  int rc = 0;
+  // Where a cursor operation left the cursor: on a key, or past the last one for good.
+  auto land = [&](int rc) -> Result<std::optional<std::string_view>> {
+    if (rc == MDB_NOTFOUND) at_end_ = true;
+    if (at_end_) return std::optional<std::string_view>();
+    if (rc != 0) return LmdbError(rc, "cannot read from cache");
+    key_ = FromVal(k);
+    return std::optional<std::string_view>(key_);
+  };
+  if (at_end_) return std::optional<std::string_view>();
   if (!key_.empty()) {
     for (int step = 0; step < kMaxSteps && key_ < key; ++step) {
-      rc = mdb_cursor_get(cursor_, &k, &v, MDB_NEXT);
-      if (rc == MDB_NOTFOUND) {
-        at_end_ = true;
-        return std::optional<std::string_view>();
-      }
-      if (rc != 0) return LmdbError(rc, "cannot read from cache");
-      key_ = FromVal(k);
+      ASSIGN_OR_RETURN(auto at, land(mdb_cursor_get(cursor_, &k, &v, MDB_NEXT)));
+      if (!at) return at;
     }
     if (key_ >= key) return std::optional<std::string_view>(key_);
   }
   k = ToVal(key);
-  rc = mdb_cursor_get(cursor_, &k, &v, MDB_SET_RANGE);
-  if (rc == MDB_NOTFOUND) {
-    at_end_ = true;
-    return std::optional<std::string_view>();
-  }
-  if (rc != 0) return LmdbError(rc, "cannot read from cache");
-  key_ = FromVal(k);
-  return std::optional<std::string_view>(key_);
+  return land(mdb_cursor_get(cursor_, &k, &v, MDB_SET_RANGE));
 }
 
 Result<ReadView::Cursor> ReadView::OpenCursor(uint32_t table, int tree) const {
