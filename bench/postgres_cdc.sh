@@ -11,13 +11,16 @@
 #      slot and pg_recvlogical's slot both retaining the WAL), then each reader alone drains the
 #      same WAL range: pg_recvlogical (pgoutput, proto 1, output to /dev/null, --endpos) and
 #      sluice restarted on its home until the load's final marker row shows through REST.
-# Usage: bench/postgres_cdc.sh BUILD_DIR [SNAPSHOT_ROWS] [STREAM_CHANGES] [RUNS]
+# Usage: bench/postgres_cdc.sh BUILD_DIR [SNAPSHOT_ROWS] [STREAM_CHANGES] [RUNS] [LOG_FSYNC]
+# LOG_FSYNC (optional): run Sluice with a change log, `log: {fsync: LOG_FSYNC}` (every_epoch,
+# off or an interval like 100ms; docs/config.md); without it, no log.
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 build=$(cd "${1:-build}" && pwd)
 snapshot_rows=${2:-10000000}
 stream_changes=${3:-2000000}
 runs=${4:-3}
+log_fsync=${5:-}
 sluice=$build/sluice
 chunk=10000             # rows per UPDATE statement (= per transaction) in the streaming load
 fresh_rate=10000        # row changes per second during the freshness phase
@@ -270,6 +273,7 @@ endpoints:
   - {name: accounts, path: /accounts, table: accounts}
 api: {host: 127.0.0.1, rest: {port: 0}}
 YAML
+if [ -n "$log_fsync" ]; then echo "log: {fsync: $log_fsync}" >> "$work/sluice.yaml"; fi
 
 start_sluice() {  # log file
   rm -f "$work/port"
@@ -293,7 +297,7 @@ fail() {  # message, log file
 
 echo "PostgreSQL CDC benchmark, $(date -u +%Y-%m-%d)"
 echo "machine: $(machine_line); $(psql_run -c 'SELECT version()' | cut -d, -f1); $("$sluice" version)"
-echo "command: bench/postgres_cdc.sh ${1:-build} $snapshot_rows $stream_changes $runs"
+echo "command: bench/postgres_cdc.sh ${1:-build} $snapshot_rows $stream_changes $runs${log_fsync:+ $log_fsync}"
 echo "table: accounts(aid int primary key, bid int, abalance int, filler char(84)), $snapshot_rows rows, $table_size; created in $setup_secs s (not timed below)"
 echo "streaming load: $stream_changes row changes as UPDATE accounts SET abalance = abalance + 1 WHERE aid BETWEEN x AND x+$((chunk - 1)) (one transaction per $chunk rows) + 1 marker row"
 echo
