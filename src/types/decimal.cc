@@ -117,13 +117,18 @@ void Decimal::AppendTo(std::string* out) const {
       mag /= 10;
     } while (mag != 0);
   }
-  while (end - p <= scale_) *--p = '0';  // at least one digit before the point
+  const size_t digit_count = size_t(end - p);
+  const size_t scale = size_t(std::max(scale_, 0));
   if (coefficient() < 0) out->push_back('-');
-  const size_t int_len = size_t(end - p) - size_t(scale_);
-  out->append(p, int_len);
-  if (scale_ > 0) {
+  if (digit_count > scale) {
+    out->append(p, digit_count - scale);
+  } else {
+    out->push_back('0');  // at least one digit before the point
+  }
+  if (scale > 0) {
     out->push_back('.');
-    out->append(p + int_len, size_t(scale_));
+    if (scale > digit_count) out->append(scale - digit_count, '0');
+    out->append(p + digit_count - std::min(digit_count, scale), std::min(digit_count, scale));
   }
 }
 

@@ -17,6 +17,15 @@ TEST(Decimal, ParsesAndPrintsExactly) {
   EXPECT_EQ(Decimal::Parse("+7")->ToString(), "7");
 }
 
+// Arithmetic can give zero (or small values) scales beyond 38 digits; printing pads them.
+TEST(Decimal, PrintsScalesBeyondItsDigits) {
+  EXPECT_EQ(Decimal(0, 45).ToString(), "0." + std::string(45, '0'));
+  EXPECT_EQ(Decimal(-7, 41).ToString(), "-0." + std::string(40, '0') + "7");
+  EXPECT_EQ(Decimal(123, 3).ToString(), "0.123");
+  EXPECT_EQ(Decimal(123, 2).ToString(), "1.23");
+  EXPECT_EQ(Decimal(-5, 0).ToString(), "-5");
+}
+
 TEST(Decimal, RejectsWhatItCannotHoldExactly) {
   EXPECT_FALSE(Decimal::Parse("123456789012345678901234567890123456789").ok());  // 39 digits
   EXPECT_FALSE(Decimal::Parse("1e40").ok());
