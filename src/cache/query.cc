@@ -135,49 +135,30 @@ class AccessReader {
     return status;
   }
 
-  // Rows having every word: walks the postings of the word planned first from `after_id` on
-  // and looks each id up in the other words' postings. When the planner knew that word to be
-  // the rarest (its count below the estimate cap), each lookup is one probe, so the cost
-  // follows the rarest word. When every count was capped the first word may be the denser
-  // one, so the other words' postings are merged instead: a cursor each, moving forward with
-  // the ascending ids (mostly steps on the current page), and once a word has no later
-  // posting nothing else can match.
+  // Rows having every word, in row-id order from `after_id` on. When the planner knew the
+  // first word to be the rarest (its count below the estimate cap), its postings are walked
+  // and each id probed in the other words' postings, so the cost follows the rarest word.
+  // When every count was capped, which word is rarest is unknown, so the postings are
+  // intersected by leapfrogging instead (MergeAllWords).
   Status ReadAllWords(const Access& access, const std::optional<std::string>& after_id,
                       const RowVisitor& visit) {
+    if (access.estimate_capped) return MergeAllWords(access, after_id, visit);
     const std::string& driver = access.words[0];
     const std::string end = PrefixEnd(driver);
-    const bool merge = access.estimate_capped;
-    std::vector<ReadView::Cursor> others;
-    for (size_t w = 1; merge && w < access.words.size(); ++w) {
-      ASSIGN_OR_RETURN(ReadView::Cursor cursor, view_.OpenCursor(table_, access.index));
-      others.push_back(std::move(cursor));
-    }
-    enum class Has { kYes, kNo, kNeverAgain };
     std::string probe;
-    auto has = [&](size_t w, std::string_view id) -> Result<Has> {
-      const std::string& word = access.words[w];
-      probe.assign(word).append(id);
-      if (!merge) {
-        ASSIGN_OR_RETURN(bool found, view_.HasKey(table_, access.index, probe));
-        return found ? Has::kYes : Has::kNo;
-      }
-      ASSIGN_OR_RETURN(std::optional<std::string_view> at, others[w - 1].SeekAtLeast(probe));
-      if (!at || !at->starts_with(word)) return Has::kNeverAgain;
-      return *at == probe ? Has::kYes : Has::kNo;
-    };
     Status status;
     RETURN_IF_ERROR(view_.ScanTree(table_, access.index, after_id ? driver + *after_id : driver,
                                    false, [&](std::string_view key, std::string_view id) {
                                      if (key >= end) return false;
                                      if (after_id && id == *after_id) return true;
                                      for (size_t w = 1; w < access.words.size(); ++w) {
-                                       auto found = has(w, id);
+                                       probe.assign(access.words[w]).append(id);
+                                       auto found = view_.HasKey(table_, access.index, probe);
                                        if (!found.ok()) {
                                          status = found.status();
                                          return false;
                                        }
-                                       if (*found == Has::kNeverAgain) return false;
-                                       if (*found == Has::kNo) return true;
+                                       if (!*found) return true;
                                      }
                                      auto row = RowById(id);
                                      if (!row.ok()) {
@@ -187,6 +168,41 @@ class AccessReader {
                                      return visit(id, *row);
                                    }));
     return status;
+  }
+
+  // Leapfrog intersection: a forward cursor per word; each in turn seeks the current
+  // candidate id, and lands on it (one more word agrees) or beyond it (a new candidate).
+  // Every seek skips what the other words lack, so the sparsest word sets the pace whichever
+  // word comes first, and the first word without a later posting ends the read.
+  Status MergeAllWords(const Access& access, const std::optional<std::string>& after_id,
+                       const RowVisitor& visit) {
+    const size_t n = access.words.size();
+    std::vector<ReadView::Cursor> cursors;
+    for (size_t w = 0; w < n; ++w) {
+      ASSIGN_OR_RETURN(ReadView::Cursor cursor, view_.OpenCursor(table_, access.index));
+      cursors.push_back(std::move(cursor));
+    }
+    // Ids after `after_id` are those >= after_id + "\0".
+    std::string candidate = after_id ? *after_id : std::string();  // MUTANT
+    std::string seek;
+    size_t agreeing = 0;
+    for (size_t w = 0;; w = (w + 1) % n) {
+      const std::string& word = access.words[w];
+      seek.assign(word).append(candidate);
+      ASSIGN_OR_RETURN(std::optional<std::string_view> at, cursors[w].SeekAtLeast(seek));
+      if (!at || !at->starts_with(word)) return Status::OK();
+      const std::string_view id = at->substr(word.size());
+      if (id != candidate) {
+        candidate.assign(id);
+        agreeing = 1;
+        continue;
+      }
+      if (++agreeing < n) continue;
+      ASSIGN_OR_RETURN(std::string_view row, RowById(candidate));
+      if (!visit(candidate, row)) return Status::OK();
+      candidate.push_back('\0');  // the next id is the least one above this
+      agreeing = 0;
+    }
   }
 
   // Postings of every word, merged: all words (intersection, stops past kMaxIntersectIds) or
