@@ -183,7 +183,7 @@ class AccessReader {
       cursors.push_back(std::move(cursor));
     }
     // Ids after `after_id` are those >= after_id + "\0".
-    std::string candidate = after_id ? *after_id : std::string();  // MUTANT
+    std::string candidate = after_id ? *after_id + std::string(1, '\0') : std::string();
     std::string seek;
     size_t agreeing = 0;
     for (size_t w = 0;; w = (w + 1) % n) {

@@ -119,16 +119,18 @@ void Decimal::AppendTo(std::string* out) const {
   }
   const size_t digit_count = size_t(end - p);
   const size_t scale = size_t(std::max(scale_, 0));
+  const size_t frac_digits = std::min(digit_count, scale);
+  const size_t int_digits = digit_count - frac_digits;
   if (coefficient() < 0) out->push_back('-');
-  if (digit_count > scale) {
-    out->append(p, digit_count - scale);
+  if (int_digits > 0) {
+    out->append(p, int_digits);
   } else {
     out->push_back('0');  // at least one digit before the point
   }
   if (scale > 0) {
     out->push_back('.');
-    if (scale > digit_count) out->append(scale - digit_count, '0');
-    out->append(p + digit_count - std::min(digit_count, scale), std::min(digit_count, scale));
+    out->append(scale - frac_digits, '0');  // a scale beyond the digits is padded
+    out->append(p + int_digits, frac_digits);
   }
 }
 
