@@ -140,25 +140,30 @@ for q in "SELECT * FROM orders WHERE id = 12345" \
   echo "postgresql plan of $q: $(psql_run -c "EXPLAIN (COSTS OFF) $q" | tr -s ' \n' ' ')"
 done
 
-# --- nginx: a static file of a point lookup's size ----------------------------------------------
+# --- nginx: static files of a point lookup's and a range answer's size -------------------------
 mkdir -p "$work/nginx/www"
+# keep_median_body FILE: keeps the median-sized of the fetched body-* files (an odd number) as
+# nginx/www/FILE and prints its size.
+keep_median_body() {
+  local count median
+  count=$(find "$work/nginx" -maxdepth 1 -name 'body-*' | wc -l)
+  median=$(for f in "$work"/nginx/body-*; do echo "$(stat -c %s "$f") $f"; done | sort -n |
+    sed -n "$(( (count + 1) / 2 ))p")
+  cp "${median#* }" "$work/nginx/www/$1"
+  rm -f "$work"/nginx/body-*
+  echo "${median%% *}"
+}
 for i in $(seq 1 101); do
   id=$(( (i * 7919) % rows + 1 ))
   curl -s -o "$work/nginx/body-$i" "http://127.0.0.1:$sport/orders/$id"
 done
-median_body=$(for f in "$work"/nginx/body-*; do echo "$(stat -c %s "$f") $f"; done | sort -n | sed -n 51p)
-body_size=${median_body%% *}
-cp "${median_body#* }" "$work/nginx/www/order.json"
-rm -f "$work"/nginx/body-*
-# The range query's ceiling: a static file of a median range answer's size (21 customers).
+body_size=$(keep_median_body order.json)
+# The range query's ceiling: a median range answer (21 customers).
 for i in $(seq 1 21); do
   curl -s -o "$work/nginx/body-$i" -X POST "http://127.0.0.1:$sport/orders/query" \
     -d "{\"\$filter\":{\"customer_id\":$(( (i * 7919) % big_customers + 1 ))},\"\$order_by\":{\"created_at\":\"desc\"},\"\$limit\":50}"
 done
-median_range=$(for f in "$work"/nginx/body-*; do echo "$(stat -c %s "$f") $f"; done | sort -n | sed -n 11p)
-range_body_size=${median_range%% *}
-cp "${median_range#* }" "$work/nginx/www/range.json"
-rm -f "$work"/nginx/body-*
+range_body_size=$(keep_median_body range.json)
 chmod -R a+rX "$work/nginx"
 nginx_port=$(free_port)
 nginx_range_port=$(free_port)
