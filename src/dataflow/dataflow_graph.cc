@@ -57,6 +57,18 @@ class InputChanges {
   absl::flat_hash_map<Record, int64_t, RecordHash> rows_[2];
 };
 
+// Runs one step of an operator. An exception escaping an operator is a bug of ours, but it must
+// cost only its statement (reported like any runtime error), never the whole process.
+template <typename Step>
+Status Guarded(const Stage& stage, Step&& step) {
+  try {
+    return step();
+  } catch (const std::exception& e) {
+    return Internal("internal error in the " + std::string(stage.name()) +
+                    " operator: " + e.what());
+  }
+}
+
 }  // namespace
 
 struct DataflowGraph::Statement {
@@ -362,7 +374,7 @@ void DataflowGraph::RunStage(size_t statement, size_t index) {
       }
       if (checkpointed) changed.Add(side, item->batch.batch->ops);
       if (!st.failed) {
-        Status s = stage.Process(side, item->batch.batch->ops, changes);
+        Status s = Guarded(stage, [&] { return stage.Process(side, item->batch.batch->ops, changes); });
         if (!s.ok()) {
           st.failed = true;
           changes.clear();

@@ -779,6 +779,7 @@ bool ContainsAggregate(element node) {
 // What binding one top-level statement accumulates: statements it needs first (WITH,
 // subqueries in FROM, the sides of UNION ...), named "#..." so SQL cannot refer to them.
 struct BindContext {
+  std::string statement;  // the INTO table of the top-level statement
   std::vector<std::unique_ptr<BoundSelect>> internal;
   std::map<std::string, std::string> ctes;  // WITH name -> internal table
   int counter = 0;
@@ -786,8 +787,21 @@ struct BindContext {
   // outer ones; each such equality becomes a key (the subquery then outputs its side).
   const std::vector<InputTable>* outer = nullptr;
   std::vector<size_t> outer_keys;  // filled by that subquery: outer column per output column
-  std::string NewName(const std::string& what) { return "#" + what + std::to_string(++counter); }
+  // Prefixed with the statement's INTO table, which is unique in the script, so internal tables
+  // of different statements can never share a name (and plans say whose they are).
+  std::string NewName(const std::string& what) {
+    return "#" + statement + "." + what + std::to_string(++counter);
+  }
 };
+
+// Adds a plan's output table to the catalog; a name taken already would make two statements
+// write one table, so it is refused (not overwritten).
+Status AddToCatalog(TableCatalog& catalog, const BoundSelect& plan) {
+  if (!catalog.emplace(plan.into, plan.output_schema).second) {
+    return Internal("two statements write the table \"" + plan.into + "\"");
+  }
+  return Status::OK();
+}
 
 Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element select,
                                                TableCatalog& catalog, BindContext& ctx,
@@ -882,7 +896,7 @@ Result<InputTable> BindWindowFunction(const SqlSource& source, element fields,
   plan->output_schema.primary_key.clear();
   plan->output_schema.fields.push_back({"window_start", FieldType::kTimestamp, false});
   plan->output_schema.fields.push_back({"window_end", FieldType::kTimestamp, false});
-  catalog[plan->into] = plan->output_schema;
+  RETURN_IF_ERROR(AddToCatalog(catalog, *plan));
   InputTable result;
   result.table = plan->into;
   result.alias = in.alias;
@@ -1111,7 +1125,7 @@ Result<std::unique_ptr<BoundSelect>> BindSetOperation(const SqlSource& source, e
     for (const auto& f : input.schema.fields) plan->input_schema.fields.push_back(f);
     plan->inputs.push_back(std::move(input));
   }
-  catalog[plan->into] = plan->output_schema;
+  RETURN_IF_ERROR(AddToCatalog(catalog, *plan));
   return plan;
 }
 
@@ -1659,7 +1673,7 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
   } else if (!correlations.empty()) {
     return Internal("correlation found outside EXISTS");
   }
-  catalog[plan->into] = plan->output_schema;
+  RETURN_IF_ERROR(AddToCatalog(catalog, *plan));
   return plan;
 }
 
@@ -1779,7 +1793,12 @@ Result<std::vector<std::unique_ptr<BoundSelect>>> BindSqlScript(const std::strin
       return InvalidArgument("relation \"" + name + "\" already exists at " +
                              source->Position(loc));
     }
+    if (name.starts_with("#")) {
+      return InvalidArgument("table names starting with '#' are Sluice's internal tables at " +
+                             source->Position(loc));
+    }
     BindContext ctx;
+    ctx.statement = name;
     ASSIGN_OR_RETURN(auto plan, BindQuery(*source, select, catalog, ctx, name, loc));
     for (auto& internal : ctx.internal) out.push_back(std::move(internal));
     out.push_back(std::move(plan));

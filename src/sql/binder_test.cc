@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace sluice {
 namespace {
 
@@ -73,6 +75,31 @@ TEST(Binder, ErrorsNameTheConstructAndPosition) {
   expect("SELECT channel + 1 INTO t FROM bid", "operator does not exist: string + int");
   expect("SELECT auction INTO t FROM bid WHERE count(*) > 1", "not allowed in WHERE");
   expect("SELECT auction, auction INTO t FROM bid", "specified more than once");
+}
+
+// Internal tables (set-operation sides, subqueries, WITH) of different statements of one
+// script never share a name: two statements writing one table crashed or doubled rows.
+TEST(Binder, InternalTablesAreUniqueAcrossStatements) {
+  TableCatalog c = Catalog();
+  auto r = BindSqlScript(
+      "SELECT channel AS v INTO a FROM bid UNION SELECT channel FROM bid;\n"
+      "SELECT bidder AS v INTO b FROM bid EXCEPT SELECT auction FROM bid;\n"
+      "WITH w AS (SELECT auction FROM bid) SELECT auction INTO c1 FROM w;\n"
+      "WITH w AS (SELECT bidder FROM bid) SELECT x.bidder INTO c2 FROM (SELECT * FROM w) x",
+      1, c);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::set<std::string> names;
+  for (const auto& plan : *r) {
+    EXPECT_TRUE(names.insert(plan->into).second) << "two statements write " << plan->into;
+  }
+  EXPECT_EQ(names.size(), r->size());
+  EXPECT_TRUE(names.count("#a.left1")) << "internal names say whose they are";
+}
+
+TEST(Binder, RefusesIntoTablesThatLookInternal) {
+  Status s = BindError("SELECT auction INTO \"#a.left1\" FROM bid");
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("internal"), std::string::npos) << s.message();
 }
 
 TEST(Binder, NegativeAndZeroConstantsSurviveTheParser) {

@@ -245,17 +245,23 @@ std::string InsertRows(const std::string& table, const Schema& schema,
   return sql + ";";
 }
 
-std::vector<std::string> PostgresRows(PgConnection& pg, const Statement& st,
-                                      const std::vector<Record>& table,
-                                      const std::vector<Record>& other, const Schema& out_schema) {
-  std::string load = "BEGIN; TRUNCATE t; TRUNCATE u; DROP TABLE IF EXISTS out;";
+// Loads the current rows of t and u into PostgreSQL (once per comparison point).
+void LoadPostgres(PgConnection& pg, const std::vector<Record>& table,
+                  const std::vector<Record>& other) {
+  std::string load = "BEGIN; TRUNCATE t; TRUNCATE u;";
   load += InsertRows("t", TableSchema(), table);
   load += InsertRows("u", OtherSchema(), other);
-  load += (st.postgres_sql.empty() ? st.sql : st.postgres_sql) + " COMMIT;";
-  Status s = pg.Exec(load);
+  Status s = pg.Exec(load + " COMMIT;");
+  ASSERT_TRUE(s.ok()) << "loading PostgreSQL: " << s.message();
+}
+
+// PostgreSQL's answer to `st` over the loaded rows, one canonical line per row, sorted.
+std::vector<std::string> PostgresRows(PgConnection& pg, const Statement& st,
+                                      const Schema& out_schema) {
+  Status s = pg.Exec("DROP TABLE IF EXISTS out; " +
+                     (st.postgres_sql.empty() ? st.sql : st.postgres_sql));
   if (!s.ok()) {
     ADD_FAILURE() << st.file << ":" << st.line << ": PostgreSQL failed: " << s.message();
-    (void)pg.Exec("ROLLBACK");
     return {};
   }
   auto rows = pg.Query("SELECT * FROM out");
@@ -272,110 +278,160 @@ std::vector<std::string> PostgresRows(PgConnection& pg, const Statement& st,
   return out;
 }
 
+// The INTO table statement `i` of a mix writes: each writes its own ("out" in the corpus).
+std::string MixTable(size_t i) { return "out_" + std::to_string(i); }
+
+std::string WithInto(const std::string& sql, const std::string& table) {
+  std::string out = sql;
+  size_t at = out.find(" INTO out ");
+  if (at != std::string::npos) out.replace(at, 10, " INTO " + table + " ");
+  return out;
+}
+
+// Runs `statements` together in ONE dataflow graph (one config's sql: — bugs hide in
+// combinations) while a random stream of inserts, updates and deletes of t and u flows
+// through it; at several points every statement's maintained output must equal PostgreSQL's
+// answer over the same rows.
+void RunMix(PgConnection& pg, const std::vector<Statement>& statements, uint32_t seed) {
+  std::string script;
+  bool reads_u = false;
+  for (size_t i = 0; i < statements.size(); ++i) {
+    script += WithInto(statements[i].sql, MixTable(i));
+    reads_u = reads_u || statements[i].sql.find(" u") != std::string::npos;
+  }
+  TableCatalog catalog{{"t", TableSchema()}, {"u", OtherSchema()}};
+  const int first_line = statements.size() == 1 ? statements[0].line : 1;
+  auto plans = BindSqlScript(script, first_line, catalog);
+  ASSERT_TRUE(plans.ok()) << plans.status().ToString();
+  // Internal statements (WITH, subqueries, set-operation sides) come first; changes flow from
+  // t/u through the same threaded DataflowGraph the pipeline runs (column pruning across
+  // statements included). Every statement's output goes into one channel, tagged.
+  BoundedChannel<std::pair<size_t, FlowBatch>> results(1024);  // outlives the graph's threads
+  std::mutex error_mu;
+  Status failure;
+  DataflowGraph graph(std::move(*plans));
+  std::vector<const BoundSelect*> outputs;
+  for (size_t i = 0; i < statements.size(); ++i) {
+    auto at = graph.StatementOf(MixTable(i));
+    ASSERT_TRUE(at.has_value()) << MixTable(i);
+    outputs.push_back(&graph.plan(*at));
+    graph.AttachOutput(*at, {[&results, i](FlowBatch b) { return results.Push({i, std::move(b)}); },
+                             [&] {}});
+  }
+  graph.Start([&](const BoundSelect& plan, const char* stage, const Status& s) {
+    std::lock_guard lock(error_mu);
+    if (failure.ok()) {
+      failure = Status(s.code(), plan.into + " " + std::string(stage) + ": " + s.message());
+    }
+  });
+  uint64_t seq = 0;
+  // Per statement, its maintained output: canonical row -> copies.
+  std::vector<std::map<std::string, int64_t>> maintained(statements.size());
+  auto apply = [&](size_t i, const std::vector<Operation>& changes) {
+    auto key = [&](const Record& r) {
+      std::string line;
+      for (size_t c = 0; c < r.size(); ++c) {
+        line += Canonical(outputs[i]->output_schema.fields[c].type, r[c]) + "|";
+      }
+      return line;
+    };
+    for (const auto& op : changes) {
+      if (op.kind != OpKind::kInsert && --maintained[i][key(op.old_record)] == 0)
+        maintained[i].erase(key(op.old_record));
+      if (op.kind != OpKind::kDelete) ++maintained[i][key(op.new_record)];
+    }
+  };
+  // Pushes one batch of `table` and applies every output change it caused (each input batch
+  // comes out once per path to an output).
+  auto feed = [&](const std::string& table, std::vector<Operation> batch) -> Status {
+    auto shared = std::make_shared<OperationBatch>();
+    shared->ops = std::move(batch);
+    if (!graph.Push(table, FlowBatch{0, seq++, shared, 0})) return Internal("graph stopped");
+    for (size_t n = graph.OutputPaths(table); n > 0; --n) {
+      // A bound instead of a hang when a statement loses a batch (a test deadline, not a sleep).
+      auto out = results.PopFor(std::chrono::seconds(60));
+      if (!out) return Internal("no output within 60 s: a statement lost a batch");
+      apply(out->first, out->second.batch->ops);
+    }
+    std::lock_guard lock(error_mu);
+    return failure;
+  };
+  // Empty first batches let statements publish their initial rows, as sources do.
+  ASSERT_TRUE(feed("t", {}).ok());
+  ASSERT_TRUE(feed("u", {}).ok());
+  std::mt19937 rng(seed);
+  std::vector<Record> tables[2];  // t and u
+  for (int round = 1; round <= 30; ++round) {
+    // Each batch changes one table; it reaches every FROM slot that reads that table.
+    const int which = reads_u ? int(rng() % 2) : 0;
+    std::vector<Record>& table = tables[which];
+    auto random_row = [&] { return which == 0 ? RandomRow(rng) : RandomOtherRow(rng); };
+    std::vector<Operation> batch;
+    int size = 1 + int(rng() % 12);
+    for (int i = 0; i < size; ++i) {
+      int action = int(rng() % 10);
+      if (action < 5 || table.empty()) {
+        Record r = rng() % 5 == 0 && !table.empty() ? table[rng() % table.size()] : random_row();
+        table.push_back(r);  // sometimes an exact duplicate
+        batch.push_back(Operation::Insert(std::move(r)));
+      } else if (action < 7) {
+        size_t at = rng() % table.size();
+        batch.push_back(Operation::Delete(table[at]));
+        table.erase(table.begin() + long(at));
+      } else {
+        size_t at = rng() % table.size();
+        Record r = table[at];
+        size_t column = rng() % r.size();  // change one column (maybe a key)
+        r[column] = random_row()[column];
+        batch.push_back(Operation::Update(table[at], r));
+        table[at] = std::move(r);
+      }
+    }
+    Status s = feed(which == 0 ? "t" : "u", batch);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    if (round != 3 && round != 12 && round != 30) continue;
+    LoadPostgres(pg, tables[0], tables[1]);
+    for (size_t i = 0; i < statements.size(); ++i) {
+      const Statement& st = statements[i];
+      SCOPED_TRACE(st.file + ":" + std::to_string(st.line) + ": " + st.sql);
+      std::vector<std::string> ours;
+      for (const auto& [row, n] : maintained[i]) {
+        ASSERT_GT(n, 0) << "negative multiplicity for " << row;
+        for (int64_t c = 0; c < n; ++c) ours.push_back(row);
+      }
+      auto theirs = PostgresRows(pg, st, outputs[i]->output_schema);
+      ASSERT_EQ(ours, theirs) << "after round " << round << " with " << tables[0].size() << " + "
+                              << tables[1].size() << " rows, in a mix of "
+                              << statements.size() << " statement(s)";
+    }
+  }
+}
+
 TEST_F(Differential, CorpusMatchesPostgres) {
   auto corpus = LoadCorpus();
   ASSERT_GE(corpus.size(), 50u);
   for (size_t q = 0; q < corpus.size(); ++q) {
-    const Statement& st = corpus[q];
-    SCOPED_TRACE(st.file + ":" + std::to_string(st.line) + ": " + st.sql);
-    TableCatalog catalog{{"t", TableSchema()}, {"u", OtherSchema()}};
-    auto plans = BindSqlScript(st.sql, st.line, catalog);
-    ASSERT_TRUE(plans.ok()) << plans.status().ToString();
-    // Internal statements (WITH, subqueries, set-operation sides) come first; the last one is
-    // the statement's own. Changes flow from t/u through the same threaded DataflowGraph the
-    // pipeline runs (column pruning across statements included).
-    BoundedChannel<FlowBatch> results(1024);  // outlives the graph, whose threads push into it
-    std::mutex error_mu;
-    Status failure;
-    DataflowGraph graph(std::move(*plans));
-    const size_t last = graph.statement_count() - 1;
-    const BoundSelect& plan = graph.plan(last);
-    graph.AttachOutput(
-        last, {[&](FlowBatch b) { return results.Push(std::move(b)); }, [&] { results.Close(); }});
-    graph.Start([&](const BoundSelect&, const char* stage, const Status& s) {
-      std::lock_guard lock(error_mu);
-      if (failure.ok()) failure = Status(s.code(), std::string(stage) + ": " + s.message());
-    });
-    uint64_t seq = 0;
-    // Pushes one batch of `table` and returns every output change it caused (each input batch
-    // comes out once per path to the output).
-    auto feed = [&](const std::string& table, std::vector<Operation> batch,
-                    std::vector<Operation>& final_out) -> Status {
-      auto shared = std::make_shared<OperationBatch>();
-      shared->ops = std::move(batch);
-      if (!graph.Push(table, FlowBatch{0, seq++, shared, 0})) return Internal("graph stopped");
-      for (size_t n = graph.OutputPaths(table); n > 0; --n) {
-        auto out = results.Pop();
-        if (!out) return Internal("output closed");
-        final_out.insert(final_out.end(), out->batch->ops.begin(), out->batch->ops.end());
-      }
-      std::lock_guard lock(error_mu);
-      return failure;
-    };
-    std::map<std::string, int64_t> maintained;
-    auto apply = [&](const std::vector<Operation>& changes) {
-      for (const auto& op : changes) {
-        auto key = [&](const Record& r) {
-          std::string line;
-          for (size_t c = 0; c < r.size(); ++c) {
-            line += Canonical(plan.output_schema.fields[c].type, r[c]) + "|";
-          }
-          return line;
-        };
-        if (op.kind != OpKind::kInsert && --maintained[key(op.old_record)] == 0)
-          maintained.erase(key(op.old_record));
-        if (op.kind != OpKind::kDelete) ++maintained[key(op.new_record)];
-      }
-    };
-    // Empty first batches let statements publish their initial rows, as sources do.
-    std::vector<Operation> started;
-    ASSERT_TRUE(feed("t", {}, started).ok());
-    ASSERT_TRUE(feed("u", {}, started).ok());
-    apply(started);
-    std::mt19937 rng(uint32_t(1000 + q));
-    std::vector<Record> tables[2];  // t and u
-    for (int round = 1; round <= 30; ++round) {
-      // Each batch changes one table; it reaches every FROM slot that reads that table.
-      const int which = st.sql.find(" u") != std::string::npos ? int(rng() % 2) : 0;
-      std::vector<Record>& table = tables[which];
-      auto random_row = [&] { return which == 0 ? RandomRow(rng) : RandomOtherRow(rng); };
-      std::vector<Operation> batch;
-      int size = 1 + int(rng() % 12);
-      for (int i = 0; i < size; ++i) {
-        int action = int(rng() % 10);
-        if (action < 5 || table.empty()) {
-          Record r = rng() % 5 == 0 && !table.empty() ? table[rng() % table.size()] : random_row();
-          table.push_back(r);  // sometimes an exact duplicate
-          batch.push_back(Operation::Insert(std::move(r)));
-        } else if (action < 7) {
-          size_t at = rng() % table.size();
-          batch.push_back(Operation::Delete(table[at]));
-          table.erase(table.begin() + long(at));
-        } else {
-          size_t at = rng() % table.size();
-          Record r = table[at];
-          size_t column = rng() % r.size();  // change one column (maybe a key)
-          r[column] = random_row()[column];
-          batch.push_back(Operation::Update(table[at], r));
-          table[at] = std::move(r);
-        }
-      }
-      std::vector<Operation> changes;
-      Status s = feed(which == 0 ? "t" : "u", batch, changes);
-      ASSERT_TRUE(s.ok()) << s.ToString();
-      apply(changes);
-      if (round == 3 || round == 12 || round == 30) {
-        std::vector<std::string> ours;
-        for (const auto& [row, n] : maintained) {
-          ASSERT_GT(n, 0) << "negative multiplicity for " << row;
-          for (int64_t i = 0; i < n; ++i) ours.push_back(row);
-        }
-        std::sort(ours.begin(), ours.end());
-        auto theirs = PostgresRows(*pg_, st, tables[0], tables[1], plan.output_schema);
-        ASSERT_EQ(ours, theirs) << "after round " << round << " with " << tables[0].size() << " + "
-                                << tables[1].size() << " rows";
-      }
-    }
+    SCOPED_TRACE(corpus[q].file + ":" + std::to_string(corpus[q].line));
+    RunMix(*pg_, {corpus[q]}, uint32_t(1000 + q));
+    if (HasFatalFailure()) return;
+  }
+}
+
+// The whole corpus as one config: every statement's internal tables, threads and outputs live
+// side by side in one graph, as they do in a pipeline.
+TEST_F(Differential, WholeCorpusInOneGraphMatchesPostgres) {
+  RunMix(*pg_, LoadCorpus(), 7);
+}
+
+// Random mixes of a few statements each, with other change streams.
+TEST_F(Differential, RandomMixesMatchPostgres) {
+  const auto corpus = LoadCorpus();
+  std::mt19937 rng(11);
+  for (int mix = 0; mix < 12; ++mix) {
+    std::vector<Statement> statements;
+    for (int n = 2 + int(rng() % 5); n > 0; --n) statements.push_back(corpus[rng() % corpus.size()]);
+    RunMix(*pg_, statements, uint32_t(5000 + mix));
+    if (HasFatalFailure()) return;
   }
 }
 
