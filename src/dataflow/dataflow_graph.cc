@@ -374,7 +374,8 @@ void DataflowGraph::RunStage(size_t statement, size_t index) {
       }
       if (checkpointed) changed.Add(side, item->batch.batch->ops);
       if (!st.failed) {
-        Status s = Guarded(stage, [&] { return stage.Process(side, item->batch.batch->ops, changes); });
+        Status s =
+            Guarded(stage, [&] { return stage.Process(side, item->batch.batch->ops, changes); });
         if (!s.ok()) {
           st.failed = true;
           changes.clear();

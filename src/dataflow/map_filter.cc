@@ -30,7 +30,7 @@ Status MapFilter::Process(const std::vector<Operation>& input, std::vector<Opera
       ASSIGN_OR_RETURN(new_row, Apply(op.new_record));
     }
     if (old_row && new_row) {
-      if (*old_row != *new_row)
+      if (!IdenticalRecords(*old_row, *new_row))
         output.push_back(Operation::Update(std::move(*old_row), std::move(*new_row)));
     } else if (old_row) {
       output.push_back(Operation::Delete(std::move(*old_row)));

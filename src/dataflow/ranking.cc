@@ -1,6 +1,7 @@
 #include "dataflow/ranking.h"
 
 #include "types/key_codec.h"
+#include "types/row_codec.h"
 
 namespace sluice {
 namespace {
@@ -13,8 +14,7 @@ std::string EncodeRecord(const Schema& schema, const Record& row) {
 
 }  // namespace
 
-Status Ranking::Outputs(const Partition& partition, std::map<std::string, int64_t>& counts,
-                        std::map<std::string, Record>* rows) const {
+Status Ranking::OutputsOf(const Partition& partition, Outputs& outputs) const {
   using Function = BoundSelect::RankingSpec::Function;
   const auto& spec = *plan_.ranking;
   int64_t position = 0, rank = 0, dense = 0;
@@ -38,9 +38,10 @@ Status Ranking::Outputs(const Partition& partition, std::map<std::string, int64_
         ASSIGN_OR_RETURN(Value v, p->Eval(extended));
         out.push_back(std::move(v));
       }
-      std::string encoded = EncodeRecord(plan_.output_schema, out);
-      ++counts[encoded];
-      if (rows) (*rows)[encoded] = std::move(out);
+      std::string exact;
+      EncodeRow(plan_.output_schema, out, &exact);
+      OutputRow& o = outputs[exact];
+      if (o.copies++ == 0) o.row = std::move(out);
     }
     previous = &entry.order_key;
   }
@@ -48,7 +49,7 @@ Status Ranking::Outputs(const Partition& partition, std::map<std::string, int64_
 }
 
 Status Ranking::Apply(const Record& row, int weight, std::vector<std::string>& touched,
-                      std::unordered_map<std::string, std::map<std::string, int64_t>>& before) {
+                      std::unordered_map<std::string, Outputs>& before) {
   const auto& spec = *plan_.ranking;
   std::string partition_key;
   for (const auto& p : spec.partition_by) {
@@ -70,7 +71,7 @@ Status Ranking::Apply(const Record& row, int weight, std::vector<std::string>& t
   Partition& partition = partitions_[partition_key];
   if (!before.count(partition_key)) {
     touched.push_back(partition_key);
-    RETURN_IF_ERROR(Outputs(partition, before[partition_key], nullptr));
+    RETURN_IF_ERROR(OutputsOf(partition, before[partition_key]));
   }
   std::string key = order_key + EncodeRecord(plan_.input_schema, row);
   Entry& e = partition[key];
@@ -85,31 +86,27 @@ Status Ranking::Apply(const Record& row, int weight, std::vector<std::string>& t
 
 Status Ranking::Process(const std::vector<Operation>& input, std::vector<Operation>& output) {
   std::vector<std::string> touched;
-  std::unordered_map<std::string, std::map<std::string, int64_t>> before;
-  std::unordered_map<std::string, std::map<std::string, Record>> before_rows;
+  std::unordered_map<std::string, Outputs> before;
   for (const Operation& op : input) {
     if (op.kind != OpKind::kInsert) RETURN_IF_ERROR(Apply(op.old_record, -1, touched, before));
     if (op.kind != OpKind::kDelete) RETURN_IF_ERROR(Apply(op.new_record, +1, touched, before));
   }
   for (const std::string& key : touched) {
-    // Output rows that went away are rebuilt from their key encoding (it round-trips).
-    std::map<std::string, int64_t> after;
-    std::map<std::string, Record> after_rows;
+    Outputs after;
     auto it = partitions_.find(key);
-    if (it != partitions_.end()) RETURN_IF_ERROR(Outputs(it->second, after, &after_rows));
-    const auto& old = before[key];
-    for (const auto& [encoded, copies] : old) {
+    if (it != partitions_.end()) RETURN_IF_ERROR(OutputsOf(it->second, after));
+    const Outputs& old = before[key];
+    for (const auto& [encoded, was] : old) {
       auto now = after.find(encoded);
-      int64_t n = now == after.end() ? 0 : now->second;
-      if (n >= copies) continue;
-      auto decoded = DecodeKey(output_types_, encoded);
-      if (!decoded.ok()) return decoded.status();
-      for (int64_t i = n; i < copies; ++i) output.push_back(Operation::Delete(*decoded));
+      for (int64_t n = now == after.end() ? 0 : now->second.copies; n < was.copies; ++n) {
+        output.push_back(Operation::Delete(was.row));
+      }
     }
-    for (const auto& [encoded, copies] : after) {
+    for (const auto& [encoded, now] : after) {
       auto was = old.find(encoded);
-      int64_t n = was == old.end() ? 0 : was->second;
-      for (int64_t i = n; i < copies; ++i) output.push_back(Operation::Insert(after_rows[encoded]));
+      for (int64_t n = was == old.end() ? 0 : was->second.copies; n < now.copies; ++n) {
+        output.push_back(Operation::Insert(now.row));
+      }
     }
     if (it != partitions_.end() && it->second.empty()) partitions_.erase(it);
   }

@@ -19,9 +19,7 @@ namespace sluice {
 class Ranking final : public Operator {
  public:
   // `plan` (with `ranking`) must outlive the operator.
-  explicit Ranking(const BoundSelect& plan) : plan_(plan) {
-    for (const auto& f : plan.output_schema.fields) output_types_.push_back(f.type);
-  }
+  explicit Ranking(const BoundSelect& plan) : plan_(plan) {}
 
   Status Process(const std::vector<Operation>& input, std::vector<Operation>& output) override;
 
@@ -32,15 +30,20 @@ class Ranking final : public Operator {
     int64_t copies = 0;
   };
   using Partition = std::map<std::string, Entry>;  // order key + row tie-break -> entry
+  // A partition's output rows (projected) by their exact bytes (EncodeRow), with copies. Not by
+  // the key encoding, which folds equal values (20 and 20.00): a retraction must name exactly
+  // the row that was emitted, as the cache matches rows by their bytes.
+  struct OutputRow {
+    Record row;
+    int64_t copies = 0;
+  };
+  using Outputs = std::map<std::string, OutputRow>;
 
   Status Apply(const Record& row, int weight, std::vector<std::string>& touched,
-               std::unordered_map<std::string, std::map<std::string, int64_t>>& before);
-  // The partition's output rows (projected), as encoded row -> copies, plus the rows.
-  Status Outputs(const Partition& partition, std::map<std::string, int64_t>& counts,
-                 std::map<std::string, Record>* rows) const;
+               std::unordered_map<std::string, Outputs>& before);
+  Status OutputsOf(const Partition& partition, Outputs& out) const;
 
   const BoundSelect& plan_;
-  std::vector<FieldType> output_types_;  // to rebuild retracted output rows from their keys
   std::unordered_map<std::string, Partition> partitions_;
 };
 

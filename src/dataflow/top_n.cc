@@ -1,6 +1,7 @@
 #include "dataflow/top_n.h"
 
 #include "types/key_codec.h"
+#include "types/row_codec.h"
 
 namespace sluice {
 
@@ -21,6 +22,9 @@ std::string TopN::SortKey(const Record& row) const {
   }
   // Ties are broken by the whole row, so equal rows stay together and the order is total.
   for (size_t i = 0; i < row.size(); ++i) EncodeKeyValue(schema_.fields[i].type, row[i], &key);
+  // Then by its exact bytes: the key encoding folds equal values (20 and 20.00), and an entry
+  // must hold one form only, so a retraction names exactly the row that was emitted.
+  EncodeRow(schema_, row, &key);
   return key;
 }
 

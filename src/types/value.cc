@@ -17,6 +17,27 @@ bool operator==(const Value& a, const Value& b) {
   return a.v_ == b.v_;
 }
 
+bool IdenticalRecords(const Record& a, const Record& b) {
+  if (a != b) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const Value& x = a[i];
+    const Value& y = b[i];
+    if (x.is_null()) continue;
+    const bool same = x.Visit([&](const auto& v) {
+      using T = std::decay_t<decltype(v)>;
+      if constexpr (std::is_same_v<T, Decimal>) {
+        return v.scale() == y.as_decimal().scale();
+      } else if constexpr (std::is_same_v<T, double>) {
+        return std::signbit(v) == std::signbit(y.as_float());
+      } else {
+        return true;
+      }
+    });
+    if (!same) return false;
+  }
+  return true;
+}
+
 namespace {
 
 // A 64-bit finalizer (from SplitMix64): spreads every input bit over the whole word.

@@ -64,6 +64,12 @@ class Value {
 
 using Record = std::vector<Value>;
 
+// Whether two records are the same to the last detail a reader can see: equal and, beyond
+// operator==, decimals of the same scale (20 vs 20.00) and floats of the same sign of zero.
+// An operator that drops an update as a no-op must use this, or the rows downstream keep a
+// form the source no longer has and a later retraction of the new form finds nothing.
+bool IdenticalRecords(const Record& a, const Record& b);
+
 // Hashes consistent with operator== (NaNs hash alike, -0 like 0, decimals by numeric value),
 // for hash tables keyed by values or whole rows.
 size_t HashValue(const Value& value);

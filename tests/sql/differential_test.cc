@@ -258,8 +258,8 @@ void LoadPostgres(PgConnection& pg, const std::vector<Record>& table,
 // PostgreSQL's answer to `st` over the loaded rows, one canonical line per row, sorted.
 std::vector<std::string> PostgresRows(PgConnection& pg, const Statement& st,
                                       const Schema& out_schema) {
-  Status s = pg.Exec("DROP TABLE IF EXISTS out; " +
-                     (st.postgres_sql.empty() ? st.sql : st.postgres_sql));
+  Status s =
+      pg.Exec("DROP TABLE IF EXISTS out; " + (st.postgres_sql.empty() ? st.sql : st.postgres_sql));
   if (!s.ok()) {
     ADD_FAILURE() << st.file << ":" << st.line << ": PostgreSQL failed: " << s.message();
     return {};
@@ -315,7 +315,9 @@ void RunMix(PgConnection& pg, const std::vector<Statement>& statements, uint32_t
     auto at = graph.StatementOf(MixTable(i));
     ASSERT_TRUE(at.has_value()) << MixTable(i);
     outputs.push_back(&graph.plan(*at));
-    graph.AttachOutput(*at, {[&results, i](FlowBatch b) { return results.Push({i, std::move(b)}); },
+    graph.AttachOutput(*at, {[&results, i](FlowBatch b) {
+                               return results.Push({i, std::move(b)});
+                             },
                              [&] {}});
   }
   graph.Start([&](const BoundSelect& plan, const char* stage, const Status& s) {
@@ -401,8 +403,8 @@ void RunMix(PgConnection& pg, const std::vector<Statement>& statements, uint32_t
       }
       auto theirs = PostgresRows(pg, st, outputs[i]->output_schema);
       ASSERT_EQ(ours, theirs) << "after round " << round << " with " << tables[0].size() << " + "
-                              << tables[1].size() << " rows, in a mix of "
-                              << statements.size() << " statement(s)";
+                              << tables[1].size() << " rows, in a mix of " << statements.size()
+                              << " statement(s)";
     }
   }
 }
@@ -419,9 +421,7 @@ TEST_F(Differential, CorpusMatchesPostgres) {
 
 // The whole corpus as one config: every statement's internal tables, threads and outputs live
 // side by side in one graph, as they do in a pipeline.
-TEST_F(Differential, WholeCorpusInOneGraphMatchesPostgres) {
-  RunMix(*pg_, LoadCorpus(), 7);
-}
+TEST_F(Differential, WholeCorpusInOneGraphMatchesPostgres) { RunMix(*pg_, LoadCorpus(), 7); }
 
 // Random mixes of a few statements each, with other change streams.
 TEST_F(Differential, RandomMixesMatchPostgres) {
@@ -429,7 +429,8 @@ TEST_F(Differential, RandomMixesMatchPostgres) {
   std::mt19937 rng(11);
   for (int mix = 0; mix < 12; ++mix) {
     std::vector<Statement> statements;
-    for (int n = 2 + int(rng() % 5); n > 0; --n) statements.push_back(corpus[rng() % corpus.size()]);
+    for (int n = 2 + int(rng() % 5); n > 0; --n)
+      statements.push_back(corpus[rng() % corpus.size()]);
     RunMix(*pg_, statements, uint32_t(5000 + mix));
     if (HasFatalFailure()) return;
   }

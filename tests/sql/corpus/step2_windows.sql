@@ -16,3 +16,4 @@ SELECT window_start, k, avg(v) AS av INTO out FROM HOP(t, ts, INTERVAL '2 hours'
 SELECT window_start, k, count(*) AS n, count(v) AS nv INTO out FROM HOP(t, ts, INTERVAL '1 hour', INTERVAL '3 hours') GROUP BY window_start, k;
 -- postgres: SELECT k, ws + interval '6 hours' AS window_end, count(*) AS n INTO out FROM t, generate_series(date_bin('2 hours', ts, '1970-01-01') - interval '4 hours', date_bin('2 hours', ts, '1970-01-01'), interval '2 hours') AS ws GROUP BY 1, 2 HAVING count(*) > 1;
 SELECT k, window_end, count(*) AS n INTO out FROM HOP(t, ts, INTERVAL '2 hours', INTERVAL '6 hours') GROUP BY k, window_end HAVING count(*) > 1;
+SELECT k, v, n, rn INTO out FROM (SELECT k, v, n, row_number() OVER (PARTITION BY k ORDER BY n DESC, v, s, f, b, ts) AS rn FROM t) s WHERE rn <= 2;
