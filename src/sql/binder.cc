@@ -1,5 +1,6 @@
 #include "sql/binder.h"
 
+#include <algorithm>
 #include <charconv>
 #include <functional>
 #include <set>
@@ -196,7 +197,7 @@ class StatementBinder {
   void SetSublinkHandler(std::function<Result<ExprPtr>(element)> handler) {
     sublink_handler_ = std::move(handler);
   }
-  void AddGroupKeyTree(element tree, std::optional<size_t> column) {
+  void AddGroupKeyTree(std::optional<element> tree, std::optional<size_t> column) {
     key_trees_.push_back(tree);
     key_columns_.push_back(column);
   }
@@ -205,7 +206,7 @@ class StatementBinder {
     auto [kind, fields] = NodeOf(node);
     if (plan_) {
       for (size_t k = 0; k < key_trees_.size(); ++k) {
-        if (SameTree(node, key_trees_[k])) return KeyRef(k);
+        if (key_trees_[k] && SameTree(node, *key_trees_[k])) return KeyRef(k);
       }
     }
     if (kind == "ColumnRef") return BindColumn(fields);
@@ -745,7 +746,7 @@ class StatementBinder {
   BoundSelect* ranking_plan_ = nullptr;
   element first_over_;
   std::function<Result<ExprPtr>(element)> sublink_handler_;
-  std::vector<element> key_trees_;
+  std::vector<std::optional<element>> key_trees_;  // none for functionally dependent keys
   std::vector<std::optional<size_t>> key_columns_;
   bool in_aggregate_arg_ = false;
 };
@@ -774,6 +775,32 @@ bool ContainsAggregate(element node) {
     }
   }
   return false;
+}
+
+// PostgreSQL's functional dependency: when GROUP BY holds a whole primary key of a FROM table,
+// that table's other columns are constant per group, so the select list, HAVING and ORDER BY
+// may use them. They become extra group keys, which split no group.
+void AddFunctionallyDependentKeys(BoundSelect& plan, StatementBinder& binder) {
+  std::set<size_t> keyed;
+  for (const ExprPtr& k : plan.group_keys) {
+    if (k->column_index()) keyed.insert(*k->column_index());
+  }
+  std::vector<size_t> dependent;
+  for (const InputTable& input : plan.inputs) {
+    const std::vector<size_t>& pk = input.schema.primary_key;
+    if (pk.empty() || !std::all_of(pk.begin(), pk.end(),
+                                   [&](size_t c) { return keyed.count(input.offset + c) > 0; })) {
+      continue;
+    }
+    for (size_t c = 0; c < input.schema.fields.size(); ++c) {
+      if (!keyed.count(input.offset + c)) dependent.push_back(input.offset + c);
+    }
+  }
+  for (size_t index : dependent) {
+    const Field& f = plan.input_schema.fields[index];
+    plan.group_keys.push_back(MakeColumn(index, f.name, f.type));
+    binder.AddGroupKeyTree(std::nullopt, index);
+  }
 }
 
 // What binding one top-level statement accumulates: statements it needs first (WITH,
@@ -888,9 +915,6 @@ Result<InputTable> BindWindowFunction(const SqlSource& source, element fields,
   }
   window.size_micros = durations.back();
   window.slide_micros = durations.front();
-  if (name == "hop" && window.size_micros % window.slide_micros != 0) {
-    return InvalidArgument("HOP size must be a multiple of its slide" + at(cf));
-  }
   plan->window = window;
   plan->output_schema = in.schema;
   plan->output_schema.primary_key.clear();
@@ -1570,12 +1594,13 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
       plan->group_keys.push_back(std::move(key));
       agg_binder.AddGroupKeyTree(key_tree, column);
     }
+    AddFunctionallyDependentKeys(*plan, agg_binder);
     agg_binder.EnableAggregation(plan.get());
   }
 
   std::set<std::string> names;
-  std::vector<bool> plain_key_column(plan->group_keys.size(), false);
-  std::vector<std::optional<size_t>> output_key_of(plan->group_keys.size());
+  // The output is keyed by the declared GROUP BY keys (not the dependent ones added above).
+  std::vector<std::optional<size_t>> output_key_of(groups.size());
   for (auto t : targets) {
     auto [tkind, tfields] = NodeOf(t);
     element val;
@@ -1626,7 +1651,7 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
     bool nullable = true;
     if (aggregated) {
       // A select item that is exactly a group key makes that output column part of the key.
-      for (size_t k = 0; k < plan->group_keys.size(); ++k) {
+      for (size_t k = 0; k < output_key_of.size(); ++k) {
         bool is_key_ref = e->column_name() && *e->column_name() == plan->group_keys[k]->ToString();
         if (is_key_ref && !output_key_of[k]) output_key_of[k] = plan->output_schema.fields.size();
       }

@@ -102,6 +102,38 @@ TEST(Binder, RefusesIntoTablesThatLookInternal) {
   EXPECT_NE(s.message().find("internal"), std::string::npos) << s.message();
 }
 
+// PostgreSQL accepts columns functionally dependent on a grouped primary key; so do we. The
+// output stays keyed by the declared GROUP BY columns.
+TEST(Binder, ColumnsOfAGroupedPrimaryKeyTableMayBeSelected) {
+  TableCatalog c = Catalog();
+  c["person"] = Schema{{{"id", FieldType::kInt, false},
+                        {"name", FieldType::kString, true},
+                        {"city", FieldType::kString, true}},
+                       {0}};
+  auto r = BindSqlScript(
+      "SELECT p.id, p.name, upper(p.city) AS city, count(*) AS bids INTO per_person FROM person p "
+      "JOIN bid b ON b.bidder = p.id GROUP BY p.id HAVING p.name <> 'x' ORDER BY p.name LIMIT 5",
+      1, c);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const BoundSelect& s = *r->back();
+  EXPECT_EQ(s.output_schema.fields.size(), 4u);
+  // Without a LIMIT the output would be keyed by p.id alone.
+  auto keyed = BindSqlScript(
+      "SELECT p.id, p.name, count(*) AS n INTO keyed FROM person p GROUP BY p.id", 1, c);
+  ASSERT_TRUE(keyed.ok()) << keyed.status().ToString();
+  EXPECT_EQ(keyed->back()->output_schema.primary_key, std::vector<size_t>({0}));
+  // A column of a table whose key is not grouped stays an error, as in PostgreSQL.
+  TableCatalog c2 = Catalog();
+  c2["person"] = c["person"];
+  auto refused = BindSqlScript(
+      "SELECT p.name, b.price, count(*) INTO x FROM person p JOIN bid b ON b.bidder = p.id "
+      "GROUP BY p.name",
+      1, c2);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("must appear in the GROUP BY"), std::string::npos)
+      << refused.status().message();
+}
+
 TEST(Binder, NegativeAndZeroConstantsSurviveTheParser) {
   TableCatalog c = Catalog();
   auto r = BindSqlScript("SELECT -2 AS a, 0 AS b, -7.5 AS c INTO t FROM bid", 1, c);

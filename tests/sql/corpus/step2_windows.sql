@@ -17,3 +17,8 @@ SELECT window_start, k, count(*) AS n, count(v) AS nv INTO out FROM HOP(t, ts, I
 -- postgres: SELECT k, ws + interval '6 hours' AS window_end, count(*) AS n INTO out FROM t, generate_series(date_bin('2 hours', ts, '1970-01-01') - interval '4 hours', date_bin('2 hours', ts, '1970-01-01'), interval '2 hours') AS ws GROUP BY 1, 2 HAVING count(*) > 1;
 SELECT k, window_end, count(*) AS n INTO out FROM HOP(t, ts, INTERVAL '2 hours', INTERVAL '6 hours') GROUP BY k, window_end HAVING count(*) > 1;
 SELECT k, v, n, rn INTO out FROM (SELECT k, v, n, row_number() OVER (PARTITION BY k ORDER BY n DESC, v, s, f, b, ts) AS rn FROM t) s WHERE rn <= 2;
+-- HOP whose size is not a multiple of its slide (5-hour windows every 2 hours), and one with gaps.
+-- postgres: SELECT k, ws AS window_start, count(*) AS n, max(v) AS top INTO out FROM t, generate_series(date_bin('2 hours', ts, '1970-01-01') - interval '4 hours', date_bin('2 hours', ts, '1970-01-01'), interval '2 hours') AS ws WHERE ws + interval '5 hours' > ts GROUP BY 1, 2;
+SELECT k, window_start, count(*) AS n, max(v) AS top INTO out FROM HOP(t, ts, INTERVAL '2 hours', INTERVAL '5 hours') GROUP BY k, window_start;
+-- postgres: SELECT s, ws + interval '2 hours' AS window_end, count(*) AS n INTO out FROM t, date_bin('3 hours', ts, '1970-01-01') AS ws WHERE ws + interval '2 hours' > ts GROUP BY 1, 2;
+SELECT s, window_end, count(*) AS n INTO out FROM HOP(t, ts, INTERVAL '3 hours', INTERVAL '2 hours') GROUP BY s, window_end;
