@@ -37,6 +37,8 @@ bool HasWords(const Value& text, const std::vector<std::string>& words, bool all
 
 Truth EvaluateColumn(const FilterNode& node, const Record& row, const Schema& schema) {
   const Value& value = row[node.column];
+  if (node.op == Op::kIsNull) return FromBool(value.is_null());
+  if (node.op == Op::kIsNotNull) return FromBool(!value.is_null());
   if (value.is_null()) return Truth::kUnknown;
   const FieldType type = schema.fields[node.column].type;
   switch (node.op) {

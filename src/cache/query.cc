@@ -455,6 +455,19 @@ Result<uint64_t> CountQuery(const ReadView& view, uint32_t table, const FilterNo
   return count;
 }
 
+Result<uint64_t> CountPage(const ReadView& view, uint32_t table, const QuerySpec& spec) {
+  if (spec.after) {
+    uint64_t n = 0;
+    RETURN_IF_ERROR(RunQuery(view, table, spec, [&](std::string_view) {
+      ++n;
+      return true;
+    }));
+    return n;
+  }
+  ASSIGN_OR_RETURN(uint64_t matches, CountQuery(view, table, spec.filter));
+  return std::min(matches - std::min(matches, spec.skip), spec.limit);
+}
+
 Result<std::string> ExplainQuery(const ReadView& view, uint32_t table, const QuerySpec& spec) {
   ASSIGN_OR_RETURN(Plan plan, PlanQuery(view, table, spec, PlanPurpose::kExplain));
   return DescribePlan(view.definition(table), spec, plan);

@@ -31,6 +31,9 @@ Status RunQuery(const ReadView& view, uint32_t table, const QuerySpec& spec,
 // Number of rows `filter` matches (all rows without scanning when it is kTrue).
 Result<uint64_t> CountQuery(const ReadView& view, uint32_t table, const FilterNode& filter);
 
+// Number of rows RunQuery would visit for `spec` (its filter, $skip, $limit and $after).
+Result<uint64_t> CountPage(const ReadView& view, uint32_t table, const QuerySpec& spec);
+
 // The plan RunQuery would choose, as a JSON object: {"plan": {...}, "estimated_rows": n}.
 Result<std::string> ExplainQuery(const ReadView& view, uint32_t table, const QuerySpec& spec);
 
@@ -39,7 +42,8 @@ Result<std::optional<std::string_view>> GetByKey(const ReadView& view, uint32_t 
                                                  const std::vector<Value>& key);
 
 // Whether a decoded row passes `filter` (SQL semantics: a comparison with NULL is unknown,
-// and unknown never matches, also under $not).
+// and unknown never matches, also under $not; but equality with null is IS NULL and $ne null
+// IS NOT NULL, see FilterNode::Op::kIsNull).
 bool FilterMatches(const FilterNode& filter, const Schema& schema, const Record& row);
 
 }  // namespace sluice

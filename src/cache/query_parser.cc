@@ -138,7 +138,13 @@ class FilterParser {
     node.op = op;
     node.column = column;
     ASSIGN_OR_RETURN(Value value, Operand(column, json, path));
-    node.values.push_back(std::move(value));
+    // Equality with null means IS NULL, inequality IS NOT NULL, as users of JSON filter
+    // languages expect; every other comparison with null keeps SQL's "unknown".
+    if (value.is_null() && (op == Op::kEq || op == Op::kNe)) {
+      node.op = op == Op::kEq ? Op::kIsNull : Op::kIsNotNull;
+    } else {
+      node.values.push_back(std::move(value));
+    }
     out->push_back(std::move(node));
     return Status::OK();
   }
@@ -273,7 +279,9 @@ Result<std::vector<OrderTerm>> ParseOrderBy(const Schema& schema, std::string_vi
 Result<QuerySpec> ParseQueryJson(const Schema& schema, std::string_view json, QueryBodyKind kind,
                                  const QueryLimits& limits) {
   QuerySpec spec;
-  spec.limit = limits.default_limit;
+  // A count counts every match unless the body pages ($skip/$limit/$after: the rows that page
+  // would hold), so one query object serves /query and /count alike.
+  spec.limit = kind == QueryBodyKind::kCount ? UINT64_MAX : limits.default_limit;
   if (json.find_first_not_of(" \t\r\n") == std::string_view::npos) return spec;
   simdjson::padded_string padded(json);
   auto doc = tls_parser.parse(padded);
@@ -283,27 +291,25 @@ Result<QuerySpec> ParseQueryJson(const Schema& schema, std::string_view json, Qu
   }
   simdjson::dom::object root;
   if (doc.get(root)) return InvalidArgument("body must be a JSON object");
-  const bool paged = kind != QueryBodyKind::kCount;
   for (auto [key, value] : root) {
     if (key == "$filter") {
       ASSIGN_OR_RETURN(spec.filter, FilterParser(schema).Object(value, "$filter"));
-    } else if (key == "$order_by" && paged) {
+    } else if (key == "$order_by") {
       ASSIGN_OR_RETURN(spec.order_by, OrderFromObject(schema, value, "$order_by"));
-    } else if (key == "$limit" && paged) {
+    } else if (key == "$limit") {
       ASSIGN_OR_RETURN(spec.limit, Count(value, "$limit"));
       if (spec.limit > limits.max_limit) {
         return PathError("$limit", "must be at most " + std::to_string(limits.max_limit));
       }
-    } else if (key == "$skip" && paged) {
+    } else if (key == "$skip") {
       ASSIGN_OR_RETURN(spec.skip, Count(value, "$skip"));
-    } else if (key == "$after" && paged) {
+    } else if (key == "$after") {
       std::string_view cursor;
       if (value.get(cursor)) return PathError("$after", "expected a cursor string");
       spec.after = std::string(cursor);
     } else {
       return InvalidArgument("unknown key '" + std::string(key) + "' (expected " +
-                             (paged ? "$filter, $order_by, $limit, $skip, $after" : "$filter") +
-                             ")");
+                             "$filter, $order_by, $limit, $skip, $after" + ")");
     }
   }
   return spec;

@@ -27,6 +27,8 @@ struct FilterNode {
     kPrefix,      // strings: starts with values[0]
     kContains,    // full text: every word of `words` occurs
     kMatchesAny,  // full text: at least one word of `words` occurs
+    kIsNull,      // {"f": null} and {"f": {"$eq": null}} (a JSON filter's null, as in MongoDB)
+    kIsNotNull,   // {"f": {"$ne": null}}
     kAnd,
     kOr,
     kNot,

@@ -318,11 +318,12 @@ std::string OrderBySchema(const RestEndpoint& e) {
               {"properties", Obj(properties)}});
 }
 
-std::string LimitSchema() {
-  return Obj({{"type", Str("integer")},
-              {"minimum", "0"},
-              {"maximum", std::to_string(RestApi::kMaxLimit)},
-              {"default", std::to_string(RestApi::kDefaultLimit)}});
+// A page's size; /count has no default (it counts every match unless a page is asked for).
+std::string LimitSchema(bool with_default = true) {
+  Members fields = {
+      {"type", Str("integer")}, {"minimum", "0"}, {"maximum", std::to_string(RestApi::kMaxLimit)}};
+  if (with_default) fields.emplace_back("default", std::to_string(RestApi::kDefaultLimit));
+  return Obj(fields);
 }
 
 std::string SkipSchema() {
@@ -349,9 +350,15 @@ std::string QueryBodySchema(const EndpointNames& n) {
 
 std::string CountBodySchema(const EndpointNames& n) {
   return Obj({{"type", Str("object")},
-              {"description", Str("An empty body counts every record.")},
+              {"description", Str("The body of a query: counts the records that page would hold "
+                                  "(every match without $skip, $limit or $after). An empty body "
+                                  "counts every record.")},
               {"additionalProperties", "false"},
-              {"properties", Obj({{"$filter", SchemaRef(n.base + "Filter")}})}});
+              {"properties", Obj({{"$filter", SchemaRef(n.base + "Filter")},
+                                  {"$order_by", SchemaRef(n.base + "OrderBy")},
+                                  {"$limit", LimitSchema(false)},
+                                  {"$skip", SkipSchema()},
+                                  {"$after", CursorSchema()}})}});
 }
 
 // The schemas that do not depend on the endpoints, as JSON text.

@@ -503,7 +503,7 @@ HttpResponse RestApi::QueryRoute(const RestEndpoint& e, const EndpointAccess& ac
     r.body = std::move(*plan);
     return r;
   }
-  auto n = CountQuery(*view, e.cache_table, spec->filter);
+  auto n = CountPage(*view, e.cache_table, *spec);
   if (!n.ok()) return FromStatus(n.status());
   r.body = "{\"count\":" + std::to_string(*n) + "}";
   return r;
