@@ -9,6 +9,7 @@
 
 #include "types/base64.h"
 #include "types/time_util.h"
+#include "types/utf8.h"
 
 namespace sluice {
 namespace {
@@ -226,13 +227,13 @@ Result<Value> ValueFromJson(FieldType type, const simdjson::dom::element& json) 
 
 namespace {
 
-// Whether any of the 8 bytes in `w` needs escaping in a JSON string: a control byte (below
-// 0x20), '"' or '\\'. The usual "has a byte below n" bit trick, so text without such bytes is
-// scanned a word at a time.
-bool WordNeedsEscape(uint64_t w) {
+// Whether any of the 8 bytes in `w` needs a look: a control byte (below 0x20), '"' or '\\' to
+// escape, or a non-ASCII byte to check as UTF-8. The usual "has a byte below n" bit trick, so
+// ASCII text without such bytes is scanned a word at a time.
+bool WordNeedsLook(uint64_t w) {
   constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
   auto has_byte_below = [](uint64_t x, uint64_t n) { return (x - n * kOnes) & ~x & kHigh; };
-  return has_byte_below(w, 0x20) | has_byte_below(w ^ ('"' * kOnes), 1) |
+  return (w & kHigh) | has_byte_below(w, 0x20) | has_byte_below(w ^ ('"' * kOnes), 1) |
          has_byte_below(w ^ ('\\' * kOnes), 1);
 }
 
@@ -244,11 +245,23 @@ void AppendJsonString(std::string_view s, std::string* out) {
   size_t run = 0;  // start of the pending run of bytes that need no escaping
   for (size_t i = 0; i < s.size(); ++i) {
     uint64_t word;
-    while (i + 8 <= s.size() && (std::memcpy(&word, s.data() + i, 8), !WordNeedsEscape(word))) {
+    while (i + 8 <= s.size() && (std::memcpy(&word, s.data() + i, 8), !WordNeedsLook(word))) {
       i += 8;
     }
     if (i == s.size()) break;
     unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      // Well-formed UTF-8 passes as it is. Anything else (a CSV field, bytes quoted from a
+      // request) would make the whole document unreadable to strict parsers: U+FFFD instead.
+      if (const size_t n = Utf8SequenceLength(s.substr(i))) {
+        i += n - 1;
+        continue;
+      }
+      out->append(s.data() + run, i - run);
+      out->append("\xEF\xBF\xBD");
+      run = i + 1;
+      continue;
+    }
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out->append(s.data() + run, i - run);
     run = i + 1;

@@ -1,10 +1,12 @@
 #include "server/http/rest_api.h"
 
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include "common/temp_dir.h"
 #include "types/key_codec.h"
 #include "types/row_codec.h"
+#include "types/utf8.h"
 
 namespace sluice {
 namespace {
@@ -172,6 +174,15 @@ TEST_F(RestApiTest, BadRequestsGetClearErrors) {
   expect(Get("/nothing"), 404, "no route");
   expect(api_->Handle({"DELETE", "/products/1", ""}), 405, "not allowed");
   expect(Get("/products/%zz"), 400, "percent-encoding");
+  // Bytes of the request quoted in a message never make the body invalid UTF-8 / JSON.
+  for (const char* target :
+       {"/products/%ff", "/products/%C3%28", "/products?limit=%ff%fe", "/products?filter=%ff"}) {
+    auto r = Get(target);
+    EXPECT_EQ(r.status, 400) << target;
+    EXPECT_TRUE(IsValidUtf8(r.body)) << target << ": " << r.body;
+    simdjson::dom::parser parser;
+    EXPECT_FALSE(parser.parse(r.body).error()) << target << ": " << r.body;
+  }
 }
 
 }  // namespace
