@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <unordered_set>
+
 #include "cache/text_tokens.h"
 #include "types/value_text.h"
 
@@ -34,13 +36,24 @@ std::optional<Op> ComparisonOp(std::string_view name) {
 
 bool IsTextType(FieldType type) { return type == FieldType::kString || type == FieldType::kText; }
 
+// What one filter may ask, so no request can make the server evaluate without bound: nesting
+// of $and/$or/$not, terms in all (a comparison, each $in/$nin value and each full-text word
+// count one), and the size of one operand.
+constexpr int kMaxFilterDepth = 32;
+constexpr size_t kMaxFilterTerms = 10000;
+constexpr size_t kMaxOperandBytes = 16 * 1024;
+
 class FilterParser {
  public:
   explicit FilterParser(const Schema& schema) : schema_(schema) {}
 
-  Result<FilterNode> Object(const element& json, const std::string& path) {
+  Result<FilterNode> Object(const element& json, const std::string& path, int depth = 0) {
     simdjson::dom::object object;
     if (json.get(object)) return PathError(path, "expected an object");
+    if (depth > kMaxFilterDepth) {
+      return PathError(path, "filters nest at most " + std::to_string(kMaxFilterDepth) +
+                                 " levels of $and, $or and $not");
+    }
     FilterNode node;
     node.op = Op::kAnd;
     for (auto [key, value] : object) {
@@ -52,13 +65,13 @@ class FilterParser {
         combined.op = key == "$and" ? Op::kAnd : Op::kOr;
         size_t i = 0;
         for (element item : array) {
-          ASSIGN_OR_RETURN(FilterNode child, Object(item, Indexed(child_path, i++)));
+          ASSIGN_OR_RETURN(FilterNode child, Object(item, Indexed(child_path, i++), depth + 1));
           combined.children.push_back(std::move(child));
         }
         if (combined.children.empty()) return PathError(child_path, "expected at least one filter");
         node.children.push_back(std::move(combined));
       } else if (key == "$not") {
-        ASSIGN_OR_RETURN(FilterNode inner, Object(value, child_path));
+        ASSIGN_OR_RETURN(FilterNode inner, Object(value, child_path, depth + 1));
         FilterNode negated;
         negated.op = Op::kNot;
         negated.children.push_back(std::move(inner));
@@ -119,7 +132,26 @@ class FilterParser {
     return Status::OK();
   }
 
+  static Status CheckOperandSize(std::string_view text, const std::string& path) {
+    if (text.size() <= kMaxOperandBytes) return Status::OK();
+    return PathError(
+        path, "a string operand holds at most " + std::to_string(kMaxOperandBytes) + " bytes");
+  }
+
+  // Counts `n` terms against the filter's budget.
+  Status Spend(size_t n, const std::string& path) {
+    terms_ += n;
+    if (terms_ > kMaxFilterTerms) {
+      return PathError(path, "a filter holds at most " + std::to_string(kMaxFilterTerms) +
+                                 " terms (comparisons, list values and words)");
+    }
+    return Status::OK();
+  }
+
   Result<Value> Operand(size_t column, const element& json, const std::string& path) {
+    RETURN_IF_ERROR(Spend(1, path));
+    std::string_view text;
+    if (!json.get(text)) RETURN_IF_ERROR(CheckOperandSize(text, path));
     const FieldType type = schema_.fields[column].type;
     if ((json.type() == element_type::OBJECT || json.type() == element_type::ARRAY) &&
         type != FieldType::kJson && type != FieldType::kPoint) {
@@ -173,6 +205,8 @@ class FilterParser {
     }
     std::string_view prefix;
     if (json.get(prefix)) return PathError(path, "expected a string");
+    RETURN_IF_ERROR(Spend(1, path));
+    RETURN_IF_ERROR(CheckOperandSize(prefix, path));
     FilterNode node;
     node.op = Op::kPrefix;
     node.column = column;
@@ -193,13 +227,20 @@ class FilterParser {
     FilterNode node;
     node.op = op;
     node.column = column;
-    node.words = TextWords(text);
+    RETURN_IF_ERROR(CheckOperandSize(text, path));
+    // A word said twice asks nothing more: each is looked up once.
+    std::unordered_set<std::string> seen;
+    for (std::string& word : TextWords(text)) {
+      if (seen.insert(word).second) node.words.push_back(std::move(word));
+    }
     if (node.words.empty()) return PathError(path, "expected at least one word");
+    RETURN_IF_ERROR(Spend(node.words.size(), path));
     out->push_back(std::move(node));
     return Status::OK();
   }
 
   const Schema& schema_;
+  size_t terms_ = 0;
 };
 
 Result<uint64_t> Count(const element& json, std::string_view path) {

@@ -329,5 +329,42 @@ TEST_F(QueryTest, ParseErrorsNameTheJsonPath) {
   EXPECT_EQ(s.message().rfind("$after: malformed cursor", 0), 0u) << s.ToString();
 }
 
+// No filter can ask for unbounded work: nesting, terms and operand sizes are capped with an
+// error naming where; words said twice are looked up once.
+TEST_F(QueryTest, FiltersAreBounded) {
+  auto error = [&](const std::string& body) {
+    auto spec = ParseQueryJson(schema_, body, QueryBodyKind::kQuery);
+    return spec.ok() ? std::string("ok") : spec.status().message();
+  };
+  auto nested = [](int levels) {
+    std::string f = R"({"n": 1})";
+    for (int i = 0; i < levels; ++i) f = R"({"$not": )" + f + "}";
+    return R"({"$filter": )" + f + "}";
+  };
+  EXPECT_EQ(error(nested(32)), "ok");
+  EXPECT_NE(error(nested(33)).find("nest at most 32"), std::string::npos) << error(nested(33));
+  auto list = [](int n) {
+    std::string values;
+    for (int i = 0; i < n; ++i) values += (i ? "," : "") + std::to_string(i);
+    return R"({"$filter": {"n": {"$nin": [)" + values + "]}}}";
+  };
+  EXPECT_EQ(error(list(10000)), "ok");
+  EXPECT_EQ(error(list(10001)).rfind("$filter.n.$nin[10000]: a filter holds at most 10000", 0), 0u)
+      << error(list(10001));
+  const std::string big(16 * 1024 + 1, 'x');
+  EXPECT_EQ(error(R"({"$filter": {"city": ")" + big + R"("}})").rfind("$filter.city: a string", 0),
+            0u);
+  EXPECT_EQ(error(R"({"$filter": {"city": {"$prefix": ")" + big + R"("}}})")
+                .rfind("$filter.city.$prefix: a string", 0),
+            0u);
+  std::string repeated;
+  for (int i = 0; i < 2000; ++i) repeated += "shoes ";
+  auto spec = ParseQueryJson(
+      schema_, R"({"$filter": {"descr": {"$matches_any": ")" + repeated + R"(blue"}}})",
+      QueryBodyKind::kQuery);
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->filter.words, (std::vector<std::string>{"shoes", "blue"}));
+}
+
 }  // namespace
 }  // namespace sluice
