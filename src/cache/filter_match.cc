@@ -15,14 +15,6 @@ enum class Truth { kFalse, kTrue, kUnknown };
 
 Truth FromBool(bool b) { return b ? Truth::kTrue : Truth::kFalse; }
 
-int Compare(FieldType type, const Value& a, const Value& b) {
-  std::string ea, eb;
-  EncodeKeyValue(type, a, &ea);
-  EncodeKeyValue(type, b, &eb);
-  int c = ea.compare(eb);
-  return c < 0 ? -1 : c > 0;
-}
-
 // The row's words, computed once per row and text column however many terms ask.
 bool HasWords(const Value& text, const std::vector<std::string>& words, bool all) {
   std::vector<std::string> row_words = TextWords(text.as_string());
@@ -35,12 +27,19 @@ bool HasWords(const Value& text, const std::vector<std::string>& words, bool all
   return all;
 }
 
+// The row's value against the node's operand(s), both in the key encoding, so values compare
+// exactly as the indexes order them. The operands were encoded when the filter was parsed.
 Truth EvaluateColumn(const FilterNode& node, const Record& row, const Schema& schema) {
   const Value& value = row[node.column];
   if (node.op == Op::kIsNull) return FromBool(value.is_null());
   if (node.op == Op::kIsNotNull) return FromBool(!value.is_null());
   if (value.is_null()) return Truth::kUnknown;
   const FieldType type = schema.fields[node.column].type;
+  auto encoded = [&] {
+    std::string key;
+    EncodeKeyValue(type, value, &key);
+    return key;
+  };
   switch (node.op) {
     case Op::kEq:
     case Op::kNe:
@@ -48,8 +47,8 @@ Truth EvaluateColumn(const FilterNode& node, const Record& row, const Schema& sc
     case Op::kLte:
     case Op::kGt:
     case Op::kGte: {
-      if (node.values[0].is_null()) return Truth::kUnknown;
-      const int c = Compare(type, value, node.values[0]);
+      if (node.keys.empty()) return Truth::kUnknown;  // compared with null
+      const int c = encoded().compare(node.keys[0]);
       switch (node.op) {
         case Op::kEq:
           return FromBool(c == 0);
@@ -67,17 +66,9 @@ Truth EvaluateColumn(const FilterNode& node, const Record& row, const Schema& sc
     }
     case Op::kIn:
     case Op::kNin: {
-      bool saw_null = false, found = false;
-      for (const Value& candidate : node.values) {
-        if (candidate.is_null()) {
-          saw_null = true;
-        } else if (Compare(type, value, candidate) == 0) {
-          found = true;
-          break;
-        }
-      }
+      const bool found = node.key_set && node.key_set->contains(encoded());
       // x IN (.., NULL) is unknown unless x is found; NOT IN flips true and false only.
-      Truth in = found ? Truth::kTrue : saw_null ? Truth::kUnknown : Truth::kFalse;
+      Truth in = found ? Truth::kTrue : node.list_has_null ? Truth::kUnknown : Truth::kFalse;
       if (node.op == Op::kIn || in == Truth::kUnknown) return in;
       return in == Truth::kTrue ? Truth::kFalse : Truth::kTrue;
     }

@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "cache/text_tokens.h"
+#include "types/key_codec.h"
 #include "types/value_text.h"
 
 namespace sluice {
@@ -175,6 +176,8 @@ class FilterParser {
     if (value.is_null() && (op == Op::kEq || op == Op::kNe)) {
       node.op = op == Op::kEq ? Op::kIsNull : Op::kIsNotNull;
     } else {
+      if (!value.is_null())
+        EncodeKeyValue(schema_.fields[column].type, value, &node.keys.emplace_back());
       node.values.push_back(std::move(value));
     }
     out->push_back(std::move(node));
@@ -189,10 +192,19 @@ class FilterParser {
     node.op = op;
     node.column = column;
     size_t i = 0;
+    auto keys = std::make_shared<absl::flat_hash_set<std::string>>();
     for (element item : array) {
       ASSIGN_OR_RETURN(Value value, Operand(column, item, Indexed(path, i++)));
+      if (value.is_null()) {
+        node.list_has_null = true;
+      } else {
+        std::string key;
+        EncodeKeyValue(schema_.fields[column].type, value, &key);
+        keys->insert(std::move(key));
+      }
       node.values.push_back(std::move(value));
     }
+    node.key_set = std::move(keys);
     out->push_back(std::move(node));
     return Status::OK();
   }

@@ -5,9 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <absl/container/flat_hash_set.h>
 
 #include "types/value.h"
 
@@ -34,8 +37,14 @@ struct FilterNode {
     kNot,
   };
   Op op = Op::kTrue;
-  size_t column = 0;                 // comparisons and full text
-  std::vector<Value> values;         // one for comparisons/prefix, a list for $in/$nin
+  size_t column = 0;          // comparisons and full text
+  std::vector<Value> values;  // one for comparisons/prefix, a list for $in/$nin
+  // Comparisons and $in/$nin: the non-null values in the key encoding, made once when the
+  // filter is parsed, so evaluating a row encodes only the row's value (and $in/$nin look
+  // it up in a hash set instead of comparing it with every value).
+  std::vector<std::string> keys;
+  std::shared_ptr<const absl::flat_hash_set<std::string>> key_set;  // $in/$nin
+  bool list_has_null = false;                                       // $in/$nin
   std::vector<std::string> words;    // full text: normalised words (see text_tokens.h)
   std::vector<FilterNode> children;  // $and/$or (any number), $not (one)
 };
