@@ -23,6 +23,7 @@ std::string PositionKey(const std::string& source) { return "pos:" + source; }
 std::string TableDbName(const std::string& table) { return "t:" + table; }
 // Named like the table databases ("x:...") so a reset drops it with them.
 constexpr const char* kOperatorStateDb = "s:operators";
+constexpr const char* kCursorKeyMeta = "cursor_key";
 
 // Multiset rows are keyed by a per-table insertion sequence (8 bytes, big-endian), so inserts
 // append at the right edge of the B-tree: few dirty pages per commit, which is what keeps
@@ -215,6 +216,8 @@ MDB_dbi ReadView::TreeDbi(uint32_t table, int tree) const {
 
 const TableDefinition& ReadView::definition(uint32_t table) const { return store_->tables_[table]; }
 
+const CursorCipher& ReadView::cursor_cipher() const { return *store_->cursor_cipher_; }
+
 uint64_t ReadView::txn_id() const { return mdb_txn_id(txn_); }
 
 Result<std::unique_ptr<CacheStore>> CacheStore::Open(const std::string& dir,
@@ -242,6 +245,21 @@ Result<std::unique_ptr<CacheStore>> CacheStore::Open(const std::string& dir,
   ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::Begin(store->env_, 0));
   rc = mdb_dbi_open(txn.get(), "meta", MDB_CREATE, &store->meta_);
   if (rc != 0) return LmdbError(rc, "cannot open cache metadata");
+  // The cursor key is made with the cache and kept with it, so cursors outlive the process.
+  std::string cursor_key(kCursorKeyMeta);
+  MDB_val k = ToVal(cursor_key), v;
+  rc = mdb_get(txn.get(), store->meta_, &k, &v);
+  if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size != CursorCipher::kKeyBytes)) {
+    ASSIGN_OR_RETURN(std::string fresh, CursorCipher::NewKey());
+    v = ToVal(fresh);
+    rc = mdb_put(txn.get(), store->meta_, &k, &v, 0);
+    if (rc != 0) return LmdbError(rc, "cannot write the cursor key");
+    store->cursor_cipher_.emplace(fresh);
+  } else if (rc != 0) {
+    return LmdbError(rc, "cannot read the cursor key");
+  } else {
+    store->cursor_cipher_.emplace(FromVal(v));
+  }
   RETURN_IF_ERROR(txn.Commit());
   return store;
 }

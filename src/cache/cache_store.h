@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "cache/change_feed.h"
+#include "cache/cursor_cipher.h"
 #include "cache/operator_state.h"
 #include "cache/table_changes.h"
 #include "common/status.h"
@@ -129,6 +130,8 @@ class ReadView {
   const TableDefinition& definition(uint32_t table) const;
   // The id of the last transaction this view sees (compare with ChangeEvent::commit_txn).
   uint64_t txn_id() const;
+  // Seals the keyset cursors of queries on this cache (cursor_cipher.h).
+  const CursorCipher& cursor_cipher() const;
 
  private:
   friend class CacheStore;
@@ -198,7 +201,8 @@ class CacheStore {
 
   MDB_env* env_ = nullptr;
   MDB_dbi meta_ = 0;
-  MDB_dbi state_ = 0;  // operator checkpoints; opened by DeclareTables
+  std::optional<CursorCipher> cursor_cipher_;  // keyed by the cache's "cursor_key" metadata
+  MDB_dbi state_ = 0;                          // operator checkpoints; opened by DeclareTables
   std::vector<MDB_dbi> table_dbs_;
   std::vector<std::vector<MDB_dbi>> index_dbs_;         // per table, in IndexDefinition order
   std::vector<std::optional<MDB_dbi>> hash_index_dbs_;  // multisets: row hash -> sequence

@@ -315,7 +315,7 @@ Status RunQuery(const ReadView& view, uint32_t table, const QuerySpec& spec,
   std::optional<CursorPosition> after;
   std::string after_key;
   if (spec.after) {
-    ASSIGN_OR_RETURN(after, order.DecodeCursor(*spec.after));
+    ASSIGN_OR_RETURN(after, order.DecodeCursor(*spec.after, view.cursor_cipher(), definition.name));
     after_key = order.SortKey(*after);
   }
   if (spec.limit == 0) return Status::OK();
@@ -377,7 +377,8 @@ Status RunQuery(const ReadView& view, uint32_t table, const QuerySpec& spec,
       }
       if (more && next_cursor && !page.empty()) {
         ASSIGN_OR_RETURN(Record last, DecodeRow(schema, page.back().second));
-        *next_cursor = order.EncodeCursor(order.PositionOf(last, page.back().first));
+        *next_cursor = order.EncodeCursor(order.PositionOf(last, page.back().first),
+                                          view.cursor_cipher(), definition.name);
       }
       return Status::OK();
     }
@@ -423,7 +424,8 @@ Status RunQuery(const ReadView& view, uint32_t table, const QuerySpec& spec,
       if (next_cursor) {
         const Candidate& last = sorted[i - 1];
         ASSIGN_OR_RETURN(Record row, DecodeRow(schema, last.row));
-        *next_cursor = order.EncodeCursor(order.PositionOf(row, last.id));
+        *next_cursor = order.EncodeCursor(order.PositionOf(row, last.id), view.cursor_cipher(),
+                                          definition.name);
       }
       break;
     }

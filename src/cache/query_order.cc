@@ -54,7 +54,8 @@ uint32_t ResultOrder::Fingerprint() const {
   return h;
 }
 
-std::string ResultOrder::EncodeCursor(const CursorPosition& position) const {
+std::string ResultOrder::EncodeCursor(const CursorPosition& position, const CursorCipher& cipher,
+                                      std::string_view context) const {
   std::string raw;
   raw.push_back(kCursorVersion);
   const uint32_t fingerprint = Fingerprint();
@@ -65,14 +66,17 @@ std::string ResultOrder::EncodeCursor(const CursorPosition& position) const {
   }
   AppendVarint(position.row_id.size(), &raw);
   raw += position.row_id;
-  return EncodeBase64Url(raw);  // safe in URLs and headers
+  return EncodeBase64Url(cipher.Seal(raw, context));  // safe in URLs and headers
 }
 
-Result<CursorPosition> ResultOrder::DecodeCursor(std::string_view cursor) const {
+Result<CursorPosition> ResultOrder::DecodeCursor(std::string_view cursor,
+                                                 const CursorCipher& cipher,
+                                                 std::string_view context) const {
   auto malformed = [] {
     return InvalidArgument("$after: malformed cursor (use the X-Sluice-Cursor value unchanged)");
   };
-  auto raw = DecodeBase64Url(cursor);
+  auto sealed = DecodeBase64Url(cursor);
+  auto raw = sealed ? cipher.Open(*sealed, context) : std::nullopt;
   if (!raw || raw->size() < 5 || (*raw)[0] != kCursorVersion) return malformed();
   uint32_t fingerprint;
   std::memcpy(&fingerprint, raw->data() + 1, 4);

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cache/cursor_cipher.h"
 #include "cache/query_spec.h"
 #include "common/status.h"
 #include "types/schema.h"
@@ -30,9 +31,13 @@ class ResultOrder {
   CursorPosition PositionOf(const Record& row, std::string_view row_id) const;
   std::string SortKey(const CursorPosition& position) const;
 
-  std::string EncodeCursor(const CursorPosition& position) const;
-  // InvalidArgument naming $after for malformed cursors or one made for another order.
-  Result<CursorPosition> DecodeCursor(std::string_view cursor) const;
+  // Cursors are sealed by `cipher` for `context` (the table): opaque to clients, and a cursor
+  // changed, or made for another table or cache, does not open.
+  std::string EncodeCursor(const CursorPosition& position, const CursorCipher& cipher,
+                           std::string_view context) const;
+  // InvalidArgument naming $after for malformed or foreign cursors or one made for another order.
+  Result<CursorPosition> DecodeCursor(std::string_view cursor, const CursorCipher& cipher,
+                                      std::string_view context) const;
 
  private:
   uint32_t Fingerprint() const;

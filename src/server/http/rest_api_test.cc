@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include "common/temp_dir.h"
+#include "types/base64url.h"
 #include "types/key_codec.h"
 #include "types/row_codec.h"
 #include "types/utf8.h"
@@ -155,6 +156,46 @@ TEST_F(RestApiTest, CountHonoursSkipLimitAndCursors) {
   ASSERT_FALSE(cursor.empty());
   EXPECT_EQ(Post("/products/count", R"({"$after": ")" + cursor + R"("})").body, "{\"count\":20}");
   EXPECT_EQ(Post("/products/count", R"({"$limit": 0})").body, "{\"count\":0}");
+}
+
+// Cursors are opaque: nothing of the last row (its key, its order values) can be read from
+// one, a changed cursor is refused, and a cursor of one endpoint does not work on another.
+TEST_F(RestApiTest, CursorsAreOpaqueAndTamperProof) {
+  auto first = Post("/products/query", R"({"$limit": 1, "$order_by": {"price": "desc"}})");
+  ASSERT_EQ(first.status, 200);
+  ASSERT_NE(first.body.find("\"id\":120"), std::string::npos) << first.body;
+  std::string cursor;
+  for (const auto& [name, value] : first.headers) {
+    if (name == "X-Sluice-Cursor") cursor = value;
+  }
+  ASSERT_FALSE(cursor.empty());
+  auto raw = DecodeBase64Url(cursor);
+  ASSERT_TRUE(raw.has_value());
+  std::string id_key, price_key;
+  EncodeKeyValue(FieldType::kInt, Value(int64_t{120}), &id_key);
+  EncodeKeyValue(FieldType::kDecimal, Value(*Decimal::Parse("120.50")), &price_key);
+  EXPECT_EQ(raw->find(id_key), std::string::npos) << "the cursor shows the row's key";
+  EXPECT_EQ(raw->find(price_key), std::string::npos) << "the cursor shows the order value";
+  // Two cursors for the same position differ (a fresh nonce each), so they reveal no equality.
+  auto again = Post("/products/query", R"({"$limit": 1, "$order_by": {"price": "desc"}})");
+  for (const auto& [name, value] : again.headers) {
+    if (name == "X-Sluice-Cursor") EXPECT_NE(value, cursor);
+  }
+  auto next =
+      Post("/products/query",
+           R"({"$limit": 1, "$order_by": {"price": "desc"}, "$after": ")" + cursor + R"("})");
+  ASSERT_EQ(next.status, 200) << next.body;
+  EXPECT_NE(next.body.find("\"id\":119"), std::string::npos) << next.body;
+  for (size_t at : {size_t{0}, cursor.size() / 2, cursor.size() - 1}) {
+    std::string bad = cursor;
+    bad[at] = bad[at] == 'A' ? 'B' : 'A';
+    auto r =
+        Post("/products/query", R"({"$order_by": {"price": "desc"}, "$after": ")" + bad + R"("})");
+    EXPECT_EQ(r.status, 400) << "tampered at " << at << ": " << r.body;
+  }
+  auto foreign =
+      Post("/ops/log/query", R"({"$order_by": {"price": "desc"}, "$after": ")" + cursor + R"("})");
+  EXPECT_EQ(foreign.status, 400) << foreign.body;
 }
 
 TEST_F(RestApiTest, BadRequestsGetClearErrors) {
