@@ -241,7 +241,7 @@ Result<std::optional<Record>> ProjectAggregateRow(const BoundSelect& plan, const
 void AppendRowChange(const std::optional<Record>& before, const std::optional<Record>& after,
                      std::vector<Operation>& output) {
   if (before && after) {
-    if (*before != *after) output.push_back(Operation::Update(*before, *after));
+    if (!IdenticalRecords(*before, *after)) output.push_back(Operation::Update(*before, *after));
   } else if (before) {
     output.push_back(Operation::Delete(*before));
   } else if (after) {

@@ -204,7 +204,8 @@ class StatementBinder {
 
   Result<ExprPtr> Bind(element node) {
     auto [kind, fields] = NodeOf(node);
-    if (plan_) {
+    // Inside an aggregate's argument the input row is in scope, not the group keys.
+    if (plan_ && !in_aggregate_arg_) {
       for (size_t k = 0; k < key_trees_.size(); ++k) {
         if (key_trees_[k] && SameTree(node, *key_trees_[k])) return KeyRef(k);
       }
@@ -643,6 +644,14 @@ class StatementBinder {
           call.result_type = FieldType::kDecimal;
         }
       } else if (name == "min" || name == "max") {
+        // PostgreSQL orders no booleans, JSON, points or bytes for min/max (bool_and/bool_or
+        // are its boolean aggregates).
+        if (t == FieldType::kBoolean || t == FieldType::kJson || t == FieldType::kPoint ||
+            t == FieldType::kBinary) {
+          return Error(
+              "function " + name + "(" + std::string(FieldTypeName(t)) + ") does not exist",
+              fields);
+        }
         call.kind = name == "min" ? AggregateKind::kMin : AggregateKind::kMax;
         call.result_type = t;
       } else {
@@ -1587,10 +1596,9 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
       if (IsUnknownLiteral(*key)) {
         ASSIGN_OR_RETURN(key, Coerce(std::move(key), FieldType::kString));
       }
+      // A plain column's index, not its name: two FROM tables may both have a `d`.
       std::optional<size_t> column;
-      auto [kkind, kfields] = NodeOf(key_tree);
-      if (kkind == "ColumnRef" && key->column_name())
-        column = plan->input_schema.FindField(*key->column_name());
+      if (NodeOf(key_tree).first == "ColumnRef") column = key->column_index();
       plan->group_keys.push_back(std::move(key));
       agg_binder.AddGroupKeyTree(key_tree, column);
     }
@@ -1651,9 +1659,10 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
     bool nullable = true;
     if (aggregated) {
       // A select item that is exactly a group key makes that output column part of the key.
-      for (size_t k = 0; k < output_key_of.size(); ++k) {
-        bool is_key_ref = e->column_name() && *e->column_name() == plan->group_keys[k]->ToString();
-        if (is_key_ref && !output_key_of[k]) output_key_of[k] = plan->output_schema.fields.size();
+      // Over the aggregate's row [group keys..., aggregates...], a plain column below the key
+      // count is exactly that group key.
+      if (auto k = e->column_index(); k && *k < output_key_of.size() && !output_key_of[*k]) {
+        output_key_of[*k] = plan->output_schema.fields.size();
       }
     } else if (e->column_index() && plan->joins.empty()) {
       nullable = plan->input_schema.fields[*e->column_index()].nullable;

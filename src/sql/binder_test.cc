@@ -134,6 +134,18 @@ TEST(Binder, ColumnsOfAGroupedPrimaryKeyTableMayBeSelected) {
       << refused.status().message();
 }
 
+// What PostgreSQL refuses, Sluice refuses at check time too (never a different answer).
+TEST(Binder, RefusesWhatPostgresRefuses) {
+  TableCatalog c = Catalog();
+  c["flags"] = Schema{{{"b", FieldType::kBoolean, true}, {"j", FieldType::kJson, true}}, {}};
+  for (const char* sql : {"SELECT max(b) INTO x FROM flags", "SELECT min(j) INTO x FROM flags"}) {
+    auto r = BindSqlScript(sql, 1, c);
+    ASSERT_FALSE(r.ok()) << sql;
+    EXPECT_NE(r.status().message().find("does not exist"), std::string::npos)
+        << r.status().message();
+  }
+}
+
 TEST(Binder, NegativeAndZeroConstantsSurviveTheParser) {
   TableCatalog c = Catalog();
   auto r = BindSqlScript("SELECT -2 AS a, 0 AS b, -7.5 AS c INTO t FROM bid", 1, c);

@@ -65,3 +65,9 @@ SELECT k, count(DISTINCT s) AS kinds, count(DISTINCT v) AS values_ INTO out FROM
 SELECT count(DISTINCT k) AS keys INTO out FROM t;
 SELECT k, string_agg(s, ',' ORDER BY s) AS all_s INTO out FROM t GROUP BY k;
 SELECT string_agg(s, ' | ' ORDER BY s DESC) AS joined INTO out FROM t WHERE v > 0;
+-- Aggregates of grouped columns read the input row, and same-named columns of two tables stay
+-- apart as group keys (found by the random tester: tests/sql/fuzz/found/01, 02, 08).
+SELECT v, min(v) AS lo, max(ts) AS latest, count(f) AS nf INTO out FROM t GROUP BY v, ts, f;
+SELECT max(s) FILTER (WHERE true) AS m, bool_or(b) AS any_b INTO out FROM t GROUP BY s, b;
+SELECT a.k, b.k AS bk, count(*) AS n, sum(a.v) AS total INTO out FROM t a JOIN u b ON a.v = b.w GROUP BY a.k, b.k;
+SELECT b.s AS bs, count(*) AS n INTO out FROM t a JOIN u b ON a.k = b.k GROUP BY a.s, b.s;
