@@ -105,10 +105,44 @@ double ToDouble(FieldType from, const Value& v) {
 }
 
 // PostgreSQL-like text form of a value (casts to text, ||, concat).
+// float8's text form in PostgreSQL 12+ (extra_float_digits = 1): the shortest digits that read
+// back exactly, in positional form unless the decimal exponent is below -4 or from 15 on.
+std::string FloatText(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+  if (d == 0) return std::signbit(d) ? "-0" : "0";
+  char buf[64];
+  auto end = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific).ptr;
+  std::string_view sci(buf, size_t(end - buf));  // -1.2345e+10
+  const size_t e = sci.find('e');
+  const int exponent = std::atoi(std::string(sci.substr(e + 1)).c_str());
+  const bool negative = sci[0] == '-';
+  std::string digits;
+  for (char c : sci.substr(negative, e - negative)) {
+    if (c != '.') digits.push_back(c);
+  }
+  std::string out = negative ? "-" : "";
+  if (exponent < -4 || exponent >= 15) {
+    out += digits[0];
+    if (digits.size() > 1) out += "." + digits.substr(1);
+    out += exponent < 0 ? "e-" : "e+";
+    const int magnitude = std::abs(exponent);
+    if (magnitude < 10) out += '0';
+    return out + std::to_string(magnitude);
+  }
+  if (exponent < 0) return out + "0." + std::string(size_t(-exponent - 1), '0') + digits;
+  if (digits.size() <= size_t(exponent) + 1) {
+    return out + digits + std::string(size_t(exponent) + 1 - digits.size(), '0');
+  }
+  return out + digits.substr(0, size_t(exponent) + 1) + "." + digits.substr(size_t(exponent) + 1);
+}
+
 std::string ToText(FieldType type, const Value& v) {
   switch (type) {
     case FieldType::kBoolean:
       return v.as_bool() ? "true" : "false";
+    case FieldType::kFloat:
+      return FloatText(v.as_float());
     case FieldType::kInt:
       return std::to_string(v.as_int());
     case FieldType::kUInt:
@@ -483,6 +517,16 @@ Result<ExprPtr> CoerceText(ExprPtr e) {
   return BindCast(std::move(e), FieldType::kString);
 }
 
+// A value's output text, as concat() uses it in PostgreSQL: like a cast to text, except that
+// booleans print as t and f (CAST(true AS text) and 'a' || true say 'true', concat('a', true)
+// says 'at').
+Result<ExprPtr> OutputText(ExprPtr e) {
+  if (e->type() != FieldType::kBoolean) return CoerceText(std::move(e));
+  return Unary("text", FieldType::kString, std::move(e), [](const std::vector<Value>& v) {
+    return Result<Value>(Value(v[0].as_bool() ? "t" : "f"));
+  });
+}
+
 Result<ExprPtr> RequireType(ExprPtr e, FieldType type, const std::string& fn) {
   if (e->type() == type || IsUnknownLiteral(*e)) return Coerce(std::move(e), type);
   if (type == FieldType::kInt && e->type() == FieldType::kInt) return e;
@@ -572,6 +616,27 @@ Result<Decimal> ExtractField(const std::string& field_text, int64_t micros) {
     return Decimal((thursday - DaysFrom(iso_year, 1, 1)) / 7 + 1, 0);
   }
   return InvalidArgument("unit \"" + field_text + "\" not recognized for timestamp");
+}
+
+// `d` rounded (half away from zero, as numeric does) or truncated at 10^digits, digits >= 1:
+// the tens, hundreds ... place. The result has scale 0.
+Result<Decimal> RoundToPowerOfTen(const Decimal& d, int digits, bool round) {
+  const int divide_digits = d.scale() + digits;
+  if (divide_digits > 38) return Decimal(0, 0);  // |d| < 10^38 is below half of 10^39
+  __int128 divisor = 1;
+  for (int i = 0; i < divide_digits; ++i) divisor *= 10;
+  const __int128 c = d.coefficient();
+  __int128 q = c / divisor;
+  const __int128 r = c % divisor;
+  if (round && (r < 0 ? -r : r) * 2 >= divisor) q += c < 0 ? -1 : 1;
+  __int128 bound = 1;  // 10^37: times ten, still within 38 digits
+  for (int i = 0; i < Decimal::kMaxDigits - 1; ++i) bound *= 10;
+  __int128 result = q;
+  for (int i = 0; i < digits; ++i) {
+    if (result >= bound || result <= -bound) return OutOfRange("numeric field overflow");
+    result *= 10;
+  }
+  return Decimal(result, 0);
 }
 
 }  // namespace
@@ -937,10 +1002,11 @@ Result<ExprPtr> BindFunction(const std::string& name, std::vector<ExprPtr> args)
       }
       const Decimal& d = v[0].as_decimal();
       int scale = v.size() == 2 ? int(std::clamp<int64_t>(v[1].as_int(), -38, 38)) : 0;
-      if (fn == "round") {
-        if (scale >= 0) return Value(d.Rescaled(std::max(scale, 0)).value());
-        ASSIGN_OR_RETURN(Decimal shifted, Decimal::Divide(d, Decimal(1, scale), 0));
-        return Value(Decimal::Multiply(shifted, Decimal(1, scale)).value());
+      if (fn == "round" && scale >= 0) return Value(d.Rescaled(scale).value());
+      if (scale < 0) {
+        // round(99.99, -1) = 100, trunc(15, -1) = 10: at 10^-scale, with scale 0 (PostgreSQL).
+        ASSIGN_OR_RETURN(Decimal r, RoundToPowerOfTen(d, -scale, fn == "round"));
+        return Value(r);
       }
       // floor / ceil / trunc to `scale` decimals
       Decimal norm = d.Rescaled(std::max(d.scale(), std::max(scale, 0))).value();
@@ -998,7 +1064,7 @@ Result<ExprPtr> BindFunction(const std::string& name, std::vector<ExprPtr> args)
   if (name == "concat") {
     std::vector<ExprPtr> texts;
     for (auto& a : args) {
-      ASSIGN_OR_RETURN(ExprPtr t, CoerceText(std::move(a)));
+      ASSIGN_OR_RETURN(ExprPtr t, OutputText(std::move(a)));
       texts.push_back(std::move(t));
     }
     return MakeCall("concat", FieldType::kString, std::move(texts), [](V v) -> Result<Value> {

@@ -21,3 +21,8 @@ SELECT j -> 'c' -> 2 ->> 'd' AS d, j -> 'nested' ->> 'k' AS k2 INTO out FROM t;
 SELECT json_extract_path_text(j::json, 'nested', 'n', '0') AS n0, jsonb_extract_path_text(j, 'b') AS b INTO out FROM t;
 SELECT j ->> 'b' AS b, count(*) AS n INTO out FROM t GROUP BY j ->> 'b';
 SELECT k, v INTO out FROM t WHERE (j ->> 'a')::numeric > 0;
+-- Found by the random tester (tests/sql/fuzz/found/03, 04, 05): negative digits in round and
+-- trunc, booleans in concat print as t/f (but as true/false after ||), floats print as PostgreSQL's float8 text.
+SELECT n, round(n, -1) AS r1, round(n, -2) AS r2, trunc(n, -1) AS t1, round(v::numeric, -1) AS rv INTO out FROM t;
+SELECT concat(s, b, v) AS c, s || b AS d, concat('x', NULL::boolean) AS e INTO out FROM t;
+SELECT f::text AS ft, (f * '1e12'::float8)::text AS big, (f / '1e9'::float8)::text AS small INTO out FROM t;
