@@ -659,7 +659,18 @@ void Pipeline::Impl::RunSink(size_t index) {
   while (auto item = sink.input->Pop()) {
     WriterItem out{index, item->barrier ? WriterItem::kBarrier : WriterItem::kChanges, item->epoch,
                    TableChanges(uint32_t(index))};
-    if (!item->barrier) EncodeInto(sink, *item->batch.batch, out.changes);
+    if (!item->barrier) {
+      // A value of the wrong type here is a bug upstream; it must stop this pipeline with a
+      // message naming the table, not abort the process (and every API with it).
+      try {
+        EncodeInto(sink, *item->batch.batch, out.changes);
+      } catch (const std::exception& e) {
+        Fail(Internal("table '" + sink.config->table +
+                      "': internal error writing a row: " + e.what()));
+        sink.input->Close();
+        break;
+      }
+    }
     if (!writer_input.Push(std::move(out))) {
       sink.input->Close();  // the writer failed: make the source stop too
       break;
