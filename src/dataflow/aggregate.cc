@@ -1,5 +1,8 @@
 #include "dataflow/aggregate.h"
 
+#include <cmath>
+#include <limits>
+
 #include <absl/container/btree_map.h>
 
 #include "sql/functions.h"
@@ -14,12 +17,44 @@ struct ValueLess {
   bool operator()(const Value& a, const Value& b) const { return CompareValues(type, a, b) < 0; }
 };
 
+// A float sum that rows leave as well as enter. A plain running sum loses a small value's
+// digits while a large one is in it and never gets them back when the large one is retracted
+// (avg 0.1 became 0.09999990463); the compensation term (Neumaier) keeps what rounding drops.
+// Infinities and NaNs are counted apart, since inf - inf would poison the sum for good.
+class FloatSum {
+ public:
+  void Add(double x, int weight) {
+    if (std::isnan(x)) {
+      nans_ += weight;
+    } else if (std::isinf(x)) {
+      (x > 0 ? positive_infinities_ : negative_infinities_) += weight;
+    } else {
+      const double y = weight * x;
+      const double t = sum_ + y;
+      compensation_ += std::abs(sum_) >= std::abs(y) ? (sum_ - t) + y : (y - t) + sum_;
+      sum_ = t;
+    }
+  }
+  double value() const {
+    if (nans_ > 0 || (positive_infinities_ > 0 && negative_infinities_ > 0)) return std::nan("");
+    if (positive_infinities_ > 0) return std::numeric_limits<double>::infinity();
+    if (negative_infinities_ > 0) return -std::numeric_limits<double>::infinity();
+    return sum_ + compensation_;
+  }
+  // No inputs left: whatever rounding residue remains is dropped.
+  void Reset() { *this = FloatSum(); }
+
+ private:
+  double sum_ = 0, compensation_ = 0;
+  int64_t nans_ = 0, positive_infinities_ = 0, negative_infinities_ = 0;
+};
+
 struct AggState {
-  int64_t count = 0;     // non-NULL inputs (rows for COUNT(*))
-  Decimal decimal_sum;   // SUM/AVG over int and decimal inputs
-  double float_sum = 0;  // SUM/AVG over floats
-  int64_t int_sum = 0;   // SUM over durations
-  int64_t trues = 0;     // BOOL_AND / BOOL_OR
+  int64_t count = 0;    // non-NULL inputs (rows for COUNT(*))
+  Decimal decimal_sum;  // SUM/AVG over int and decimal inputs
+  FloatSum float_sum;   // SUM/AVG over floats
+  int64_t int_sum = 0;  // SUM over durations
+  int64_t trues = 0;    // BOOL_AND / BOOL_OR
   // MIN / MAX / COUNT(DISTINCT) / STRING_AGG: the multiset of values (a B-tree: far fewer
   // allocations and cache misses than std::map when a group sees many values).
   absl::btree_map<Value, int64_t, ValueLess> values{ValueLess{FieldType::kInt}};
@@ -119,7 +154,8 @@ Status Aggregate::Apply(const Record& row, int weight, std::vector<Group*>& touc
       case AggregateKind::kSum:
       case AggregateKind::kAvg:
         if (call.arg->type() == FieldType::kFloat) {
-          s.float_sum += weight * v.as_float();
+          s.float_sum.Add(v.as_float(), weight);
+          if (s.count == 0) s.float_sum.Reset();
         } else if (call.arg->type() == FieldType::kDuration) {
           s.int_sum += weight * v.as_int();
         } else {
@@ -162,7 +198,7 @@ Result<std::optional<Record>> Aggregate::Output(const Group& g) const {
         if (s.count == 0) {
           agg_row.emplace_back();
         } else if (call.result_type == FieldType::kFloat) {
-          agg_row.emplace_back(s.float_sum);
+          agg_row.emplace_back(s.float_sum.value());
         } else if (call.result_type == FieldType::kDuration) {
           agg_row.emplace_back(s.int_sum);
         } else {
@@ -173,7 +209,7 @@ Result<std::optional<Record>> Aggregate::Output(const Group& g) const {
         if (s.count == 0) {
           agg_row.emplace_back();
         } else if (call.result_type == FieldType::kFloat) {
-          agg_row.emplace_back(s.float_sum / double(s.count));
+          agg_row.emplace_back(s.float_sum.value() / double(s.count));
         } else {
           Decimal n(s.count, 0);
           ASSIGN_OR_RETURN(
