@@ -1,5 +1,6 @@
 #include "server/http/http_server.h"
 
+#include "common/rate_limited_log.h"
 #include "server/http/live_session.h"
 
 #include <spdlog/spdlog.h>
@@ -13,7 +14,11 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/version.hpp>
 
+#include <sys/resource.h>
+
 #include <array>
+#include <atomic>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -33,8 +38,10 @@ namespace {
 // within the timeout is disconnected.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const ServedApi& api, const HttpServerOptions& options)
-      : socket_(std::move(socket)),
+  Session(tcp::socket socket, const ServedApi& api, const HttpServerOptions& options,
+          std::shared_ptr<void> slot)
+      : slot_(std::move(slot)),
+        socket_(std::move(socket)),
         idle_timer_(socket_.get_executor()),
         api_(api),
         options_(options),
@@ -93,7 +100,8 @@ class Session : public std::enable_shared_from_this<Session> {
       if (auto* route = std::get_if<LiveRoute>(&*live)) {
         // The connection becomes a live stream and leaves this session.
         idle_timer_.cancel();
-        return StartLiveSession(std::move(socket_), parser_->release(), api, std::move(*route));
+        return StartLiveSession(std::move(socket_), parser_->release(), api, std::move(*route),
+                                std::move(slot_));
       }
       auto& error = std::get<HttpResponse>(*live);
       return Send(std::move(error), req.keep_alive(), false, req.version());
@@ -180,6 +188,7 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::steady_timer idle_timer_;
   const ServedApi& api_;
   const HttpServerOptions& options_;
+  std::shared_ptr<void> slot_;  // this connection's place in the server's count
   const std::chrono::steady_clock::duration timeout_;
   std::chrono::steady_clock::time_point last_activity_;
   bool lingering_ = false;
@@ -201,22 +210,78 @@ struct Acceptor {
   std::unique_ptr<tcp::acceptor> socket;
   std::vector<std::unique_ptr<Loop>>* loops;
   size_t next = 0;
+  // Open connections (plain and live); each holds a slot whose release counts it down.
+  std::shared_ptr<std::atomic<size_t>> open = std::make_shared<std::atomic<size_t>>(0);
+  size_t max_connections = 0;
+  std::unique_ptr<asio::steady_timer> retry;  // backoff after running out of file handles
+  RateLimitedLog refused_log{std::chrono::seconds(10)};
+  RateLimitedLog accept_error_log{std::chrono::seconds(10)};
 };
+
+std::shared_ptr<void> TakeSlot(const std::shared_ptr<std::atomic<size_t>>& open) {
+  open->fetch_add(1);
+  return std::shared_ptr<void>(nullptr, [open](void*) { open->fetch_sub(1); });
+}
+
+// Over the cap: a short 503 with Retry-After, written without waiting, then the socket closes.
+// The client learns to come back; the server spends no session on it.
+void Refuse(tcp::socket& socket) {
+  static constexpr std::string_view kBody =
+      R"({"error":{"code":"unavailable","message":"too many connections; retry later"}})";
+  static const std::string kResponse =
+      "HTTP/1.1 503 Service Unavailable\r\nServer: sluice\r\nRetry-After: 1\r\n"
+      "Content-Type: application/json\r\nConnection: close\r\nContent-Length: " +
+      std::to_string(kBody.size()) + "\r\n\r\n" + std::string(kBody);
+  beast::error_code ec;
+  socket.non_blocking(true, ec);
+  socket.write_some(asio::buffer(kResponse), ec);
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
+}
 
 void Accept(Acceptor& acceptor, const ServedApi& api, const HttpServerOptions& options) {
   Loop& target = *(*acceptor.loops)[acceptor.next++ % acceptor.loops->size()];
   acceptor.socket->async_accept(
       target.io, [&acceptor, &api, &options](beast::error_code ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted) return;
-        if (!ec) {
+        if (!ec && acceptor.open->load() >= acceptor.max_connections) {
+          if (auto n = acceptor.refused_log.Tick()) {
+            spdlog::warn("refused {} connection(s) over api.max_connections ({}) with 503", *n,
+                         acceptor.max_connections);
+          }
+          Refuse(socket);
+        } else if (!ec) {
           socket.set_option(tcp::no_delay(true), ec);
-          auto session = std::make_shared<Session>(std::move(socket), api, options);
+          auto session =
+              std::make_shared<Session>(std::move(socket), api, options, TakeSlot(acceptor.open));
           asio::post(session->executor(), [session] { session->Start(); });
         } else {
-          spdlog::warn("accept failed: {}", ec.message());
+          if (auto n = acceptor.accept_error_log.Tick()) {
+            spdlog::warn("accept failed {} time(s): {}", *n, ec.message());
+          }
+          // Out of file handles: the pending connection stays queued, so accepting again at
+          // once would fail again at once (a busy loop). Wait for handles to be released.
+          if (ec == asio::error::no_descriptors || ec.value() == ENFILE ||
+              ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
+            acceptor.retry->expires_after(std::chrono::milliseconds(100));
+            acceptor.retry->async_wait([&acceptor, &api, &options](beast::error_code wait_ec) {
+              if (!wait_ec) Accept(acceptor, api, options);
+            });
+            return;
+          }
         }
         Accept(acceptor, api, options);
       });
+}
+
+// The connection cap when the config sets none: what the process's file-handle limit leaves
+// after a reserve for the cache, the change log, source connections and logs.
+size_t DefaultMaxConnections() {
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 10000;
+  constexpr size_t kReserve = 128;
+  const size_t handles = size_t(limit.rlim_cur);
+  return handles > 2 * kReserve ? handles - kReserve : std::max<size_t>(handles / 2, 1);
 }
 
 }  // namespace
@@ -248,6 +313,9 @@ class HttpServer::Impl {
                          " (is another process using the port? set api.rest.port)");
     }
     port_ = socket.local_endpoint().port();
+    acceptor_.max_connections =
+        options_.max_connections > 0 ? options_.max_connections : DefaultMaxConnections();
+    acceptor_.retry = std::make_unique<asio::steady_timer>(loops_[0]->io);
     Accept(acceptor_, api_, options_);
     for (auto& loop : loops_) {
       threads_.emplace_back([l = loop.get()] {

@@ -18,6 +18,9 @@ struct HttpServerOptions {
   int threads = 0;  // 0 = one per core
   size_t max_body_bytes = 1 << 20;
   int idle_timeout_seconds = 60;
+  // Open connections (live streams included) beyond which new ones get a 503 with Retry-After;
+  // 0 = sized to the process's file-handle limit.
+  size_t max_connections = 0;
 };
 
 class HttpServer {

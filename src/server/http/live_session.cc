@@ -47,6 +47,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   LiveSession(std::shared_ptr<const RestApi> api, LiveRoute route, asio::any_io_executor executor)
       : api_(std::move(api)), route_(std::move(route)), executor_(std::move(executor)) {}
   virtual ~LiveSession() = default;
+  void HoldConnectionSlot(std::shared_ptr<void> slot) { connection_slot_ = std::move(slot); }
 
  protected:
   // Subscribes and starts pumping (call on the session's executor).
@@ -144,6 +145,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   std::unique_ptr<asio::system_timer> expiry_;
   bool writing_ = false;
   bool failed_ = false;
+  std::shared_ptr<void> connection_slot_;
 };
 
 class SseSession final : public LiveSession {
@@ -325,14 +327,17 @@ class WebSocketSession final : public LiveSession {
 }  // namespace
 
 void StartLiveSession(tcp::socket socket, http::request<http::string_body> request,
-                      std::shared_ptr<const RestApi> api, LiveRoute route) {
+                      std::shared_ptr<const RestApi> api, LiveRoute route,
+                      std::shared_ptr<void> connection_slot) {
   if (websocket::is_upgrade(request)) {
     auto session =
         std::make_shared<WebSocketSession>(std::move(socket), std::move(api), std::move(route));
+    session->HoldConnectionSlot(std::move(connection_slot));
     session->Start(std::move(request));
   } else {
     auto session =
         std::make_shared<SseSession>(std::move(socket), std::move(api), std::move(route));
+    session->HoldConnectionSlot(std::move(connection_slot));
     session->Start();
   }
 }

@@ -17,9 +17,11 @@
 
 namespace sluice {
 
-// `api` stays alive as long as the stream (it holds the cache version the stream reads).
+// `api` stays alive as long as the stream (it holds the cache version the stream reads), and
+// so does `connection_slot` (the server's count of open connections, http_server.cc).
 void StartLiveSession(boost::asio::ip::tcp::socket socket,
                       boost::beast::http::request<boost::beast::http::string_body> request,
-                      std::shared_ptr<const RestApi> api, LiveRoute route);
+                      std::shared_ptr<const RestApi> api, LiveRoute route,
+                      std::shared_ptr<void> connection_slot = nullptr);
 
 }  // namespace sluice
