@@ -15,6 +15,8 @@ import subprocess
 import tempfile
 import time
 
+import reaper
+
 BINARY = "/usr/sbin/nats-server"
 
 
@@ -29,7 +31,7 @@ def read(path):
         return f.read()
 
 
-def wait_for_port(port, proc, log, timeout=20):
+def wait_for_port(port, proc, log, timeout=120):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -59,6 +61,7 @@ class NatsCluster:
     def start(self):
         self.dir = tempfile.mkdtemp(prefix="sluice_nats_")
         atexit.register(self.stop)
+        reaper.watch_path(self.dir)  # also when the test process is killed
         self.ports = [free_port() for _ in range(self.count)]
         self.route_ports = [free_port() for _ in range(self.count)]
         self.procs = [None] * self.count
@@ -82,8 +85,9 @@ class NatsCluster:
                      "nats://127.0.0.1:%d" % self.route_ports[i], "--routes", routes]
         with open(self.log(i), "a") as log:
             self.procs[i] = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        reaper.watch_process(self.procs[i].pid)
 
-    def wait_for_meta_leader(self, timeout=30):
+    def wait_for_meta_leader(self, timeout=120):
         # JetStream in a cluster serves requests once the nodes elected a meta leader.
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -100,13 +104,17 @@ class NatsCluster:
     def kill(self, i):
         self.procs[i].send_signal(signal.SIGKILL)
         self.procs[i].wait()
+        reaper.forget_process(self.procs[i].pid)
 
     def stop(self):
         for p in self.procs:
             if p is not None and p.poll() is None:
                 p.kill()
                 p.wait()
+            if p is not None:
+                reaper.forget_process(p.pid)
         self.procs = []
         if self.dir:
             shutil.rmtree(self.dir, ignore_errors=True)
+            reaper.forget_path(self.dir)
             self.dir = None

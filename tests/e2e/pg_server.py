@@ -2,7 +2,9 @@
 
 initdb in a temp directory, a free loopback port, fsync off, wal_level=logical by default; local
 (unix socket) connections are trusted, TCP connections need a SCRAM password, so tests can check
-bad credentials. `stop()` kills the server (-m immediate) and deletes the directory. When the
+bad credentials. `stop()` kills the server (-m immediate) and deletes the directory; so does
+reaper.py's watchdog when the test process dies without stopping it (e.g. SIGKILLed by ctest's
+timeout: pg_ctl starts the server in a session of its own, which such a kill misses). When the
 tests run as root (CI), initdb and the server run as the `postgres` system user via runuser,
 because PostgreSQL refuses to run as root (as tests/support/postgres_server.cc does).
 
@@ -27,6 +29,8 @@ import socket
 import subprocess
 import tempfile
 import time
+
+import reaper
 
 BIN = "/usr/lib/postgresql/15/bin"
 
@@ -75,6 +79,9 @@ class PgServer:
     def start(self):
         self.dir = tempfile.mkdtemp(prefix="sluice_pg_")
         atexit.register(self.stop)  # also when a test run is interrupted
+        # And when the test process is killed: the server and the directory go with it.
+        reaper.watch_path(self.dir)
+        reaper.watch_postgres(self.data_dir)
         if self.as_postgres_user:
             shutil.chown(self.dir, user="postgres")
         r = self._run([os.path.join(BIN, "initdb"), "-D", self.data_dir, "-U", "postgres",
@@ -114,6 +121,8 @@ class PgServer:
             self._run([os.path.join(BIN, "pg_ctl"), "-D", self.data_dir, "-m", "immediate", "-w",
                        "stop"])
         shutil.rmtree(self.dir, ignore_errors=True)
+        reaper.forget_postgres(self.data_dir)
+        reaper.forget_path(self.dir)
         self.dir = None
 
     def __enter__(self):

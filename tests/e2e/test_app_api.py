@@ -12,8 +12,9 @@ import time
 
 import harness
 import pg_server
-from test_checkpoints import (OrdersWriter, converge, create_shop, expected, served,
-                              shop_config)
+from test_checkpoints import (RESTORED, OrdersWriter, converge, create_shop, expected,
+                              restored_before_streaming, served, shop_config,
+                              streamed_past_snapshot)
 
 PG = None
 KILLS = 30
@@ -48,8 +49,10 @@ class AppApiSplit(harness.SluiceTestCase):
         for node in self.nodes:
             node.start()
         for node in self.nodes:
-            node.wait_for(lambda n=node: n.count("/regions") >= 4, timeout=30,
+            node.wait_for(lambda n=node: n.count("/regions") >= 4, timeout=120,
                           what="the snapshot reaching the API node")
+        # From here on an app restart must resume (no new snapshot, no new log generation).
+        streamed_past_snapshot(PG, self.nodes[0])
         writer = OrdersWriter(PG)
         writer.start()
         # API clients keep being answered while the app dies and comes back.
@@ -69,6 +72,8 @@ class AppApiSplit(harness.SluiceTestCase):
         rng = random.Random(30)
         try:
             for kill in range(KILLS):
+                # The kill lands anywhere, start-up included: every assertion below holds
+                # wherever it lands.
                 time.sleep(rng.uniform(0.05, 0.6))
                 self.app.stop(signal.SIGKILL)
                 self.app.start()
@@ -82,11 +87,15 @@ class AppApiSplit(harness.SluiceTestCase):
         self.assertEqual(failures, [], "API clients saw errors while the app restarted")
         want = expected(PG)
         for node in self.nodes:
-            node.wait_for(lambda n=node: served(n) == want, timeout=30, what="final equality")
+            node.wait_for(lambda n=node: served(n) == want, timeout=120, what="final equality")
             self.assertEqual(node.logs().count("building cache"), 1, "an API node rebuilt")
+        self.app.wait_for_log(RESTORED, timeout=120)
         app_logs = self.app.logs()
         self.assertEqual(app_logs.count("created replication slot"), 1, "a new snapshot was taken")
         self.assertNotIn("rebuilding the cache", app_logs)
+        # Every restart that got as far as streaming restored its operators first.
+        self.assertEqual(restored_before_streaming(self.app.run_logs()[1:]), [],
+                         "app runs (1 = first restart) that streamed without restoring")
         self.assertEqual(self.app.stop(), 0)
         for node in self.nodes:
             self.assertEqual(node.stop(), 0)
@@ -95,7 +104,7 @@ class AppApiSplit(harness.SluiceTestCase):
         self.app.start()
         node = self.nodes[0]
         node.start()
-        node.wait_for(lambda: node.count("/regions") >= 4, timeout=30, what="the snapshot")
+        node.wait_for(lambda: node.count("/regions") >= 4, timeout=120, what="the snapshot")
         writer = OrdersWriter(PG, seed=11)
         writer.start()
         rng = random.Random(31)
@@ -110,9 +119,10 @@ class AppApiSplit(harness.SluiceTestCase):
             writer.finish()
         self.assertEqual(writer.errors, [])
         want = expected(PG)
-        node.wait_for(lambda: served(node) == want, timeout=30, what="final equality")
+        node.wait_for(lambda: served(node) == want, timeout=120, what="final equality")
         logs = node.logs()
         self.assertEqual(logs.count("building cache"), 1, "the node rebuilt instead of resuming")
+        # Logged before the node announces its port, so every restart has logged it.
         self.assertEqual(logs.count("resuming after it"), KILLS)
         self.assertEqual(node.stop(), 0)
         self.assertEqual(self.app.stop(), 0)
@@ -121,21 +131,21 @@ class AppApiSplit(harness.SluiceTestCase):
         self.app.start()
         node = self.nodes[0]
         node.start()
-        node.wait_for(lambda: node.count("/regions") >= 4, timeout=30, what="the snapshot")
+        node.wait_for(lambda: node.count("/regions") >= 4, timeout=120, what="the snapshot")
         self.assertEqual(self.app.stop(), 0)
         # The app's cache is gone (say, its disk was replaced): it rebuilds with a new log.
         self.assertEqual(self.run_cli("clean", "-c", "app.yaml").returncode, 0)
         PG.psql("UPDATE orders SET amount = amount + 100 WHERE id < 50;", db="shop")
         self.app.start()
         want = expected(PG)
-        node.wait_for(lambda: served(node) == want, timeout=30, what="the rebuilt app's results")
-        logs = node.logs()
-        self.assertEqual(logs.count("building cache"), 2)
-        self.assertIn("is now served", logs)
+        node.wait_for(lambda: served(node) == want, timeout=120, what="the rebuilt app's results")
+        self.assertEqual(node.logs().count("building cache"), 2)
+        # Logged after the switch and the old version's removal: once for the first version,
+        # once for the new one.
+        node.wait_for_log("is now served", count=2)
         # The old version goes right after the switch (v<N> and CURRENT stay).
         cache = os.path.join(self.workdir, "node0", "cache")
-        node.wait_for(lambda: len(os.listdir(cache)) == 2, timeout=10,
-                      what="the old cache version removed")
+        node.wait_for(lambda: len(os.listdir(cache)) == 2, what="the old cache version removed")
         self.assertEqual(node.stop(), 0)
         self.assertEqual(self.app.stop(), 0)
 
@@ -150,10 +160,10 @@ class AppApiSplit(harness.SluiceTestCase):
         self.app.start()
         node = self.nodes[0]
         node.start()
-        node.wait_for(lambda: node.count("/regions") >= 4, timeout=30, what="the snapshot")
+        node.wait_for(lambda: node.count("/regions") >= 4, timeout=120, what="the snapshot")
         PG.psql("UPDATE orders SET amount = amount + 7 WHERE id < 100;", db="shop")
         want = expected(PG)
-        node.wait_for(lambda: served(node) == want, timeout=30, what="an update")
+        node.wait_for(lambda: served(node) == want, timeout=120, what="an update")
         self.assertEqual(self.app.stop(), 0)
         # A crash mid-append leaves half a frame: cut at the next start, nothing else lost.
         with open(self.last_segment(), "ab") as f:
@@ -161,7 +171,7 @@ class AppApiSplit(harness.SluiceTestCase):
         self.app.start()
         PG.psql("UPDATE orders SET amount = amount + 7 WHERE id < 200;", db="shop")
         want = expected(PG)
-        node.wait_for(lambda: served(node) == want, timeout=30, what="changes after a torn tail")
+        node.wait_for(lambda: served(node) == want, timeout=120, what="changes after a torn tail")
         logs = self.app.logs()
         self.assertIn("ends in a torn or corrupt entry", logs)
         self.assertNotIn("rebuilding the cache", logs)
@@ -176,7 +186,7 @@ class AppApiSplit(harness.SluiceTestCase):
         self.app.start()
         PG.psql("DELETE FROM orders WHERE id < 30;", db="shop")
         want = expected(PG)
-        node.wait_for(lambda: served(node) == want, timeout=60, what="results after a rebuild")
+        node.wait_for(lambda: served(node) == want, timeout=120, what="results after a rebuild")
         self.assertIn("rebuilding the cache with a new change log", self.app.logs())
         self.assertEqual(node.logs().count("building cache"), 2)
         self.assertEqual(node.stop(), 0)

@@ -50,7 +50,7 @@ class CacheVersions(harness.SluiceTestCase):
     def load_first_version(self):
         s = self.sluice(self.config())
         s.start()
-        s.wait_for(lambda: "all sources are done" in s.logs(), timeout=60, what="first load")
+        s.wait_for(lambda: "all sources are done" in s.logs(), timeout=120, what="first load")
         full = s.count("/bids")
         self.assertGreater(full, 30000)
         self.assertEqual(self.explain(s), "rows_scan")
@@ -64,23 +64,33 @@ class CacheVersions(harness.SluiceTestCase):
         s = self.sluice(self.config(indexes="    indexes: [{fields: [auction]}]", rate=10000))
         s.start()
         seen_old = 0
-        deadline = time.time() + 60
-        while time.time() < deadline:
+        switching = False
+        deadline = time.time() + 120
+        while True:
+            self.assertLess(time.time(), deadline, "no switch to the new version")
+            # CURRENT is read first: the switch names v2 current, then serves it, so an old
+            # plan seen after reading v1 was served while v1 was current.
+            current = self.current()
             count, plan = s.count("/bids"), self.explain(s)
             if plan == "index_ranges":
                 break
             # Until the switch: the old version, complete, with its old plan.
             self.assertEqual(count, full)
             self.assertIn("v2", self.versions())
-            self.assertEqual(self.current(), "v1")
-            seen_old += 1
+            if current == "v2":
+                switching = True  # named current, not served yet: the switch is under way
+            else:
+                self.assertEqual(current, "v1")
+                self.assertFalse(switching, "CURRENT went back from v2 to v1")
+                seen_old += 1
             time.sleep(0.1)
+        # The build takes at least 4 s (40000 events at 10000/s).
         self.assertGreater(seen_old, 5, "the old version was not served while building")
         # After the switch: the new version, complete at once (it switched when caught up).
         self.assertEqual(s.count("/bids"), full)
         self.assertEqual(self.current(), "v2")
-        s.wait_for(lambda: self.versions() == ["v2"], timeout=10, what="old version deleted")
-        self.assertIn("cache version", s.logs())
+        s.wait_for(lambda: self.versions() == ["v2"], what="old version deleted")
+        s.wait_for_log("cache version ./home/cache/v2 caught up and is now served")
         self.assertEqual(s.stop(), 0)
 
     def test_live_subscribers_of_the_old_version_are_told_to_reconnect(self):
@@ -103,15 +113,18 @@ class CacheVersions(harness.SluiceTestCase):
         full = self.load_first_version()
         s = self.sluice(self.config(indexes="    indexes: [{fields: [auction]}]", rate=5000))
         s.start()
-        time.sleep(1)
-        self.assertEqual(self.current(), "v1")
+        self.assertIn("v2", self.versions())
+        time.sleep(1)  # the kill point: a second into the build, which takes 8 s or more
         s.stop(signal.SIGKILL)
+        # Read with the process gone: whenever the kill landed, the half-built v2 did not
+        # become current.
+        self.assertEqual(self.current(), "v1")
         s = self.sluice(self.config(indexes="    indexes: [{fields: [auction]}]", rate=0))
         s.start()
         self.assertEqual(s.count("/bids"), full)  # served by v1 at once or by the finished v3
-        s.wait_for(lambda: self.explain(s) == "index_ranges", timeout=60, what="switch")
+        s.wait_for(lambda: self.explain(s) == "index_ranges", timeout=120, what="switch")
         self.assertEqual(s.count("/bids"), full)
-        s.wait_for(lambda: len(self.versions()) == 1, timeout=10, what="cleanup")
+        s.wait_for(lambda: len(self.versions()) == 1, what="cleanup")
         self.assertNotEqual(self.current(), "v1")
         self.assertEqual(s.stop(), 0)
 

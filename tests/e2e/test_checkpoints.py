@@ -88,7 +88,8 @@ class OrdersWriter:
 
     def pause(self):
         self.running.clear()
-        self.idle.wait(timeout=30)
+        if not self.idle.wait(timeout=120):
+            raise AssertionError("the writer did not pause within 120 s")
 
     def resume(self):
         self.idle.clear()
@@ -97,7 +98,9 @@ class OrdersWriter:
     def finish(self):
         self.stop.set()
         self.running.set()
-        self.thread.join(timeout=60)
+        self.thread.join(timeout=120)
+        if self.thread.is_alive():
+            self.errors.append(AssertionError("the writer did not finish within 120 s"))
 
     def transaction(self, next_id):
         rng = self.rng
@@ -182,7 +185,35 @@ def expected(pg):
             canonical(pg.psql(TOP_ORDERS + ";", db="shop")))
 
 
-def converge(pg, writer, node, what, timeout=30):
+# Logged by a restarted process once its operators are restored from their checkpoints (after
+# it announced its port: harness.Sluice.start() returns before this).
+RESTORED = "restored the state of 4 sql operator(s)"
+
+
+def streamed_past_snapshot(pg, node, timeout=120):
+    """Changes an order and waits until `node` serves PostgreSQL's new answer (no writer may be
+    running). The initial snapshot's end is committed after its rows, so rows being served do
+    not mean a restart resumes; a change streamed after the snapshot commits after that end,
+    so once it is served a kill can no longer legitimately start over with a new snapshot."""
+    pg.psql("UPDATE orders SET amount = amount + 0.25 WHERE id = 1;", db="shop")
+    want = expected(pg)
+    node.wait_for(lambda: served(node) == want, timeout=timeout,
+                  what="a change streamed after the initial snapshot")
+
+
+def restored_before_streaming(runs):
+    """The runs (texts of harness.Sluice.run_logs(), restarts only) that began streaming
+    without restoring their operators first; a run killed before either counts as neither."""
+    bad = []
+    for i, run in enumerate(runs):
+        streaming = run.find("streaming changes from")
+        restored = run.find(RESTORED)
+        if streaming >= 0 and not 0 <= restored < streaming:
+            bad.append(i)
+    return bad
+
+
+def converge(pg, writer, node, what, timeout=120):
     """Pauses `writer` and waits until `node` serves PostgreSQL's answer, then resumes it."""
     writer.pause()
     try:
@@ -203,31 +234,39 @@ class Checkpoints(harness.SluiceTestCase):
         s = self.sluice(shop_config(PG))
         s.start()
         # Kills start once the snapshot is committed: from then on every restart must resume.
-        s.wait_for(lambda: s.count("/regions") >= 4, timeout=30, what="the initial snapshot")
+        want = expected(PG)
+        s.wait_for(lambda: served(s) == want, timeout=120, what="the initial snapshot")
+        streamed_past_snapshot(PG, s)
         rng = random.Random(20261123)
         writer.start()
         kills = 12
         try:
             for _ in range(kills):
-                time.sleep(rng.uniform(0.1, 1.0))
+                time.sleep(rng.uniform(0.1, 1.0))  # the kill lands anywhere in normal running
                 s.stop(signal.SIGKILL)
                 s.start()
+                # start() returns once the port is announced, before the operators are
+                # restored: each kill is of a process that restarted from its checkpoints.
+                s.wait_for_log(RESTORED, timeout=120)
         finally:
             writer.finish()
         self.assertEqual(writer.errors, [])
         want = expected(PG)
-        s.wait_for(lambda: served(s) == want, timeout=60,
+        s.wait_for(lambda: served(s) == want, timeout=120,
                    what="results equal to PostgreSQL's after %d kills" % kills)
         logs = s.logs()
         self.assertEqual(logs.count("created replication slot"), 1, "a new snapshot was taken")
         self.assertNotIn("rebuilding the cache", logs)
-        self.assertEqual(logs.count("restored the state of 4 sql operator(s)"), kills)
+        restarts = s.run_logs()[1:]
+        self.assertEqual([run.count(RESTORED) for run in restarts], [1] * kills)
+        self.assertEqual(restored_before_streaming(restarts), [])
         self.assertEqual(s.stop(), 0)
         # A clean restart restores too and keeps following changes.
         s.start()
+        s.wait_for_log(RESTORED, timeout=120)
         PG.psql("UPDATE orders SET amount = amount + 1000 WHERE id = 17;", db="shop")
         want = expected(PG)
-        s.wait_for(lambda: served(s) == want, timeout=30,
+        s.wait_for(lambda: served(s) == want, timeout=120,
                    what="a change after a clean restart")
         self.assertEqual(s.stop(), 0)
 

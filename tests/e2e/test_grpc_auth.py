@@ -117,7 +117,7 @@ class GrpcAuth(harness.SluiceTestCase):
         if self.channel is not None:
             self.channel.close()
         self.channel = grpc.insecure_channel("127.0.0.1:%s" % self.grpc_port)
-        grpc.channel_ready_future(self.channel).result(timeout=10)
+        grpc.channel_ready_future(self.channel).result(timeout=60)
         self.pb, pb_grpc = stubs("sluice", self.home)
         self.common = pb_grpc.SluiceStub(self.channel)
         self.app, app_grpc = stubs("app", self.home)
@@ -165,14 +165,14 @@ class GrpcAuth(harness.SluiceTestCase):
         pb, app = self.pb, self.app
         calls = (
             ("Query", lambda md: self.common.Query(
-                pb.QueryRequest(endpoint="products"), metadata=md, timeout=10)),
+                pb.QueryRequest(endpoint="products"), metadata=md, timeout=60)),
             ("Count", lambda md: self.common.Count(
-                pb.CountRequest(endpoint="products"), metadata=md, timeout=10)),
+                pb.CountRequest(endpoint="products"), metadata=md, timeout=60)),
             ("Subscribe", lambda md: self.common.Subscribe(
                 pb.SubscribeRequest(endpoint="products", snapshot=True), metadata=md,
-                timeout=10)),
+                timeout=60)),
             ("typed Query", lambda md: self.products.Query(
-                app.QueryRequest(), metadata=md, timeout=10)),
+                app.QueryRequest(), metadata=md, timeout=60)),
         )
         checked = 0
         for entry in entries:
@@ -238,11 +238,11 @@ class GrpcAuth(harness.SluiceTestCase):
         reflection = rpb_grpc.ServerReflectionStub(self.channel)
         ask = [rpb.ServerReflectionRequest(list_services="")]
         with self.assertRaises(grpc.RpcError) as caught:
-            list(reflection.ServerReflectionInfo(iter(ask), timeout=10))
+            list(reflection.ServerReflectionInfo(iter(ask), timeout=60))
         self.assertEqual(caught.exception.code(), grpc.StatusCode.UNAUTHENTICATED)
         self.assertEqual(caught.exception.details(), "missing token")
         narrow = self.token(NARROW)
-        answers = list(reflection.ServerReflectionInfo(iter(ask), timeout=10,
+        answers = list(reflection.ServerReflectionInfo(iter(ask), timeout=60,
                                                        metadata=self.bearer(narrow)))
         self.assertIn("sluice.endpoints.ProductsService",
                       [s.name for s in answers[0].list_services_response.service])

@@ -11,7 +11,7 @@ import harness
 import nats_server
 import pg_server
 from test_checkpoints import (OrdersWriter, converge, create_shop, expected, served,
-                              shop_config)
+                              shop_config, streamed_past_snapshot)
 
 PG = None
 
@@ -41,8 +41,10 @@ class JetStream(harness.SluiceTestCase):
         node = self.sluice(config, ["api", "--home-dir", "./node"], name="node")
         app.start()
         node.start()
-        node.wait_for(lambda: node.count("/regions") >= 4, timeout=60,
+        node.wait_for(lambda: node.count("/regions") >= 4, timeout=120,
                       what="the snapshot reaching the API node through JetStream")
+        # From here on an app restart must resume (no new snapshot, no new log generation).
+        streamed_past_snapshot(PG, node)
         return app, node
 
     def test_app_and_api_node_restarts_through_one_server(self):
@@ -53,17 +55,19 @@ class JetStream(harness.SluiceTestCase):
             rng = random.Random(5)
             try:
                 for kill in range(6):
+                    # The kill lands anywhere, start-up included: the assertions below hold
+                    # wherever it lands ("resuming after it" is logged before the node
+                    # announces its port, so every node restart has logged it).
                     time.sleep(rng.uniform(0.1, 0.8))
                     victim = app if kill % 2 == 0 else node
                     victim.stop(signal.SIGKILL)
                     victim.start()
-                    converge(PG, writer, node, "equal to PostgreSQL after kill %d" % (kill + 1),
-                             timeout=60)
+                    converge(PG, writer, node, "equal to PostgreSQL after kill %d" % (kill + 1))
             finally:
                 writer.finish()
             self.assertEqual(writer.errors, [])
             want = expected(PG)
-            node.wait_for(lambda: served(node) == want, timeout=60, what="final equality")
+            node.wait_for(lambda: served(node) == want, timeout=120, what="final equality")
             logs = node.logs()
             self.assertEqual(logs.count("building cache"), 1, "the API node rebuilt")
             self.assertEqual(logs.count("resuming after it"), 3)
@@ -77,19 +81,18 @@ class JetStream(harness.SluiceTestCase):
             writer = OrdersWriter(PG, seed=4)
             writer.start()
             try:
-                time.sleep(1.0)
+                time.sleep(1.0)  # the kill points: a while into the writer's run
                 nats.kill(1)  # the stream keeps a quorum of two replicas
-                converge(PG, writer, node, "equal to PostgreSQL with a NATS node down", timeout=60)
+                converge(PG, writer, node, "equal to PostgreSQL with a NATS node down")
                 time.sleep(1.0)
                 node.stop(signal.SIGKILL)
                 node.start()
-                converge(PG, writer, node, "equal after an API node restart on two NATS nodes",
-                         timeout=60)
+                converge(PG, writer, node, "equal after an API node restart on two NATS nodes")
             finally:
                 writer.finish()
             self.assertEqual(writer.errors, [])
             want = expected(PG)
-            node.wait_for(lambda: served(node) == want, timeout=60, what="final equality")
+            node.wait_for(lambda: served(node) == want, timeout=120, what="final equality")
             self.assertEqual(node.logs().count("building cache"), 1)
             self.assertEqual(node.stop(), 0)
             self.assertEqual(app.stop(), 0)

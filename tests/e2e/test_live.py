@@ -8,7 +8,6 @@ import base64
 import json
 import os
 import socket
-import time
 import urllib.parse
 
 import harness
@@ -129,7 +128,7 @@ class LiveSubscriptions(harness.SluiceTestCase):
         self.sql("INSERT INTO items SELECT g, CASE WHEN g % 3 = 0 THEN 'Oslo' ELSE 'Lima' END, g"
                  " FROM generate_series(1, 300) g")
         self.s = self.sluice(CONFIG % PG.url(db="shop")).start()
-        self.s.wait_for(lambda: self.s.count("/items") == 300, timeout=30, what="snapshot")
+        self.s.wait_for(lambda: self.s.count("/items") == 300, timeout=120, what="snapshot")
 
     def sql(self, text):
         return PG.psql(text, db="shop", user="sluice")
@@ -181,8 +180,9 @@ class LiveSubscriptions(harness.SluiceTestCase):
         client.close()
 
     def test_without_snapshot_and_bad_requests(self):
+        # The response head is sent once the subscription is registered (SseClient waits for
+        # it): changes committed from here on reach it.
         client = SseClient(self.s.port, self.live_path({"qty": {"$gte": 1000}}, snapshot=False))
-        time.sleep(0.2)
         self.sql("INSERT INTO items VALUES (2000, 'Oslo', 1000), (2001, 'Oslo', 1)")
         m = client.next()
         self.assertEqual((m["op"], m["row"]["id"]), ("insert", 2000))
@@ -194,13 +194,12 @@ class LiveSubscriptions(harness.SluiceTestCase):
         self.assertEqual(status, 405, body)
 
     def test_slow_consumer_is_disconnected_with_a_reason(self):
-        client = SseClient(self.s.port, self.live_path({}, snapshot=False))
-        time.sleep(0.2)
+        client = SseClient(self.s.port, self.live_path({}, snapshot=False))  # subscribed
         # Far more changes than a subscriber may have pending (10000), while it does not read.
         for _ in range(3):
             self.sql("UPDATE items SET qty = qty + 1")
         self.sql("INSERT INTO items SELECT g, 'Lima', g FROM generate_series(5000, 20000) g")
-        self.s.wait_for(lambda: self.s.count("/items") == 300 + 15001, timeout=30, what="load")
+        self.s.wait_for(lambda: self.s.count("/items") == 300 + 15001, timeout=120, what="load")
         messages = []
         try:
             while True:

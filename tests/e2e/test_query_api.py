@@ -198,10 +198,10 @@ api:
                 % (marker, marker), db="shop", user="sluice")
         self.s.wait_for(lambda: self.s.get_json("/orders/-1").get("n") == marker
                         if self.s.request("GET", "/orders/-1")[0] == 200 else False,
-                        timeout=30, what="marker row")
+                        timeout=120, what="marker row")
         for path in ("/orders", "/everything"):
             self.s.wait_for(lambda: self.s.count(path) == int(PG.value(
-                "SELECT count(*) FROM orders", db="shop")), timeout=30, what="counts")
+                "SELECT count(*) FROM orders", db="shop")), timeout=120, what="counts")
 
     def pages(self, path, body, limit):
         """All rows of a query, following X-Sluice-Cursor."""

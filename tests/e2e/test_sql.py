@@ -68,27 +68,30 @@ class Sql(harness.SluiceTestCase):
 
     def test_results_match_the_source_rows_and_survive_a_restart(self):
         s = self.sluice(CONFIG).start()
-        s.wait_for(lambda: s.get_json("/count") == [{"n": TOTAL_BIDS}], timeout=30,
+        s.wait_for(lambda: s.get_json("/count") == [{"n": TOTAL_BIDS}], timeout=120,
                    what="full load")
         self.check_results(s)
         self.assertEqual(s.stop(), 0)
         s.start()
-        s.wait_for(lambda: s.get_json("/count") == [{"n": TOTAL_BIDS}], timeout=30,
+        s.wait_for(lambda: s.get_json("/count") == [{"n": TOTAL_BIDS}], timeout=120,
                    what="reload after restart")
         self.check_results(s)
-        # The aggregates and the join were restored from their checkpoints, not rebuilt.
-        self.assertIn("restored the state of 3 sql operator(s)", s.logs())
+        # The aggregates and the join were restored from their checkpoints, not rebuilt (the
+        # restore is logged after the port is announced, so it is waited for).
+        s.wait_for_log("restored the state of 3 sql operator(s)")
         self.assertNotIn("rebuilding the cache", s.logs())
         self.assertEqual(s.stop(), 0)
 
     def test_without_checkpoints_a_restart_rebuilds_from_the_sources(self):
         s = self.sluice(CONFIG + "sql_checkpoints: false\n").start()
-        s.wait_for(lambda: s.get_json("/count") == [{"n": TOTAL_BIDS}], timeout=30,
+        s.wait_for(lambda: s.get_json("/count") == [{"n": TOTAL_BIDS}], timeout=120,
                    what="full load")
         self.assertEqual(s.stop(), 0)
         s.start()
         s.wait_for(lambda: "rebuilding the cache" in s.logs(), what="the rebuild")
-        s.wait_for(lambda: s.get_json("/count") == [{"n": TOTAL_BIDS}], timeout=30,
+        # The old version serves until the rebuilt one has caught up: check the rebuilt one.
+        s.wait_for_log("caught up and is now served", timeout=120)
+        s.wait_for(lambda: s.get_json("/count") == [{"n": TOTAL_BIDS}], timeout=120,
                    what="the rebuilt cache")
         self.check_results(s)
         self.assertNotIn("restored the state", s.logs())
