@@ -8,8 +8,10 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <ctime>
+#include <optional>
 
 #include "common/file_util.h"
 
@@ -32,6 +34,16 @@ uint64_t GetLe(const char* p, int bytes) {
 uint32_t FrameCrc(const char* seq_bytes, std::string_view payload) {
   uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(seq_bytes), 8);
   return uint32_t(crc32(crc, reinterpret_cast<const Bytef*>(payload.data()), uInt(payload.size())));
+}
+
+// The first sequence number a segment file's name "<20 digits>.log" holds; nullopt for a file
+// that is not a segment (a stray file must not stop the log from opening).
+std::optional<uint64_t> SegmentFirstSeq(std::string_view name) {
+  if (name.size() != 24 || !name.ends_with(".log")) return std::nullopt;
+  uint64_t seq = 0;
+  auto [end, ec] = std::from_chars(name.data(), name.data() + 20, seq);
+  if (ec != std::errc() || end != name.data() + 20) return std::nullopt;
+  return seq;
 }
 
 std::string SegmentName(uint64_t first_seq) {
@@ -72,14 +84,19 @@ Result<std::unique_ptr<ChangeLog>> ChangeLog::Open(const std::string& dir,
   if (!d) return ErrnoError("cannot list", dir, errno);
   while (dirent* e = ::readdir(d)) {
     std::string name = e->d_name;
-    if (name.size() == 24 && name.ends_with(".log")) names.push_back(name);
+    if (SegmentFirstSeq(name)) {
+      names.push_back(name);
+    } else if (name.ends_with(".log")) {
+      spdlog::warn("change log: ignoring {}/{}, which is not a segment (<20 digits>.log)", dir,
+                   name);
+    }
   }
   ::closedir(d);
   std::sort(names.begin(), names.end());
   for (size_t i = 0; i < names.size(); ++i) {
     Segment segment;
     segment.path = dir + "/" + names[i];
-    segment.first_seq = std::stoull(names[i].substr(0, 20));
+    segment.first_seq = *SegmentFirstSeq(names[i]);
     const uint64_t expected = log->segments_.empty() ? segment.first_seq : log->next_seq_;
     uint64_t torn_at = 0;
     RETURN_IF_ERROR(log->Scan(segment, expected, &torn_at));

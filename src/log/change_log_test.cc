@@ -54,6 +54,22 @@ std::unique_ptr<ChangeLog> Filled(const TempDir& dir, uint64_t entries,
   return std::move(*log);
 }
 
+// A file that only looks like a segment (found by tests/fuzz/change_log_fuzz.cc: std::stoull
+// threw on its name and the exception ended the process) is not one, and is left alone.
+TEST(ChangeLog, IgnoresFilesNamedLikeSegments) {
+  TempDir dir("sluice_log");
+  Filled(dir, 3);
+  for (const char* name : {"abcdefghijklmnopqrst.log", "-0000000000000000001.log",
+                           "99999999999999999999.log", "+0000000000000000002.log"}) {
+    std::ofstream(dir.path() / name) << "not a segment";
+  }
+  auto log = ChangeLog::Open(dir.str());
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  ExpectEntries(**log, 1, 3);
+  ASSERT_TRUE((*log)->Append(Payload(4)).ok());
+  ExpectEntries(**log, 1, 4);
+}
+
 TEST(ChangeLog, AppendsAcrossSegmentsAndReopens) {
   TempDir dir("sluice_log");
   ChangeLogOptions options;

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -308,8 +309,16 @@ void AppendJsonDouble(double d, std::string* out) {
     out->append(d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
   } else {
     char buf[32];
-    auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, d);
-    out->append(buf, size_t(ptr - buf));
+    char* end = std::to_chars(buf, buf + sizeof buf, d).ptr;
+    // The shortest form writes whole numbers from 2^63 up as long digit strings
+    // ("18446744073709552000") that parsers reading integers into 64 bits refuse (simdjson,
+    // so Sluice's own readers too): those get an exponent ("1.8446744073709552e+19").
+    if (std::fabs(d) >= 0x1p63 && std::find_if(buf, end, [](char c) {
+                                    return c == '.' || c == 'e';
+                                  }) == end) {
+      end = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific).ptr;
+    }
+    out->append(buf, size_t(end - buf));
   }
 }
 

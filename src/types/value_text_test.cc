@@ -60,6 +60,27 @@ TEST(ValueText, JsonOutputFollowsTheRestContract) {
   EXPECT_EQ(Json(FieldType::kPoint, Value(Point{1, 2.5})), "{\"x\":1,\"y\":2.5}");
 }
 
+// Whole floats from 2^63 up get an exponent: their shortest plain form is a digit string that
+// parsers reading integers into 64 bits (simdjson, Sluice's own readers) refuse. Found by
+// tests/fuzz/jsonl_fuzz.cc (a JSON Lines float of 18446744073709551615 printed unreadably).
+TEST(ValueText, LargeWholeFloatsStayReadableJson) {
+  EXPECT_EQ(Json(FieldType::kFloat, Value(18446744073709551615.0)), "1.8446744073709552e+19");
+  EXPECT_EQ(Json(FieldType::kFloat, Value(-9223372036854775808.0)), "-9.223372036854776e+18");
+  EXPECT_EQ(Json(FieldType::kFloat, Value(4611686018427387904.0)), "4611686018427387904");
+  EXPECT_EQ(Json(FieldType::kFloat, Value(1e300)), "1e+300");
+  EXPECT_EQ(Json(FieldType::kFloat, Value(-1.5)), "-1.5");
+  simdjson::dom::parser parser;
+  for (double d : {18446744073709551615.0, 1e20, 123456789012345678901.0, -1e19}) {
+    const std::string json = Json(FieldType::kFloat, Value(d));
+    simdjson::padded_string padded(json);
+    simdjson::dom::element e;
+    ASSERT_EQ(parser.parse(padded).get(e), simdjson::SUCCESS) << json;
+    auto back = ValueFromJson(FieldType::kFloat, e);
+    ASSERT_TRUE(back.ok()) << json;
+    EXPECT_EQ(back->as_float(), d) << json;
+  }
+}
+
 // Strings are scanned eight bytes at a time: put each byte that needs escaping (and a
 // multi-byte character) at every offset of a long string and read the JSON back.
 TEST(ValueText, JsonStringsRoundTripWhereverEscapesFall) {
