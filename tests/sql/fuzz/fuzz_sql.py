@@ -61,8 +61,9 @@ def parse_args(argv=None):
     p.add_argument("--block-after", type=int, default=3,
                    help="stop generating a bug's shape after it repeated this often")
     p.add_argument("--known", action="append", default=[],
-                   help="a directory of repro JSON files of bugs already known (e.g. "
-                        "tests/sql/fuzz/found): failures of their shape are counted, not shrunk")
+                   help="a directory of repro JSON files of open bugs (default: found/ beside "
+                        "this script): failures of their shape are counted, not shrunk")
+    p.add_argument("--no-known", action="store_true", help="treat every failure as new")
     p.add_argument("--skip-tags", default="",
                    help="comma-separated constructs (generator tags, e.g. agg:of-grouped-column) "
                         "whose statements are not generated: known root causes")
@@ -86,8 +87,10 @@ class Fuzzer:
         self.stats = mixer.Stats()
         self.out_dir = args.out or os.path.join(tempfile.gettempdir(), "sluice-fuzz-%d" % args.seed)
         self.registry = triage.Registry(self.out_dir, args.block_after)
-        for directory in args.known:
-            self.registry.load_known(directory)
+        default_known = [os.path.join(os.path.dirname(os.path.abspath(__file__)), "found")]
+        for directory in [] if args.no_known else args.known or default_known:
+            if os.path.isdir(directory):
+                self.registry.load_known(directory)
         lo, hi = (int(x) for x in args.mix.split("-"))
         self.options = mixer.Options(mix_min=lo, mix_max=hi, max_internal=args.max_internal,
                                      generator=generator.Options(

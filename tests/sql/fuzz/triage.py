@@ -44,12 +44,15 @@ class Registry:
         self.lock = threading.Lock()
 
     def load_known(self, directory):
-        """Shapes of the bugs whose repro JSON files are in `directory` (earlier runs)."""
+        """Shapes of the open bugs whose repro JSON files are in `directory` (earlier runs);
+        a file with "fixed": true is left out."""
         for name in sorted(os.listdir(directory)):
             if not name.endswith(".json"):
                 continue
             with open(os.path.join(directory, name)) as f:
                 d = json.load(f)
+            if d.get("fixed"):  # a regression of a fixed bug must show up as new
+                continue
             failure = d.get("failure") or {}
             statements = [s for s in d["statements"] if s["name"] == failure.get("statement")] \
                 or d["statements"]
