@@ -15,7 +15,7 @@ SECONDS ?= 60
 SANITIZER_ENV = ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: all bootstrap build run test test-asan fuzz fuzz-list bench format clean
+.PHONY: all bootstrap build run test test-asan fuzz fuzz-list fuzz-sql bench format clean
 
 all: build
 
@@ -46,6 +46,11 @@ fuzz: bootstrap
 	@cmake -S . -B $(FUZZ_DIR) $(FUZZ_FLAGS) >/dev/null
 	@cmake --build $(FUZZ_DIR) --target $(TARGET)_fuzz
 	@scripts/fuzz $(FUZZ_DIR) $(TARGET) $(SECONDS)
+
+# make fuzz-sql [SEED=1] [COUNT=2000]: the random SQL tester against PostgreSQL (tests/sql/fuzz).
+fuzz-sql: build
+	python3 tests/sql/fuzz/fuzz_sql.py --sluice $(BUILD_DIR)/sluice --seed $(or $(SEED),1) \
+		--count $(or $(COUNT),2000) --jobs 2
 
 fuzz-list:
 	@ls tests/fuzz/*_fuzz.cc | sed 's|tests/fuzz/||; s|_fuzz\.cc$$||'

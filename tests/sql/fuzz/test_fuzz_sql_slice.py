@@ -18,6 +18,7 @@ import python_env  # noqa: E402
 
 python_env.ensure_psycopg2(__file__)
 
+import shutil  # noqa: E402
 import tempfile  # noqa: E402
 import unittest  # noqa: E402
 
@@ -44,6 +45,7 @@ class FuzzSlice(unittest.TestCase):
         self.assertEqual(code, 0, "the fuzz slice found mismatches or crashes; reproductions "
                                   "(not shrunk) in %s; shrink one with fuzz_sql.py --replay "
                                   "FILE --shrink" % out)
+        shutil.rmtree(out, ignore_errors=True)  # kept only when the slice failed
 
 
 if __name__ == "__main__":
