@@ -40,11 +40,11 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, const ServedApi& api, const HttpServerOptions& options,
           std::shared_ptr<void> slot)
-      : slot_(std::move(slot)),
-        socket_(std::move(socket)),
+      : socket_(std::move(socket)),
         idle_timer_(socket_.get_executor()),
         api_(api),
         options_(options),
+        slot_(std::move(slot)),
         timeout_(std::chrono::seconds(options.idle_timeout_seconds)) {}
 
   void Start() {

@@ -179,7 +179,9 @@ TEST_F(RestApiTest, CursorsAreOpaqueAndTamperProof) {
   // Two cursors for the same position differ (a fresh nonce each), so they reveal no equality.
   auto again = Post("/products/query", R"({"$limit": 1, "$order_by": {"price": "desc"}})");
   for (const auto& [name, value] : again.headers) {
-    if (name == "X-Sluice-Cursor") EXPECT_NE(value, cursor);
+    if (name == "X-Sluice-Cursor") {
+      EXPECT_NE(value, cursor);
+    }
   }
   auto next =
       Post("/products/query",
