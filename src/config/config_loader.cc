@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <set>
 
 #include "common/file_util.h"
@@ -37,6 +38,8 @@ const SourceConfig* Config::FindSource(std::string_view name) const {
 }
 
 namespace {
+
+constexpr uint64_t kMaxApiThreads = 1024;
 
 // Thrown inside this file only; LoadConfig turns it into a Status.
 struct ConfigError {
@@ -367,7 +370,14 @@ ApiConfig ReadApi(const Reader& r, const YAML::Node& node) {
     if (auto n = app["host"]) api.app_grpc.host = r.String(n, "api.app_grpc.host");
     if (auto p = app["port"]) api.app_grpc.port = read_port(p, "api.app_grpc.port");
   }
-  if (auto n = node["threads"]) api.threads = int(r.Unsigned(n, "api.threads"));
+  if (auto n = node["threads"]) {
+    // Bounded: int(4294967295) was -1 (one per core), and 100000000 threads cannot start.
+    const uint64_t threads = r.Unsigned(n, "api.threads");
+    if (threads > kMaxApiThreads) {
+      r.Fail(n, "api.threads", "must be at most " + std::to_string(kMaxApiThreads));
+    }
+    api.threads = int(threads);
+  }
   if (auto auth = node["auth"]) {
     r.CheckKeys(auth, "api.auth",
                 {"jwt_secret", "jwt_public_key", "jwks_file", "audience", "issuer"});
@@ -401,8 +411,10 @@ int ReadFsync(const Reader& r, const YAML::Node& node) {
   while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
   const std::string unit = s.substr(digits);
   if (digits > 0 && digits <= 7 && (unit == "ms" || unit == "s")) {
-    int value = std::stoi(s.substr(0, digits)) * (unit == "s" ? 1000 : 1);
-    if (value > 0) return value;
+    // In 64 bits: "9999999s" is 9999999000 ms, beyond an int (signed overflow, found by
+    // tests/fuzz/config_fuzz.cc under UBSan).
+    const int64_t value = std::stoll(s.substr(0, digits)) * (unit == "s" ? 1000 : 1);
+    if (value > 0 && value <= std::numeric_limits<int>::max()) return int(value);
   }
   r.Fail(node, "log.fsync",
          "expected every_epoch, off, or a group-commit interval like 50ms or 1s; got '" + s + "'");

@@ -248,6 +248,29 @@ TEST(Config, GrpcIsServedOnlyWhenConfigured) {
               "sluice.yaml:32:9: api.grpc: expected a mapping");
 }
 
+// Found by tests/fuzz/config_fuzz.cc: "9999999s" overflowed an int (undefined behaviour) and
+// threads: 4294967295 became -1; both are refused now.
+TEST(Config, OutOfRangeFsyncAndThreadsAreRefused) {
+  auto parse = [](const std::string& tail) {
+    return ParseConfig(std::string(kValid) + tail, "s.yaml");
+  };
+  auto ok = parse("  threads: 1024\nlog: {fsync: 2147483s}\n");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->api.threads, 1024);
+  EXPECT_EQ(ok->log.fsync_interval_ms, 2147483000);
+  for (const char* tail : {"log: {fsync: 9999999s}\n", "log: {fsync: 2147484s}\n"}) {
+    auto c = parse(tail);
+    ASSERT_FALSE(c.ok()) << tail;
+    EXPECT_NE(c.status().message().find("log.fsync"), std::string::npos) << c.status().ToString();
+  }
+  for (const char* tail : {"  threads: 1025\n", "  threads: 4294967295\n"}) {
+    auto c = parse(tail);
+    ASSERT_FALSE(c.ok()) << tail;
+    EXPECT_NE(c.status().message().find("api.threads: must be at most 1024"), std::string::npos)
+        << c.status().ToString();
+  }
+}
+
 TEST(Config, EmptyAndUnreadableFiles) {
   EXPECT_FALSE(ParseConfig("", "a.yaml").ok());
   auto missing = LoadConfig("/nonexistent/sluice.yaml");

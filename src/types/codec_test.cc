@@ -86,6 +86,36 @@ TEST(RowCodec, TruncatedRowsAreErrorsNotCrashes) {
   EXPECT_FALSE(DecodeRow(schema, bytes + "x").ok());
 }
 
+// A stored decimal beyond 38 digits (or 38 decimals, unless zero) is corruption, not a value:
+// -2^127 made the key codec negate it, a scale of 200 wrapped its exponent (undefined
+// behaviour in DecodeKey). Found by tests/fuzz/value_codec_fuzz.cc.
+TEST(RowCodec, DecimalsBeyond38DigitsAreCorrupt) {
+  Schema schema{{{"d", FieldType::kDecimal, true}}, {}};
+  const __int128 max = kMaxStoredCoefficient;
+  for (__int128 c : {max, -max, __int128(0)}) {
+    std::string bytes;
+    EncodeRow(schema, {Value(Decimal(c, 2))}, &bytes);
+    auto back = DecodeRow(schema, bytes);
+    ASSERT_TRUE(back.ok());
+    EXPECT_TRUE((*back)[0] == Value(Decimal(c, 2)));
+  }
+  std::string zero;  // a zero may carry any scale (rounding 0 to 50 places)
+  EncodeRow(schema, {Value(Decimal(0, 50))}, &zero);
+  EXPECT_TRUE(DecodeRow(schema, zero).ok());
+  const __int128 min = static_cast<__int128>(static_cast<unsigned __int128>(1) << 127);
+  for (__int128 c : {max + 1, -max - 1, min}) {
+    std::string bytes;
+    EncodeRow(schema, {Value(Decimal(c, 0))}, &bytes);
+    EXPECT_EQ(DecodeRow(schema, bytes).status().code(), StatusCode::kDataLoss);
+    std::string scaled;
+    EncodeRow(schema, {Value(Decimal(c == min ? 1 : c / 10, 39))}, &scaled);
+    EXPECT_EQ(DecodeRow(schema, scaled).status().code(), StatusCode::kDataLoss);
+    std::string tagged;
+    EncodeTaggedRecord({Value(Decimal(c, 0))}, &tagged);
+    EXPECT_FALSE(DecodeTaggedRecord(tagged).ok());
+  }
+}
+
 TEST(TaggedRecord, RoundTripsEveryKindWithoutASchema) {
   for (int v = 0; v < 3; ++v) {
     Record r = SampleRecord(v);

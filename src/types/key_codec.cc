@@ -53,8 +53,10 @@ void AppendDecimal(const Decimal& value, std::string* out) {
     return;
   }
   bool negative = c < 0;
+  // Negated unsigned: -c overflows for c = -2^127 (a corrupt stored row, found by tests/fuzz).
   unsigned __int128 mag =
-      negative ? static_cast<unsigned __int128>(-c) : static_cast<unsigned __int128>(c);
+      negative ? static_cast<unsigned __int128>(0) - static_cast<unsigned __int128>(c)
+               : static_cast<unsigned __int128>(c);
   std::string digits;
   while (mag != 0) {
     digits.insert(digits.begin(), char(1 + int(mag % 10)));
@@ -197,11 +199,13 @@ Result<Record> DecodeKey(const std::vector<FieldType>& types, std::string_view k
           if (pos >= key.size()) return bad();
           uint8_t d = byte(pos++);
           if (d == 0) break;
-          if (d > 10) return bad();
+          if (d > 10 || ndigits == Decimal::kMaxDigits) return bad();
           coefficient = coefficient * 10 + (d - 1);
           ++ndigits;
         }
         int scale = ndigits - exponent;
+        // Padding to a whole number must stay within 38 digits (a malformed key overflowed).
+        if (ndigits - scale > Decimal::kMaxDigits) return bad();
         while (scale < 0) {
           coefficient *= 10;
           ++scale;

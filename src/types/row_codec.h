@@ -22,6 +22,13 @@ void EncodeRow(const Schema& schema, const Record& record, std::string* out);
 // Decodes a row; a truncated or malformed buffer is a DataLoss error, never a crash.
 Result<Record> DecodeRow(const Schema& schema, std::string_view bytes);
 
+// The largest decimal coefficient a stored row may hold: 38 digits (decimal.h).
+inline constexpr __int128 kMaxStoredCoefficient = [] {
+  __int128 v = 1;
+  for (int i = 0; i < Decimal::kMaxDigits; ++i) v *= 10;
+  return v - 1;
+}();
+
 // Walks an encoded row without materialising Values: for field i the visitor gets exactly one
 // of Null(i), Bool(i, b), Int(i, int64), UInt(i, uint64), Float(i, double), Decimal(i, d),
 // Bytes(i, view) or Point(i, p). Views point into `bytes`. Readers that turn stored rows
@@ -75,7 +82,15 @@ Status VisitRow(const Schema& schema, std::string_view bytes, Visitor& visitor) 
         auto scale = in.Bytes(1);
         auto c = scale ? in.Varint128() : std::nullopt;
         if (!c) return corrupt(i);
-        visitor.Decimal(i, sluice::Decimal(UnZigZag128(*c), uint8_t((*scale)[0])));
+        const __int128 coefficient = UnZigZag128(*c);
+        // More than 38 digits, or more than 38 decimals on a non-zero value, is no Sluice
+        // decimal: corrupt bytes (-2^127 broke every reader that negates it, e.g. the key
+        // codec, and a scale of 130 or more wrapped its exponent; found by tests/fuzz).
+        if (coefficient > kMaxStoredCoefficient || coefficient < -kMaxStoredCoefficient ||
+            (coefficient != 0 && uint8_t((*scale)[0]) > Decimal::kMaxDigits)) {
+          return corrupt(i);
+        }
+        visitor.Decimal(i, sluice::Decimal(coefficient, uint8_t((*scale)[0])));
         break;
       }
       case FieldType::kString:

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "types/row_codec.h"
 #include "types/varint.h"
 
 namespace sluice {
@@ -103,7 +104,9 @@ Result<Record> DecodeTaggedRecord(std::string_view bytes) {
         auto scale = in.Varint();
         auto coefficient = in.Varint128();
         if (!scale || !coefficient || *scale > 2 * Decimal::kMaxDigits) return malformed();
-        record.emplace_back(Decimal(UnZigZag128(*coefficient), int(*scale)));
+        const __int128 c = UnZigZag128(*coefficient);
+        if (c > kMaxStoredCoefficient || c < -kMaxStoredCoefficient) return malformed();
+        record.emplace_back(Decimal(c, int(*scale)));
         break;
       }
       case kString: {

@@ -53,5 +53,14 @@ TEST(TimeUtil, Durations) {
   EXPECT_EQ(*ParseDuration(s), 90 * 60 * kMicrosPerSecond + 500'000);
 }
 
+// from_chars reads "nan" and "inf": NaN slipped past the range check into an integer
+// conversion (undefined behaviour). Found by tests/fuzz/value_codec_fuzz.cc.
+TEST(TimeUtil, NonFiniteDurationsAreRefused) {
+  for (const char* text : {"nan", "NaN", "-nan", "PTnanS", "inf", "infinity s", "1 day nan",
+                           "nan:00", "00:nan", "inf-inf", "1e400"}) {
+    EXPECT_FALSE(ParseDuration(text).ok()) << text;
+  }
+}
+
 }  // namespace
 }  // namespace sluice

@@ -7,12 +7,28 @@
 
 namespace sluice {
 
+namespace {
+
+// Floats are equal when both are NaN (any payload) or when == says so (-0 == 0), as HashValue
+// hashes them.
+bool SameDouble(double x, double y) {
+  if (std::isnan(x) || std::isnan(y)) return std::isnan(x) && std::isnan(y);
+  return x == y;
+}
+
+}  // namespace
+
 bool operator==(const Value& a, const Value& b) {
   if (a.v_.index() != b.v_.index()) return false;
   if (std::holds_alternative<double>(a.v_)) {
-    double x = std::get<double>(a.v_), y = std::get<double>(b.v_);
-    if (std::isnan(x) || std::isnan(y)) return std::isnan(x) && std::isnan(y);
-    return x == y;
+    return SameDouble(std::get<double>(a.v_), std::get<double>(b.v_));
+  }
+  if (std::holds_alternative<Point>(a.v_)) {
+    // Coordinates as floats: a point with a NaN coordinate must equal itself (HashValue
+    // already hashes it so), or a keyless row holding one could never be retracted.
+    const Point& p = std::get<Point>(a.v_);
+    const Point& q = std::get<Point>(b.v_);
+    return SameDouble(p.x, q.x) && SameDouble(p.y, q.y);
   }
   return a.v_ == b.v_;
 }

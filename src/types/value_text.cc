@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include "types/base64.h"
 #include "types/time_util.h"
@@ -205,19 +206,31 @@ Result<Value> ValueFromJson(FieldType type, const simdjson::dom::element& json) 
         return ParseValueText(type, describe());
       }
       return expected("a number or a decimal string");
-    case FieldType::kPoint:
-      if (kind == element_type::OBJECT) {
-        auto x = json["x"].get_double(), y = json["y"].get_double();
-        if (!x.error() && !y.error()) return Value(Point{x.value_unsafe(), y.value_unsafe()});
-      }
-      if (kind == element_type::ARRAY) {
-        auto arr = json.get_array().value_unsafe();
-        if (arr.size() == 2) {
-          auto x = arr.at(0).get_double(), y = arr.at(1).get_double();
-          if (!x.error() && !y.error()) return Value(Point{x.value_unsafe(), y.value_unsafe()});
+    case FieldType::kPoint: {
+      // A coordinate is a number, or (as points are written, like floats) "NaN", "Infinity"
+      // or "-Infinity".
+      auto coordinate = [](simdjson::simdjson_result<simdjson::dom::element> e) {
+        std::optional<double> out;
+        double d;
+        std::string_view text;
+        if (e.get_double().get(d) == simdjson::SUCCESS) {
+          out = d;
+        } else if (e.get_string().get(text) == simdjson::SUCCESS) {
+          if (auto f = ParseFloat(text); f.ok()) out = f->as_float();
         }
+        return out;
+      };
+      std::optional<double> x, y;
+      if (kind == element_type::OBJECT) {
+        x = coordinate(json["x"]);
+        y = coordinate(json["y"]);
+      } else if (kind == element_type::ARRAY && json.get_array().value_unsafe().size() == 2) {
+        x = coordinate(json.at(0));
+        y = coordinate(json.at(1));
       }
+      if (x && y) return Value(Point{*x, *y});
       return expected("{\"x\": number, \"y\": number}");
+    }
     case FieldType::kString:
     case FieldType::kText:
       return expected("a string");
@@ -313,9 +326,8 @@ void AppendJsonDouble(double d, std::string* out) {
     // The shortest form writes whole numbers from 2^63 up as long digit strings
     // ("18446744073709552000") that parsers reading integers into 64 bits refuse (simdjson,
     // so Sluice's own readers too): those get an exponent ("1.8446744073709552e+19").
-    if (std::fabs(d) >= 0x1p63 && std::find_if(buf, end, [](char c) {
-                                    return c == '.' || c == 'e';
-                                  }) == end) {
+    if (std::fabs(d) >= 0x1p63 &&
+        std::find_if(buf, end, [](char c) { return c == '.' || c == 'e'; }) == end) {
       end = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific).ptr;
     }
     out->append(buf, size_t(end - buf));

@@ -12,11 +12,11 @@
 // log reads exactly last_seq() - first_seq() + 1 entries with consecutive numbers, holds every
 // undamaged entry that precedes the first damage, appends the next number, and reopens to the
 // same entries.
+#include <zlib.h>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <vector>
-#include <zlib.h>
 
 #include "fuzz_support.h"
 #include "log/change_log.h"
@@ -80,8 +80,8 @@ std::map<uint64_t, std::string> ReadAll(const ChangeLog& log, const std::string&
   });
   FUZZ_CHECK(s.ok(), "reading an opened log: " + Describe(s) + " " + ctx);
   FUZZ_CHECK(out.size() == log.last_seq() + 1 - log.first_seq(),
-             std::to_string(out.size()) + " entries in [" + std::to_string(log.first_seq()) +
-                 ", " + std::to_string(log.last_seq()) + "]: " + ctx);
+             std::to_string(out.size()) + " entries in [" + std::to_string(log.first_seq()) + ", " +
+                 std::to_string(log.last_seq()) + "]: " + ctx);
   return out;
 }
 
@@ -93,7 +93,8 @@ int FuzzOne(const uint8_t* data, size_t size) {
   static uint64_t run = 0;
   const std::string dir = root + "/" + std::to_string(run++);
   std::filesystem::create_directories(dir);
-  const std::string ctx = "input " + Printable(std::string_view(reinterpret_cast<const char*>(data), size));
+  const std::string ctx =
+      "input " + Printable(std::string_view(reinterpret_cast<const char*>(data), size));
 
   Reader in(std::string_view(reinterpret_cast<const char*>(data), size));
   const uint8_t flags = in.U8();
@@ -148,7 +149,10 @@ int FuzzOne(const uint8_t* data, size_t size) {
     for (char& c : name) {
       if (c == '/' || c == '\0') c = '_';
     }
-    if (name.size() == 20) std::ofstream(dir + "/" + name + ".log", std::ios::binary) << "x";
+    const std::string path = dir + "/" + name + ".log";
+    if (name.size() == 20 && !std::filesystem::exists(path)) {
+      std::ofstream(path, std::ios::binary) << "x";  // (never over a segment written above)
+    }
     damaged = true;
   }
 

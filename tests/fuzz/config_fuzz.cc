@@ -43,8 +43,8 @@ void CheckConfig(const Config& c, std::string_view text, const std::string& ctx)
   FUZZ_CHECK(c.api.rest_port >= 0 && c.api.rest_port <= 65535, ctx);
   if (c.api.grpc) FUZZ_CHECK(c.api.grpc->port >= 0 && c.api.grpc->port <= 65535, ctx);
   FUZZ_CHECK(c.api.threads >= 0, "api.threads " + std::to_string(c.api.threads) + ": " + ctx);
-  FUZZ_CHECK(c.log.fsync_interval_ms >= -1, "log.fsync " + std::to_string(c.log.fsync_interval_ms) +
-                                                ": " + ctx);
+  FUZZ_CHECK(c.log.fsync_interval_ms >= -1,
+             "log.fsync " + std::to_string(c.log.fsync_interval_ms) + ": " + ctx);
   FUZZ_CHECK(c.log.replicas >= 1 && c.log.replicas <= 5, ctx);
   if (c.api.auth) {
     const AuthConfig& a = *c.api.auth;

@@ -6,7 +6,8 @@
 
 namespace sluice::fuzz {
 
-inline constexpr char kFuzzJwks[] = R"json({"keys": [{"kty": "RSA", "key_ops": ["verify"], "n": "zmozPiwQhncs46odVoQkzNXnnDYtUECHwqojg4A5WaxbaAi5lkgj2gQSSw57InHKaX0ciPZscuAly-MMKj0iJPFwcQvbZ1OKuKDUNN7_GCy4a4XY5b6_0Mbnwe4a3vHvpO5tQ-_vbiXk-Epx-vawzpqgNTnYeAxDSZstWbX3QOSiEsHCaADUqvwALQxjfHZEElzsdTKxQ68eLjEpRgDOBqWNSP71F3ReJLhXY7VIhPCRiXWNzdtxVH_CQazYppXiEnffEkt5V88W4eBv12GyYPxt-Av3J3igKyWKR0GWe5n1WzWRq7c2cTbQANN1j6KeC090FNLehJm3sTPslxP9QQ", "e": "AQAB", "kid": "rsa1", "use": "sig"}, {"kty": "EC", "crv": "P-256", "x": "JdAAtwC9IDPfUIjMRBzeHxnkmfJYIj5yq2OfHi5PzKY", "y": "V6wVaeevzryuut5faCnGxpOw_1-mGuncqt4dI-0hZWQ", "kid": "ec1", "use": "sig"}]})json";
+inline constexpr char kFuzzJwks[] =
+    R"json({"keys": [{"kty": "RSA", "key_ops": ["verify"], "n": "zmozPiwQhncs46odVoQkzNXnnDYtUECHwqojg4A5WaxbaAi5lkgj2gQSSw57InHKaX0ciPZscuAly-MMKj0iJPFwcQvbZ1OKuKDUNN7_GCy4a4XY5b6_0Mbnwe4a3vHvpO5tQ-_vbiXk-Epx-vawzpqgNTnYeAxDSZstWbX3QOSiEsHCaADUqvwALQxjfHZEElzsdTKxQ68eLjEpRgDOBqWNSP71F3ReJLhXY7VIhPCRiXWNzdtxVH_CQazYppXiEnffEkt5V88W4eBv12GyYPxt-Av3J3igKyWKR0GWe5n1WzWRq7c2cTbQANN1j6KeC090FNLehJm3sTPslxP9QQ", "e": "AQAB", "kid": "rsa1", "use": "sig"}, {"kty": "EC", "crv": "P-256", "x": "JdAAtwC9IDPfUIjMRBzeHxnkmfJYIj5yq2OfHi5PzKY", "y": "V6wVaeevzryuut5faCnGxpOw_1-mGuncqt4dI-0hZWQ", "kid": "ec1", "use": "sig"}]})json";
 
 inline constexpr char kFuzzEcPublicPem[] = R"pem(-----BEGIN PUBLIC KEY-----
 MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEJdAAtwC9IDPfUIjMRBzeHxnkmfJY

@@ -4,6 +4,7 @@
 // test-asan` the sanitizers watch too. See docs/fuzzing.md.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -32,6 +33,13 @@ std::vector<fs::path> InputsOf(const std::string& target) {
 }
 
 class FuzzRegressions : public ::testing::TestWithParam<Target> {};
+
+}  // namespace
+
+// Names the target in test listings (instead of its bytes).
+void PrintTo(const Target& target, std::ostream* os) { *os << target.name; }
+
+namespace {
 
 TEST_P(FuzzRegressions, EveryInputKeepsTheContracts) {
   SetFailureHandler(&Throw);

@@ -10,8 +10,8 @@
 #include "fuzz_support.h"
 #include "server/auth/jwt.h"
 #include "types/key_codec.h"
-#include "types/value_text.h"
 #include "types/row_codec.h"
+#include "types/value_text.h"
 
 namespace sluice::fuzz {
 
@@ -35,8 +35,8 @@ Schema ShopProductSchema() {
 }
 
 Record ShopProduct(int i) {
-  static const char* kTitles[] = {"item",  "",          "Ünïcödé 𝄞", "a,b\"c\\d", "Blue Shoes",
-                                  "blue",  "red hat",   "zz",        "\x7f",      "item 10"};
+  static const char* kTitles[] = {"item", "",        "Ünïcödé 𝄞", "a,b\"c\\d", "Blue Shoes",
+                                  "blue", "red hat", "zz",        "\x7f",      "item 10"};
   static const char* kBodies[] = {"blue shoes for running", "Red hat, BLUE scarf!",
                                   "shoes shoes shoes",      "naïve café",
                                   "the quick brown fox",    ""};
@@ -44,17 +44,18 @@ Record ShopProduct(int i) {
   const int64_t id = i - 10;
   Record r(14);
   r[0] = Value(id);
-  r[1] = i % 9 == 4 ? Value() : Value(std::string(kTitles[i % 10]) + (i % 3 ? "" : " " + std::to_string(i)));
+  r[1] = i % 9 == 4 ? Value()
+                    : Value(std::string(kTitles[i % 10]) + (i % 3 ? "" : " " + std::to_string(i)));
   r[2] = i % 6 == 5 ? Value() : Value(kBodies[i % 6]);
   if (i % 7 != 3) {
     std::string price = std::to_string(i * 3 - 40) + (i % 4 == 0 ? "" : i % 4 == 1 ? ".5" : ".50");
     r[3] = Value(*Decimal::Parse(i == 20 ? "20.00" : i == 21 ? "20" : price));
   }
   if (i % 5 != 0) {
-    r[4] = Value(i == 7    ? int64_t{9007199254740993}
-                 : i == 8  ? std::numeric_limits<int64_t>::min()
-                 : i == 9  ? std::numeric_limits<int64_t>::max()
-                           : int64_t(i) * 1000 - 30000);
+    r[4] = Value(i == 7   ? int64_t{9007199254740993}
+                 : i == 8 ? std::numeric_limits<int64_t>::min()
+                 : i == 9 ? std::numeric_limits<int64_t>::max()
+                          : int64_t(i) * 1000 - 30000);
   }
   if (i % 11 != 10) {
     const double d = i == 3   ? std::nan("")
@@ -66,9 +67,9 @@ Record ShopProduct(int i) {
   }
   if (i % 13 != 0) r[6] = Value(i % 2 == 0);
   if (i % 6 != 0) {
-    r[7] = Value(i == 1    ? int64_t{-62135596800000000}  // 0001-01-01T00:00:00Z
-                 : i == 2  ? int64_t{253402300799999999}  // 9999-12-31T23:59:59.999999Z
-                           : int64_t{1700000000000000} + int64_t(i) * 3600000000 + i % 3);
+    r[7] = Value(i == 1   ? int64_t{-62135596800000000}  // 0001-01-01T00:00:00Z
+                 : i == 2 ? int64_t{253402300799999999}  // 9999-12-31T23:59:59.999999Z
+                          : int64_t{1700000000000000} + int64_t(i) * 3600000000 + i % 3);
   }
   if (i % 8 != 0) r[8] = Value(int64_t(i) * 100 - 3000);
   r[9] = Value(int64_t(i) * 1500000 * (i % 2 ? -1 : 1));
@@ -119,10 +120,9 @@ std::unique_ptr<Shop> MakeShop(const std::string& name, bool fill) {
   Schema log = products;
   log.primary_key.clear();
   using K = IndexDefinition::Kind;
-  std::vector<IndexDefinition> product_indexes{{K::kSorted, {3}},    {K::kSorted, {6, 7}},
-                                               {K::kSorted, {1}},    {K::kFullText, {2}},
-                                               {K::kSorted, {5}},    {K::kSorted, {4}},
-                                               {K::kFullText, {1}}};
+  std::vector<IndexDefinition> product_indexes{
+      {K::kSorted, {3}}, {K::kSorted, {6, 7}}, {K::kSorted, {1}},  {K::kFullText, {2}},
+      {K::kSorted, {5}}, {K::kSorted, {4}},    {K::kFullText, {1}}};
   std::vector<IndexDefinition> log_indexes{{K::kSorted, {0}}, {K::kFullText, {2}}};
   auto declared = shop->store->DeclareTables(
       {{"products", products, "fuzz", product_indexes}, {"log", log, "fuzz", log_indexes}});
@@ -176,10 +176,10 @@ std::string HeaderValue(const HttpResponse& response, std::string_view name) {
 void CheckResponse(const HttpResponse& r, const std::string& where, bool allow_internal) {
   const std::string context = where + " -> " + std::to_string(r.status) + " " + Printable(r.body);
   static const int kStatuses[] = {200, 400, 401, 403, 404, 405, 413, 503};
-  FUZZ_CHECK(std::find(std::begin(kStatuses), std::end(kStatuses), r.status) !=
-                     std::end(kStatuses) ||
-                 (allow_internal && r.status == 500),
-             "unexpected status (500 is an internal error): " + context);
+  FUZZ_CHECK(
+      std::find(std::begin(kStatuses), std::end(kStatuses), r.status) != std::end(kStatuses) ||
+          (allow_internal && r.status == 500),
+      "unexpected status (500 is an internal error): " + context);
   for (const auto& [name, value] : r.headers) {
     FUZZ_CHECK(!name.empty() && name.find_first_of("\r\n:") == std::string::npos,
                "header name " + Printable(name) + ": " + context);
@@ -190,7 +190,8 @@ void CheckResponse(const HttpResponse& r, const std::string& where, bool allow_i
   if (r.content_type == "application/json") {
     FUZZ_CHECK(IsValidJson(r.body), "body is not valid JSON: " + context);
   }
-  if (r.status == 405) FUZZ_CHECK(!HeaderValue(r, "Allow").empty(), "405 without Allow: " + context);
+  if (r.status == 405)
+    FUZZ_CHECK(!HeaderValue(r, "Allow").empty(), "405 without Allow: " + context);
   if (r.status == 401) {
     FUZZ_CHECK(!HeaderValue(r, "WWW-Authenticate").empty(), "401 without challenge: " + context);
   }
@@ -294,8 +295,8 @@ HttpResponse Answer(const RestApi& api, const HttpRequest& request, bool follow_
     }
     if (rewritten) {
       HttpResponse more = Answer(api, next, false);
-      FUZZ_CHECK(more.status == 200, "the cursor this page gave is refused: " + where + " -> " +
-                                         Printable(more.body));
+      FUZZ_CHECK(more.status == 200,
+                 "the cursor this page gave is refused: " + where + " -> " + Printable(more.body));
     }
   }
   return response;

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -46,11 +47,32 @@ void InitOnce() {
   std::call_once(once, [] { spdlog::set_level(spdlog::level::off); });
 }
 
-bool IsValidJson(std::string_view text) {
+bool IsValidJson(std::string_view text, bool allow_big_integers) {
   thread_local simdjson::dom::parser parser;
   simdjson::padded_string padded(text);
   simdjson::dom::element doc;
-  return parser.parse(padded).get(doc) == simdjson::SUCCESS;
+  const auto error = parser.parse(padded).get(doc);
+  if (error == simdjson::NUMBER_ERROR && allow_big_integers) {
+    // (simdjson reports integers beyond 64 bits as NUMBER_ERROR.) Shorten every run of more than 18
+    // digits (a string's too, harmlessly; \u escapes have 4) to "0" and parse again.
+    std::string small;
+    for (size_t i = 0; i < text.size();) {
+      size_t run = 0;
+      while (i + run < text.size() && text[i + run] >= '0' && text[i + run] <= '9') ++run;
+      if (run > 18) {
+        small.push_back('0');
+        i += run;
+      } else if (run > 0) {
+        small.append(text.substr(i, run));
+        i += run;
+      } else {
+        small.push_back(text[i++]);
+      }
+    }
+    simdjson::padded_string again(small);
+    return parser.parse(again).get(doc) == simdjson::SUCCESS;
+  }
+  return error == simdjson::SUCCESS;
 }
 
 std::string Describe(const Status& status) {
@@ -142,6 +164,13 @@ bool SameValue(FieldType type, const Value& a, const Value& b) {
     return ReplaceInvalidUtf8(a.as_string()) == ReplaceInvalidUtf8(b.as_string());
   }
   if (type == FieldType::kFloat && !a.is_null() && !b.is_null()) return a == b;
+  if (type == FieldType::kDuration && !a.is_null() && !b.is_null()) {
+    // Durations are parsed through a double (time_util.cc): exact to the microsecond within
+    // 2^53 us (285 years), relatively exact to 2^-52 beyond.
+    const int64_t x = a.as_int(), y = b.as_int();
+    const double diff = std::fabs(double(x) - double(y));
+    return x == y || diff <= std::fabs(double(x)) * 0x1p-51;
+  }
   if (type == FieldType::kJson && !a.is_null() && !b.is_null()) {
     auto x = Minified(a.as_string()), y = Minified(b.as_string());
     return x && y && *x == *y;

@@ -27,17 +27,20 @@ namespace sluice::fuzz {
 using FailureHandler = void (*)(const std::string& message);
 void SetFailureHandler(FailureHandler handler);
 
-#define FUZZ_CHECK(cond, context)                                                         \
-  do {                                                                                    \
-    if (!(cond)) ::sluice::fuzz::Fail(__FILE__, __LINE__, std::string("check failed: ") + \
-                                                              #cond + " -- " + (context)); \
+#define FUZZ_CHECK(cond, context)                                                       \
+  do {                                                                                  \
+    if (!(cond))                                                                        \
+      ::sluice::fuzz::Fail(__FILE__, __LINE__,                                          \
+                           std::string("check failed: ") + #cond + " -- " + (context)); \
   } while (0)
 
 // Once per process: quiet logging (connectors warn on bad rows; the fuzzer feeds millions).
 void InitOnce();
 
-// Whether `text` is one valid JSON document (RFC 8259, valid UTF-8), as clients parse it.
-bool IsValidJson(std::string_view text);
+// Whether `text` is one valid JSON document (RFC 8259, valid UTF-8), as clients parse it;
+// simdjson's (and so Sluice's own readers') extra limit, integers within 64 bits, holds too
+// unless `allow_big_integers`.
+bool IsValidJson(std::string_view text, bool allow_big_integers = false);
 
 // "code: message" of a status, for FUZZ_CHECK contexts.
 std::string Describe(const Status& status);
@@ -57,7 +60,8 @@ bool ValueFits(FieldType type, const Value& value);
 // sign: JSON's "-0" reads back as 0 in most parsers (simdjson too), and -0 == 0 everywhere;
 // and json values compare as documents (ValueFromJson keeps a minified re-rendering, text
 // parsing the text as written; docs/fuzzing.md); text that is not UTF-8 is written to JSON
-// with U+FFFD for the bad bytes (types/utf8.h), so text compares after that replacement.
+// with U+FFFD for the bad bytes (types/utf8.h), so text compares after that replacement;
+// durations beyond 2^53 us compare within a double's precision (they are parsed as doubles).
 bool SameValue(FieldType type, const Value& a, const Value& b);
 
 // Splits off the first line of `*rest` (up to '\n', which is dropped); the whole rest when

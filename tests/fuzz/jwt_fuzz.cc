@@ -71,9 +71,9 @@ void CheckVerified(const Result<VerifiedToken>& result, const std::string& ctx) 
         "invalid signature", "token expired",   "token not yet valid",   "invalid claims"};
     FUZZ_CHECK(result.status().code() == StatusCode::kUnauthenticated,
                Describe(result.status()) + " for " + ctx);
-    FUZZ_CHECK(std::find(kReasons.begin(), kReasons.end(), result.status().message()) !=
-                   kReasons.end(),
-               "not a public reason: " + Describe(result.status()) + " for " + ctx);
+    FUZZ_CHECK(
+        std::find(kReasons.begin(), kReasons.end(), result.status().message()) != kReasons.end(),
+        "not a public reason: " + Describe(result.status()) + " for " + ctx);
     return;
   }
   FUZZ_CHECK(result->expires_at > kNow - 30, "expired token accepted: " + ctx);
@@ -90,8 +90,8 @@ void CheckVerified(const Result<VerifiedToken>& result, const std::string& ctx) 
 std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
-  HMAC(EVP_sha256(), key.data(), int(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), out, &size);
+  HMAC(EVP_sha256(), key.data(), int(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &size);
   return std::string(reinterpret_cast<const char*>(out), size);
 }
 
@@ -126,9 +126,9 @@ int FuzzOne(const uint8_t* data, size_t size) {
         if (!direct.ok()) {
           FUZZ_CHECK(!caller.ok(), "authenticator accepted what the verifier refused: " + ctx);
         } else if (caller.ok()) {
-          FUZZ_CHECK((*caller)->expires_at == direct->expires_at &&
-                         (*caller)->subject == direct->subject,
-                     "authenticator and verifier disagree: " + ctx);
+          FUZZ_CHECK(
+              (*caller)->expires_at == direct->expires_at && (*caller)->subject == direct->subject,
+              "authenticator and verifier disagree: " + ctx);
         }
       }
       return 0;
@@ -172,8 +172,8 @@ int FuzzOne(const uint8_t* data, size_t size) {
       for (const RestEndpoint& e : endpoints) {
         const EndpointAccess* a = before->For(e.name);
         const EndpointAccess* b = after->For(e.name);
-        const std::string what = "endpoint " + e.name + ": claim " + ctx + " became " +
-                                 Printable(verified->access_json);
+        const std::string what =
+            "endpoint " + e.name + ": claim " + ctx + " became " + Printable(verified->access_json);
         FUZZ_CHECK((a == nullptr) == (b == nullptr), what);
         if (!a) continue;
         FUZZ_CHECK(a->fields == b->fields, "fields differ: " + what);

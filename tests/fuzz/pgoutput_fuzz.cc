@@ -19,9 +19,9 @@ void CheckTuple(const TupleData& tuple, const std::string& ctx) {
   for (const TupleColumn& c : tuple) {
     const bool valued = c.kind == TupleColumn::Kind::kText || c.kind == TupleColumn::Kind::kBinary;
     FUZZ_CHECK(valued || c.value.empty(), ctx);
-    FUZZ_CHECK(c.kind == TupleColumn::Kind::kNull || c.kind == TupleColumn::Kind::kUnchanged ||
-                   valued,
-               ctx);
+    FUZZ_CHECK(
+        c.kind == TupleColumn::Kind::kNull || c.kind == TupleColumn::Kind::kUnchanged || valued,
+        ctx);
   }
 }
 
@@ -44,7 +44,8 @@ void CheckMessage(std::string_view bytes, const std::string& ctx) {
     FUZZ_CHECK(m->old_kind == OldTupleKind::kKey || m->old_kind == OldTupleKind::kFull, ctx);
   }
   if (const auto* m = std::get_if<RelationMessage>(&*message)) {
-    for (const RelationColumn& c : m->columns) FUZZ_CHECK(c.name.find('\0') == std::string::npos, ctx);
+    for (const RelationColumn& c : m->columns)
+      FUZZ_CHECK(c.name.find('\0') == std::string::npos, ctx);
   }
 }
 

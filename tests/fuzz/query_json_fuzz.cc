@@ -70,8 +70,8 @@ void CheckFilter(const FilterNode& n, const Schema& schema, int depth, const std
       FUZZ_CHECK(!n.children.empty(), "empty $and/$or: " + ctx);
       break;
     case Op::kNot:
-      FUZZ_CHECK(n.children.size() == 1, "$not with " + std::to_string(n.children.size()) +
-                                             " children: " + ctx);
+      FUZZ_CHECK(n.children.size() == 1,
+                 "$not with " + std::to_string(n.children.size()) + " children: " + ctx);
       break;
   }
   for (const FilterNode& child : n.children) CheckFilter(child, schema, depth + 1, ctx);

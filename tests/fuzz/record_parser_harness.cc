@@ -58,7 +58,8 @@ bool Step(RecordParser& parser, std::string_view data, size_t begin, size_t avai
     return false;
   }
   FUZZ_CHECK(progress->bytes_consumed <= offered.size(), ctx);
-  const auto newlines = std::count(offered.begin(), offered.begin() + long(progress->bytes_consumed), '\n');
+  const auto newlines =
+      std::count(offered.begin(), offered.begin() + long(progress->bytes_consumed), '\n');
   FUZZ_CHECK(progress->lines_consumed == newlines,
              "lines_consumed " + std::to_string(progress->lines_consumed) + " for " +
                  std::to_string(newlines) + " line ends: " + ctx);
@@ -92,7 +93,8 @@ void Drive(RecordParser& parser, std::string_view data, size_t max_records, uint
 void CheckRecord(const Schema& schema, const Record& r, const std::string& ctx) {
   FUZZ_CHECK(r.size() == schema.fields.size(), ctx);
   for (size_t c = 0; c < r.size(); ++c) {
-    FUZZ_CHECK(ValueFits(schema.fields[c].type, r[c]), "column " + schema.fields[c].name + ": " + ctx);
+    FUZZ_CHECK(ValueFits(schema.fields[c].type, r[c]),
+               "column " + schema.fields[c].name + ": " + ctx);
     FUZZ_CHECK(schema.fields[c].nullable || !r[c].is_null(), ctx);
   }
   std::string row;
@@ -161,8 +163,8 @@ void FuzzRecordParser(const std::function<std::unique_ptr<RecordParser>()>& make
     parser->StartFile("f");
     Drive(*parser, data, options % 4 == 0 ? kUnbounded : options % 4, &seed, pieces, ctx);
   }
-  FUZZ_CHECK(whole.error == pieces.error, "errors differ: " + whole.error.value_or("none") +
-                                              " / " + pieces.error.value_or("none") + " " + ctx);
+  FUZZ_CHECK(whole.error == pieces.error, "errors differ: " + whole.error.value_or("none") + " / " +
+                                              pieces.error.value_or("none") + " " + ctx);
   FUZZ_CHECK(whole.bad_rows == pieces.bad_rows,
              "bad rows differ (" + std::to_string(whole.bad_rows.size()) + " / " +
                  std::to_string(pieces.bad_rows.size()) + "): " + ctx);
