@@ -417,6 +417,14 @@ Status CacheStore::Commit(const CommitBatch& batch) {
 }
 
 Status CacheStore::CommitOnce(const CommitBatch& batch) {
+  // Batches arrive from the log, from an app over gRPC or from JetStream: a table id this cache
+  // does not declare is a corrupt or foreign entry, refused before anything is written.
+  for (const TableChanges& changes : batch.tables) {
+    if (changes.table() >= table_dbs_.size()) {
+      return DataLoss("change batch names table " + std::to_string(changes.table()) +
+                      ", but this cache has " + std::to_string(table_dbs_.size()) + " table(s)");
+    }
+  }
   const auto commits_paused = feed_.PauseCommits();  // see ChangeFeed::PauseCommits
   ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::Begin(env_, 0));
   const uint64_t txn_id = mdb_txn_id(txn.get());

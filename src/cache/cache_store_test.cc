@@ -97,6 +97,24 @@ TEST_F(CacheStoreTest, KeyedInsertUpdateDeleteAndCount) {
   EXPECT_EQ(*store->Position("other"), "");
 }
 
+// A batch naming a table the cache does not declare (a corrupt or foreign log entry) is
+// refused whole with DataLoss; it read past the cache's tables before (found by
+// tests/fuzz/log_entry_fuzz.cc under ASan).
+TEST_F(CacheStoreTest, BatchNamingAnUndeclaredTableIsRefusedWhole) {
+  auto store = OpenStore({{"people", KeyedSchema(), "src"}});
+  CommitBatch batch;
+  TableChanges known(0);
+  known.Upsert(Key(1), Row(1, "ann"));
+  batch.tables.push_back(std::move(known));
+  TableChanges foreign(7);
+  foreign.Upsert(Key(2), Row(2, "bob"));
+  batch.tables.push_back(std::move(foreign));
+  Status s = store->Commit(batch);
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss) << s.ToString();
+  EXPECT_NE(s.message().find("table 7"), std::string::npos) << s.ToString();
+  EXPECT_TRUE(ReadAll(*store, 0).empty());
+}
+
 // Ascending seeks, near (stepped) and far (sought), land on the first key at or after the
 // target, and a cursor past the last key stays there.
 TEST_F(CacheStoreTest, CursorSeeksAscendingKeysNearAndFar) {

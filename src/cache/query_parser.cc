@@ -195,14 +195,18 @@ class FilterParser {
     auto keys = std::make_shared<absl::flat_hash_set<std::string>>();
     for (element item : array) {
       ASSIGN_OR_RETURN(Value value, Operand(column, item, Indexed(path, i++)));
+      // Values equal in key form (20 and 20.00, 0 and -0.0) are one value: the planner visits
+      // one index range per value, and a repeat returned its rows twice.
+      bool repeated;
       if (value.is_null()) {
+        repeated = node.list_has_null;
         node.list_has_null = true;
       } else {
         std::string key;
         EncodeKeyValue(schema_.fields[column].type, value, &key);
-        keys->insert(std::move(key));
+        repeated = !keys->insert(std::move(key)).second;
       }
-      node.values.push_back(std::move(value));
+      if (!repeated) node.values.push_back(std::move(value));
     }
     node.key_set = std::move(keys);
     out->push_back(std::move(node));

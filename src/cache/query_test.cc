@@ -93,7 +93,7 @@ class QueryTest : public ::testing::Test {
   std::string RandomFilter(int depth = 0) {
     static const char* leaf[] = {
         R"({"city": "Oslo"})",
-        R"({"city": {"$in": ["Lima", "Kyiv", null]}})",
+        R"({"city": {"$in": ["Lima", "Kyiv", null, "Lima", null]}})",
         R"({"city": {"$prefix": "Os"}})",
         R"({"city": "Oslo", "n": {"$gte": 0, "$lt": 4}})",
         R"({"city": {"$ne": "Lyon"}})",
@@ -101,8 +101,8 @@ class QueryTest : public ::testing::Test {
         R"({"score": {"$lte": 4}})",
         R"({"n": 2})",
         R"({"n": {"$nin": [1, 2]}})",
-        R"({"n": {"$in": [0, 5, 6]}})",
-        R"({"id": {"$in": [3, 4, 5, 77]}})",
+        R"({"n": {"$in": [0, 5, 6, 5]}})",
+        R"({"id": {"$in": [3, 4, 5, 77, 4]}})",
         R"({"id": 42})",
         R"({"id": {"$gte": 20, "$lt": 60}})",
         R"({"descr": {"$contains": "blue shoes"}})",
