@@ -8,6 +8,7 @@
 
 #include "sql/functions.h"
 #include "sql/sql_parser.h"
+#include "sql/type_modifiers.h"
 
 namespace sluice {
 namespace {
@@ -679,8 +680,19 @@ class StatementBinder {
     if (HasField(type_name, "arrayBounds")) return Unsupported("array types", fields);
     auto type = TypeFromPgName(tname);
     if (!type) return Unsupported("type " + tname, fields);
+    std::vector<int64_t> mods;
+    for (auto m : ListField(type_name, "typmods")) {
+      ASSIGN_OR_RETURN(ExprPtr e, Bind(m));
+      auto v = e->type() == FieldType::kInt ? e->Eval({}) : Result<Value>(Value());
+      if (!v.ok() || v->is_null()) return Error("type modifiers must be simple constants", fields);
+      mods.push_back(v->as_int());
+    }
     ASSIGN_OR_RETURN(ExprPtr a, Bind(arg));
     auto r = BindCast(std::move(a), *type);
+    if (r.ok()) r = ApplyTypeModifiers(std::move(*r), tname, mods);
+    if (r.status().code() == StatusCode::kUnimplemented) {
+      return Unsupported(r.status().message(), fields);
+    }
     if (!r.ok()) return Error(r.status().message(), fields);
     return r;
   }
@@ -1664,8 +1676,10 @@ Result<std::unique_ptr<BoundSelect>> BindQuery(const SqlSource& source, element 
       if (auto k = e->column_index(); k && *k < output_key_of.size() && !output_key_of[*k]) {
         output_key_of[*k] = plan->output_schema.fields.size();
       }
-    } else if (e->column_index() && plan->joins.empty()) {
-      nullable = plan->input_schema.fields[*e->column_index()].nullable;
+    } else if (auto c = e->column_index(); c && plan->joins.empty()) {
+      // Columns past the input are ranking outputs (row_number() and friends): never NULL.
+      const auto& input = plan->input_schema.fields;
+      nullable = *c < input.size() ? input[*c].nullable : false;
     }
     plan->output_schema.fields.push_back({name, e->type(), nullable});
     plan->projections.push_back(std::move(e));

@@ -80,8 +80,10 @@ Result<Value> ToDecimal(FieldType from, const Value& v) {
       double d = v.as_float();
       if (!std::isfinite(d))
         return InvalidArgument("cannot convert " + v.DebugString() + " to decimal");
+      // 15 significant digits (DBL_DIG), as PostgreSQL's float8_numeric: 33.333333333333336
+      // becomes 33.3333333333333, not the shortest round-trip form.
       char buf[64];
-      auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed);
+      auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::general, 15);
       auto parsed = Decimal::Parse(std::string_view(buf, size_t(ptr - buf)));
       if (!parsed.ok()) return parsed.status();
       return Value(*parsed);

@@ -20,13 +20,20 @@ std::string SqlSource::Position(int64_t offset) const {
 }
 
 std::string SqlSource::TokenAt(int64_t offset) const {
-  size_t i = size_t(offset), end = i;
-  if (end < text_.size() && (text_[end] == '-' || text_[end] == '+')) ++end;
+  size_t i = size_t(offset);
+  std::string sign;
+  if (i < text_.size() && (text_[i] == '-' || text_[i] == '+')) {
+    // PostgreSQL folds a minus sign into the constant after it, whitespace between them
+    // included ("- 100"), and places the constant at the sign.
+    sign = text_.substr(i++, 1);
+    while (i < text_.size() && std::isspace(static_cast<unsigned char>(text_[i]))) ++i;
+  }
+  size_t end = i;
   while (end < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[end])) ||
                                 text_[end] == '.' || text_[end] == '_')) {
     ++end;
   }
-  return text_.substr(i, end - i);
+  return sign + text_.substr(i, end - i);
 }
 
 Result<ParsedSql> ParseSql(std::shared_ptr<SqlSource> source) {

@@ -30,6 +30,11 @@ SELECT COALESCE(s, 'none') AS s1, COALESCE(v, k, -1) AS v1 INTO out FROM t;
 SELECT NULLIF(k, 0) AS nk, NULLIF(s, 'a') AS ns INTO out FROM t;
 SELECT GREATEST(k, v, 0) AS g, LEAST(k, v) AS l INTO out FROM t;
 SELECT CAST(v AS text) AS vt, v::numeric AS vn, f::bigint AS fi, n::bigint AS ni INTO out FROM t;
+-- Type modifiers round, truncate or pad as PostgreSQL does (tests/sql/fuzz/found/11); floats
+-- become numeric with 15 significant digits (found/13); a sign may stand apart (found/12).
+SELECT CAST(n AS numeric(30,2)) AS n2, (v * 0.125)::numeric(20,1) AS v1, n::numeric(30,-1) AS nr, s::varchar(2) AS s2 INTO out FROM t;
+SELECT CAST(f / 3 AS numeric) AS fn, (f * 1e10)::numeric(38,4) AS fb, ts::timestamp(0) AS t0, ts::timestamptz(2) AS t2 INTO out FROM t WHERE f IS NULL OR abs(f) < 1e20;
+SELECT v - - 100 AS a, (- 7) * k AS b INTO out FROM t WHERE v > - 5;
 SELECT s || '-' || k AS joined, concat(s, k, v) AS c INTO out FROM t;
 SELECT lower(s) AS lo, upper(s) AS up, length(s) AS len INTO out FROM t;
 SELECT substr(s, 2) AS s2, substr(s, 1, 1) AS s1, left(s, 1) AS l1, right(s, 1) AS r1 INTO out FROM t;
